@@ -1,0 +1,123 @@
+"""Prop checks shared by every construct.
+
+Each check raises :class:`PropValidationError` (a ``ValueError``) whose message names the
+construct and the prop, shows the bad value and says what is allowed. Values that are
+CloudFormation tokens cannot be known at synth time and are passed through unchecked.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from aws_cdk import Duration, Token
+
+T = TypeVar("T")
+
+
+class PropValidationError(ValueError):
+    """A construct prop has a value the construct cannot accept."""
+
+    def __init__(self, owner: str, prop: str, value: Any, allowed: str) -> None:
+        self.owner = owner
+        self.prop = prop
+        self.value = value
+        super().__init__(f"{owner}: invalid {prop}={value!r}. {allowed}")
+
+
+def is_token(value: Any) -> bool:
+    """True when ``value`` is (or contains) an unresolved CloudFormation token."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return bool(Token.is_unresolved(value))
+    return False
+
+
+def check_int_range(owner: str, prop: str, value: float | None, *, minimum: float, maximum: float) -> None:
+    """``minimum <= value <= maximum``; ``None`` (use the default) and tokens pass."""
+    if value is None or is_token(value):
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not minimum <= value <= maximum:
+        raise PropValidationError(owner, prop, value, f"Allowed: a number from {minimum} to {maximum}.")
+
+
+def check_whole_range(owner: str, prop: str, value: float | None, *, minimum: int, maximum: int) -> None:
+    """Like :func:`check_int_range`, and the value must be a whole number."""
+    check_int_range(owner, prop, value, minimum=minimum, maximum=maximum)
+    if value is not None and not is_token(value) and int(value) != value:
+        raise PropValidationError(owner, prop, value, f"Allowed: a whole number from {minimum} to {maximum}.")
+
+
+def check_port(owner: str, prop: str, value: int | None) -> None:
+    """A TCP/UDP port, 1 to 65535."""
+    check_whole_range(owner, prop, value, minimum=1, maximum=65535)
+
+
+def check_duration_range(
+    owner: str, prop: str, value: Duration | None, *, minimum: Duration, maximum: Duration
+) -> None:
+    """``minimum <= value <= maximum`` compared in seconds; tokens pass."""
+    if value is None or value.is_unresolved():
+        return
+    seconds = value.to_seconds()
+    if not minimum.to_seconds() <= seconds <= maximum.to_seconds():
+        raise PropValidationError(
+            owner,
+            prop,
+            value.to_human_string(),
+            f"Allowed: from {minimum.to_human_string()} to {maximum.to_human_string()}.",
+        )
+
+
+def check_one_of(owner: str, prop: str, value: T | None, allowed: Iterable[T]) -> None:
+    """``value`` is one of ``allowed``."""
+    allowed = list(allowed)
+    if value is None or is_token(value):
+        return
+    if value not in allowed:
+        raise PropValidationError(owner, prop, value, f"Allowed: one of {allowed!r}.")
+
+
+def check_unique(owner: str, prop: str, values: Sequence[Any]) -> None:
+    """No value appears twice."""
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            raise PropValidationError(owner, prop, list(values), f"Each value may appear once; {value!r} repeats.")
+        seen.add(value)
+
+
+def check_not_empty(owner: str, prop: str, values: Sequence[Any] | None) -> None:
+    """A given sequence holds at least one value."""
+    if values is not None and len(values) == 0:
+        raise PropValidationError(owner, prop, list(values), "Allowed: at least one value, or leave it unset.")
+
+
+def check_exclusive(owner: str, **props: Any) -> None:
+    """At most one of the named props is set."""
+    given = [name for name, value in props.items() if value is not None]
+    if len(given) > 1:
+        raise PropValidationError(
+            owner,
+            given[1],
+            props[given[1]],
+            f"{' and '.join(repr(n) for n in given)} cannot be used together: set only one of them.",
+        )
+
+
+def parse_ipv4_network(owner: str, prop: str, value: str) -> ipaddress.IPv4Network:
+    """An IPv4 network in CIDR notation with no host bits set (``10.0.0.0/16``, not ``10.0.0.1/16``)."""
+    if not isinstance(value, str):
+        raise PropValidationError(owner, prop, value, "Allowed: an IPv4 CIDR string such as '10.0.0.0/16'.")
+    if "/" not in value:
+        raise PropValidationError(owner, prop, value, "Allowed: an IPv4 network with a prefix length, such as '10.0.0.0/16'.")
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except (ipaddress.AddressValueError, ipaddress.NetmaskValueError) as exc:
+        raise PropValidationError(owner, prop, value, f"Allowed: an IPv4 CIDR such as '10.0.0.0/16' ({exc}).") from exc
+    except ValueError as exc:
+        # strict=True rejects host bits: tell the user which network they probably meant.
+        network = ipaddress.IPv4Network(value, strict=False)
+        raise PropValidationError(
+            owner, prop, value, f"Host bits are set: did you mean '{network}'? ({exc})"
+        ) from exc
