@@ -1,0 +1,60 @@
+# Two commands for a fresh clone: `make synth` and `make test`. Nothing else needs installing:
+# the Python tools come from pyproject.toml into .venv, the CDK CLI and Node 24 from package.json.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .make
+
+# Node 24 from npm for jsii and the CDK CLI, never the machine's Node (20 is end-of-life).
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export JSII_NODE := $(CURDIR)/node_modules/.bin/node
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+.PHONY: setup synth test lint bench lock snapshot-update clean
+
+setup: $(STAMPS)/python $(STAMPS)/node
+
+$(STAMPS)/python: pyproject.toml
+	@mkdir -p $(STAMPS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+$(STAMPS)/node: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	npm ci --no-audit --no-fund --loglevel=error
+	@node --version | grep -q '^v24\.' || { echo "node_modules/.bin/node is not Node 24"; exit 1; }
+	@touch $@
+
+## synth: every reference stack into cdk.out/, checked by the compliance packs, then a summary.
+synth: setup
+	cdk synth --quiet --all
+	@$(PY) -c "from refarch.testing import print_assembly_summary; print_assembly_summary('cdk.out')"
+
+## test: the whole suite (unit, snapshots, compliance, cfn-lint, lock, handlers, e2e, examples).
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check refarch tests bench examples app.py
+	$(PY) -m mypy
+
+## bench: synth-time and handler benchmarks; prints measured figures (not part of `make test`).
+bench: setup
+	$(PY) bench/synth.py
+
+## lock: add new stateful resources to tests/stateful-resources.json (never removes one).
+lock: setup
+	REFARCH_UPDATE_LOCK=1 $(PY) -m pytest -q tests/test_reference_stacks.py -k stateful
+
+## snapshot-update: rewrite the snapshots. Read `git diff` of them before committing.
+snapshot-update: setup
+	$(PY) -m pytest -q tests/test_reference_stacks.py -k snapshot --snapshot-update
+
+clean:
+	rm -rf cdk.out $(STAMPS) .pytest_cache

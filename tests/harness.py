@@ -1,0 +1,74 @@
+"""The test harness: Apps with the project's flags, and each reference stack synthesized once.
+
+Import from here in tests (``from tests.harness import new_app, synth``); the fixtures that
+wrap it are in conftest.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# jsii starts its Node process on the first aws_cdk import: point it at the pinned Node 24
+# (package.json) before that, unless the caller chose one (the Makefile does the same).
+_PINNED_NODE = ROOT / "node_modules" / ".bin" / "node"
+if "JSII_NODE" not in os.environ and _PINNED_NODE.exists():
+    os.environ["JSII_NODE"] = str(_PINNED_NODE)
+
+import aws_cdk as cdk  # noqa: E402
+import pytest  # noqa: E402
+from aws_cdk.assertions import Template  # noqa: E402
+
+from refarch.stacks import REFERENCE_STACKS  # noqa: E402
+
+#: The feature flags of cdk.json, so tests synthesize exactly what `cdk synth` does.
+CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+
+#: Unit-test synths skip asset bundling (pip installs for Lambda layers): assets are still
+#: referenced in the templates, with the hash of their source. tests/test_full_synth.py
+#: bundles for real, once.
+UNIT_TEST_CONTEXT = {**CDK_CONTEXT, "aws:cdk:bundling-stacks": []}
+
+
+def new_app(**context: Any) -> cdk.App:
+    """An App for unit tests: the project's feature flags, no bundling, and no built-in
+    CloudFormation validation (3.5 s per synth; tests/test_full_synth.py runs it once)."""
+    return cdk.App(context={**UNIT_TEST_CONTEXT, **context}, builtin_cloud_formation_validation=False)
+
+
+@dataclass
+class SynthesizedStack:
+    stack: cdk.Stack
+    template: Template
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return self.template.to_json()  # type: ignore[no-any-return]
+
+    def resources(self, type_: str) -> dict[str, Any]:
+        """Logical ID -> resource, of every resource of CloudFormation type ``type_``."""
+        return {k: v for k, v in self.json["Resources"].items() if v["Type"] == type_}
+
+
+class ReferenceStacks:
+    """Synthesizes each reference stack on first use, each in its own App, and keeps it."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, SynthesizedStack] = {}
+
+    def __getitem__(self, name: str) -> SynthesizedStack:
+        if name not in self._cache:
+            stack = REFERENCE_STACKS[name](new_app(), name)
+            self._cache[name] = SynthesizedStack(stack, Template.from_stack(stack))
+        return self._cache[name]
+
+
+def synth(stack: cdk.Stack) -> SynthesizedStack:
+    """Synthesize a stack a test built."""
+    return SynthesizedStack(stack, Template.from_stack(stack))

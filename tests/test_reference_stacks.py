@@ -1,0 +1,114 @@
+"""Checks every reference stack gets, by being listed in refarch.stacks.REFERENCE_STACKS:
+the snapshot, the compliance packs, cfn-lint and the stateful-resource lock."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from refarch.compliance import packs
+from refarch.compliance.acknowledge import MIN_REASON_LENGTH
+from refarch.stacks import REFERENCE_STACKS
+from refarch.testing import normalize_template
+from tests import stateful_lock
+from tests.harness import ROOT, ReferenceStacks
+
+STACKS = list(REFERENCE_STACKS)
+
+
+@pytest.fixture
+def snapshot_json(snapshot: Any) -> Any:
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_snapshot(name: str, reference_stacks: ReferenceStacks, snapshot_json: Any) -> None:
+    """Read the diff before `make snapshot-update`: every change must be one you meant."""
+    assert normalize_template(reference_stacks[name].json) == snapshot_json
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_compliance_packs(name: str, reference_stacks: ReferenceStacks) -> None:
+    stack = reference_stacks[name].stack
+    findings = []
+    for pack in packs():
+        report = pack.validate_scope(stack)
+        for violation in report.violations:
+            if violation.severity == "error":
+                paths = sorted({r.construct_path for r in violation.violating_resources})
+                findings.append(f"{violation.rule_name}: {violation.description}\n    " + "\n    ".join(paths))
+    assert not findings, f"{len(findings)} unacknowledged compliance errors:\n" + "\n".join(findings)
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_acknowledgments_give_reasons(name: str, reference_stacks: ReferenceStacks) -> None:
+    """Every acknowledgment carries a reason a reviewer can check, and names one rule."""
+    stack = reference_stacks[name].stack
+    weak = []
+    for construct in stack.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type != "aws:cdk:acknowledged-rules":
+                continue
+            for rule, reason in entry.data.items():
+                # aws-cdk-lib itself acknowledges its template-validation rule W3010 on every stack.
+                if construct is stack and not rule.startswith("CloudFormation-Validate::"):
+                    weak.append(f"{construct.node.path}: {rule} acknowledged on the whole stack; put it on the resource")
+                if len(str(reason).strip()) < MIN_REASON_LENGTH:
+                    weak.append(f"{construct.node.path}: {rule}: {reason!r}")
+    assert not weak, "acknowledgments without a real reason or too broad:\n" + "\n".join(weak)
+
+
+@pytest.fixture(scope="module")
+def cfn_lint_findings(reference_stacks: ReferenceStacks, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Any]]:
+    """cfn-lint over every reference template in one call (its start-up costs ~2 s)."""
+    outdir = tmp_path_factory.mktemp("templates")
+    files = []
+    for name in STACKS:
+        path = outdir / f"{name}.template.json"
+        path.write_text(json.dumps(reference_stacks[name].json, indent=1))
+        files.append(str(path))
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--config-file", str(ROOT / ".cfnlintrc.yaml"), "--format", "json", *files],
+        capture_output=True, text=True, check=False,
+    )
+    if result.returncode not in (0, 2, 4, 6, 8, 10, 12, 14) and not result.stdout.strip():
+        pytest.fail(f"cfn-lint did not run: {result.stderr}")
+    findings: dict[str, list[Any]] = {name: [] for name in STACKS}
+    for finding in json.loads(result.stdout or "[]"):
+        findings[Path(finding["Filename"]).name.removesuffix(".template.json")].append(finding)
+    return findings
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_cfn_lint_clean(name: str, cfn_lint_findings: dict[str, list[Any]]) -> None:
+    findings = [
+        f"{f['Rule']['Id']} {f['Location']['Path']}: {f['Message']}" for f in cfn_lint_findings[name]
+    ]
+    assert not findings, "cfn-lint errors and warnings:\n" + "\n".join(findings)
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_stateful_resources_keep_their_logical_ids(name: str, reference_stacks: ReferenceStacks) -> None:
+    current = stateful_lock.stateful_resources(reference_stacks[name].json)
+    locked = stateful_lock.load_lock().get(name, {})
+    gone = {lid: t for lid, t in locked.items() if current.get(lid) != t}
+    assert not gone, (
+        f"{name}: stateful resources changed logical ID or type: {gone}.\n"
+        "Deploying this REPLACES the live resource: its data (database, bucket, key, log group...) is "
+        "lost or orphaned. Restore the construct ID (or override the logical ID) instead. If the removal "
+        "is intended, delete the entries from tests/stateful-resources.json by hand, in their own commit."
+    )
+    new = {lid: t for lid, t in current.items() if lid not in locked}
+    if new and stateful_lock.UPDATE:
+        stateful_lock.add_to_lock(name, new)
+        return
+    assert not new, (
+        f"{name}: stateful resources not in tests/stateful-resources.json: {new}. "
+        "Run `make lock` to add them, so that a later rename is caught."
+    )
