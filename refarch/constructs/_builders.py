@@ -8,8 +8,10 @@ so every construct that uses the builder is clean in the same way.
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -199,3 +201,73 @@ def _acknowledge_replication(bucket: s3.IBucket) -> None:
         "NIST.800.53.R5-S3BucketReplicationEnabled",
         "PCI.DSS.321-S3BucketReplicationEnabled",
     )
+
+
+def build_python_function(
+    scope: Construct,
+    id: str,
+    *,
+    description: str,
+    code: lambda_.Code,
+    handler: str,
+    encryption_key: kms.IKey,
+    removal_policy: RemovalPolicy,
+    architecture: lambda_.Architecture = lambda_.Architecture.ARM_64,
+    layers: list[lambda_.ILayerVersion] | None = None,
+    environment: dict[str, str] | None = None,
+    timeout: Duration = Duration.seconds(30),
+    memory_size: int = 256,
+    reserved_concurrent_executions: int | None = None,
+    vpc: ec2.IVpc | None = None,
+    vpc_subnets: ec2.SubnetSelection | None = None,
+    security_groups: list[ec2.ISecurityGroup] | None = None,
+    log_retention: logs.RetentionDays | None = None,
+) -> lambda_.Function:
+    """A Python Lambda function with the library's defaults.
+
+    Its role routes grants into a managed policy (:class:`ManagedPolicyRole`); its log group is
+    its own, encrypted with ``encryption_key`` (which must admit CloudWatch Logs) and with
+    finite retention; its environment is encrypted with the same key; X-Ray tracing is on.
+    Give ``reserved_concurrent_executions`` so one function cannot starve the account.
+    """
+    role = ManagedPolicyRole(
+        scope, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description
+    )
+    log_group = build_log_group(
+        scope, f"{id}LogGroup", encryption_key=encryption_key, retention=log_retention, removal_policy=removal_policy
+    )
+    function = lambda_.Function(
+        scope,
+        id,
+        description=description,
+        runtime=_defaults.LAMBDA_PYTHON_RUNTIME,
+        architecture=architecture,
+        code=code,
+        handler=handler,
+        role=role,
+        layers=layers,
+        environment=environment,
+        environment_encryption=encryption_key,
+        timeout=timeout,
+        memory_size=memory_size,
+        reserved_concurrent_executions=reserved_concurrent_executions,
+        tracing=lambda_.Tracing.ACTIVE,
+        log_group=log_group,
+        vpc=vpc,
+        vpc_subnets=vpc_subnets,
+        security_groups=security_groups,
+    )
+    acknowledge(
+        role,
+        "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions: AWS "
+        "documents Resource '*' as the only form.",
+        "AwsSolutions-IAM5[Resource::*]",
+    )
+    if vpc is not None:
+        acknowledge(
+            role,
+            "AWSLambdaVPCAccessExecutionRole is the AWS-maintained minimum a VPC function needs to manage "
+            "its network interfaces; Lambda adds it for any function in a VPC.",
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]",
+        )
+    return function

@@ -23,8 +23,8 @@ KEY_ROTATION_PERIOD = Duration.days(365)
 
 #: The Python runtime of every Lambda function the library ships. The handlers' dependencies
 #: are bundled for this version (see ``_bundling``); keep the two in step.
-LAMBDA_PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_13
-LAMBDA_PYTHON_VERSION = "3.13"
+LAMBDA_PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_14
+LAMBDA_PYTHON_VERSION = "3.14"
 
 #: Days S3 server access logs are kept before they expire.
 ACCESS_LOG_DAYS = 365
