@@ -33,7 +33,7 @@ $(STAMPS)/node: package.json package-lock.json
 
 ## synth: every reference stack into cdk.out/, checked by the compliance packs, then a summary.
 synth: setup
-	cdk synth --quiet --all
+	cdk synth --quiet --no-notices
 	@$(PY) -c "from refarch.testing import print_assembly_summary; print_assembly_summary('cdk.out')"
 
 ## test: the whole suite (unit, snapshots, compliance, cfn-lint, lock, handlers, e2e, examples).

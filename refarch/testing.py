@@ -43,7 +43,8 @@ def normalize_template(template: dict[str, Any]) -> dict[str, Any]:
                 del metadata[key]
             if not metadata:
                 del resource["Metadata"]
-    return _replace_hashes(result)
+    normalized: dict[str, Any] = _replace_hashes(result)
+    return normalized
 
 
 def _replace_hashes(value: Any) -> Any:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import aws_cdk as cdk  # noqa: E402  (after the harness has pointed jsii at Node 24)
 import pytest
 
 from tests.harness import ROOT, ReferenceStacks, new_app  # sets JSII_NODE before aws_cdk loads
-
-import aws_cdk as cdk  # noqa: E402  (after the harness has pointed jsii at Node 24)
 
 
 @pytest.fixture(scope="session")

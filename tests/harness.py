@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ if "JSII_NODE" not in os.environ and _PINNED_NODE.exists():
     os.environ["JSII_NODE"] = str(_PINNED_NODE)
 
 import aws_cdk as cdk  # noqa: E402
-import pytest  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
 from refarch.stacks import REFERENCE_STACKS  # noqa: E402

@@ -24,7 +24,12 @@ def test_example_synthesizes_clean(example: Path, tmp_path: Path) -> None:
     # (tests/test_full_synth.py bundles the reference app once), so is the 3.5 s built-in
     # template validation (same reason).
     context = {**config.get("context", {}), "aws:cdk:bundling-stacks": []}
-    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(tmp_path), "CDK_VALIDATION": "false"}
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps(context),
+        "CDK_OUTDIR": str(tmp_path),
+        "CDK_VALIDATION": "false",
+    }
     result = subprocess.run(
         [sys.executable, "app.py"], cwd=example, env=env, capture_output=True, text=True, check=False
     )

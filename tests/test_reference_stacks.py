@@ -58,14 +58,18 @@ def test_acknowledgments_give_reasons(name: str, reference_stacks: ReferenceStac
             for rule, reason in entry.data.items():
                 # aws-cdk-lib itself acknowledges its template-validation rule W3010 on every stack.
                 if construct is stack and not rule.startswith("CloudFormation-Validate::"):
-                    weak.append(f"{construct.node.path}: {rule} acknowledged on the whole stack; put it on the resource")
+                    weak.append(
+                        f"{construct.node.path}: {rule} acknowledged on the whole stack; put it on the resource"
+                    )
                 if len(str(reason).strip()) < MIN_REASON_LENGTH:
                     weak.append(f"{construct.node.path}: {rule}: {reason!r}")
     assert not weak, "acknowledgments without a real reason or too broad:\n" + "\n".join(weak)
 
 
 @pytest.fixture(scope="module")
-def cfn_lint_findings(reference_stacks: ReferenceStacks, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Any]]:
+def cfn_lint_findings(
+    reference_stacks: ReferenceStacks, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, list[Any]]:
     """cfn-lint over every reference template in one call (its start-up costs ~2 s)."""
     outdir = tmp_path_factory.mktemp("templates")
     files = []
@@ -74,8 +78,17 @@ def cfn_lint_findings(reference_stacks: ReferenceStacks, tmp_path_factory: pytes
         path.write_text(json.dumps(reference_stacks[name].json, indent=1))
         files.append(str(path))
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), "--config-file", str(ROOT / ".cfnlintrc.yaml"), "--format", "json", *files],
-        capture_output=True, text=True, check=False,
+        [
+            str(Path(sys.executable).parent / "cfn-lint"),
+            "--config-file",
+            str(ROOT / ".cfnlintrc.yaml"),
+            "--format",
+            "json",
+            *files,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode not in (0, 2, 4, 6, 8, 10, 12, 14) and not result.stdout.strip():
         pytest.fail(f"cfn-lint did not run: {result.stderr}")
@@ -87,9 +100,7 @@ def cfn_lint_findings(reference_stacks: ReferenceStacks, tmp_path_factory: pytes
 
 @pytest.mark.parametrize("name", STACKS)
 def test_cfn_lint_clean(name: str, cfn_lint_findings: dict[str, list[Any]]) -> None:
-    findings = [
-        f"{f['Rule']['Id']} {f['Location']['Path']}: {f['Message']}" for f in cfn_lint_findings[name]
-    ]
+    findings = [f"{f['Rule']['Id']} {f['Location']['Path']}: {f['Message']}" for f in cfn_lint_findings[name]]
     assert not findings, "cfn-lint errors and warnings:\n" + "\n".join(findings)
 
 

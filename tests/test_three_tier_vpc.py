@@ -30,8 +30,13 @@ def blocked_stack() -> SynthesizedStack:
     """A VPC with blocked networks, restricted web clients, PostgreSQL and a single NAT."""
     stack = cdk.Stack(new_app(), "Blocked")
     ThreeTierVpc(
-        stack, "Network", blocked_cidrs=["203.0.113.0/24", "198.51.100.7/32"], web_ingress_cidrs=["192.0.2.0/24"],
-        db_port=5432, nat_strategy=NatStrategy.SINGLE, max_azs=2,
+        stack,
+        "Network",
+        blocked_cidrs=["203.0.113.0/24", "198.51.100.7/32"],
+        web_ingress_cidrs=["192.0.2.0/24"],
+        db_port=5432,
+        nat_strategy=NatStrategy.SINGLE,
+        max_azs=2,
     )
     return synth(stack)
 
@@ -141,8 +146,12 @@ def test_security_groups_are_chained_web_app_db(vpc_stack: SynthesizedStack) -> 
     assert sorted((r["CidrIp"], r["FromPort"]) for r in web_in) == [("0.0.0.0/0", 80), ("0.0.0.0/0", 443)]
     ingress = vpc_stack.resources("AWS::EC2::SecurityGroupIngress").values()
     chain = {
-        (r["Properties"]["SourceSecurityGroupId"]["Fn::GetAtt"][0], r["Properties"]["GroupId"]["Fn::GetAtt"][0],
-         r["Properties"]["FromPort"], r["Properties"]["ToPort"])
+        (
+            r["Properties"]["SourceSecurityGroupId"]["Fn::GetAtt"][0],
+            r["Properties"]["GroupId"]["Fn::GetAtt"][0],
+            r["Properties"]["FromPort"],
+            r["Properties"]["ToPort"],
+        )
         for r in ingress
     }
     assert chain == {(web, app, 8080, 8080), (app, db, 3306, 3306)}
@@ -151,8 +160,11 @@ def test_security_groups_are_chained_web_app_db(vpc_stack: SynthesizedStack) -> 
     db_egress = groups[db]["Properties"]["SecurityGroupEgress"]
     assert [r["CidrIp"] for r in db_egress] == ["255.255.255.255/32"]  # CDK's "no egress" placeholder
     egress = {
-        (r["Properties"]["GroupId"]["Fn::GetAtt"][0], r["Properties"]["DestinationSecurityGroupId"]["Fn::GetAtt"][0],
-         r["Properties"]["FromPort"])
+        (
+            r["Properties"]["GroupId"]["Fn::GetAtt"][0],
+            r["Properties"]["DestinationSecurityGroupId"]["Fn::GetAtt"][0],
+            r["Properties"]["FromPort"],
+        )
         for r in vpc_stack.resources("AWS::EC2::SecurityGroupEgress").values()
     }
     assert egress == {(web, app, 8080), (app, db, 3306)}
@@ -238,7 +250,8 @@ def test_blocked_cidrs_are_denied_first_in_every_nacl(blocked_stack: Synthesized
             direction = [e for e in entries if e["egress"] == egress]
             denies = [e for e in direction if e["action"] == "deny"]
             assert [(d["rule"], d["cidr"], d["protocol"]) for d in denies] == [
-                (100, "203.0.113.0/24", -1), (110, "198.51.100.7/32", -1)
+                (100, "203.0.113.0/24", -1),
+                (110, "198.51.100.7/32", -1),
             ]
             # Every deny is evaluated before every allow.
             assert max(d["rule"] for d in denies) < min(e["rule"] for e in direction if e["action"] == "allow")
@@ -247,14 +260,19 @@ def test_blocked_cidrs_are_denied_first_in_every_nacl(blocked_stack: Synthesized
 def test_restricted_web_clients_and_custom_db_port(blocked_stack: SynthesizedStack) -> None:
     web = _entries(blocked_stack, "WebNacl")
     assert [e["cidr"] for e in web if not e["egress"] and e["ports"] in ((80, 80), (443, 443))][:2] == [
-        "192.0.2.0/24", "192.0.2.0/24"
+        "192.0.2.0/24",
+        "192.0.2.0/24",
     ]
     db_in = [e for e in _entries(blocked_stack, "DbNacl") if not e["egress"] and e["action"] == "allow"]
     assert {e["ports"] for e in db_in} == {(5432, 5432)}
     blocked_stack.template.has_resource_properties(
         "AWS::EC2::SecurityGroup",
-        {"SecurityGroupIngress": [Match.object_like({"CidrIp": "192.0.2.0/24", "FromPort": 80}),
-                                  Match.object_like({"CidrIp": "192.0.2.0/24", "FromPort": 443})]},
+        {
+            "SecurityGroupIngress": [
+                Match.object_like({"CidrIp": "192.0.2.0/24", "FromPort": 80}),
+                Match.object_like({"CidrIp": "192.0.2.0/24", "FromPort": 443}),
+            ]
+        },
     )
 
 
@@ -272,22 +290,42 @@ def test_flow_logs_to_an_encrypted_log_group_with_finite_retention(vpc_stack: Sy
     template = vpc_stack.template
     template.has_resource_properties(
         "AWS::EC2::FlowLog",
-        {"ResourceType": "VPC", "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs",
-         "LogGroupName": {"Ref": Match.string_like_regexp("^NetworkFlowLogGroup")}},
+        {
+            "ResourceType": "VPC",
+            "TrafficType": "ALL",
+            "LogDestinationType": "cloud-watch-logs",
+            "LogGroupName": {"Ref": Match.string_like_regexp("^NetworkFlowLogGroup")},
+        },
     )
     template.has_resource(
         "AWS::Logs::LogGroup",
-        {"Properties": {"RetentionInDays": 365, "KmsKeyId": {"Fn::GetAtt": [Match.string_like_regexp("^NetworkFlowLogKey"), "Arn"]}},
-         "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"},
+        {
+            "Properties": {
+                "RetentionInDays": 365,
+                "KmsKeyId": {"Fn::GetAtt": [Match.string_like_regexp("^NetworkFlowLogKey"), "Arn"]},
+            },
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+        },
     )
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True, "RotationPeriodInDays": 365})
     # The key admits CloudWatch Logs of this account and region only.
     template.has_resource_properties(
         "AWS::KMS::Key",
-        {"KeyPolicy": {"Statement": Match.array_with([Match.object_like({
-            "Sid": "AllowCloudWatchLogsOfThisAccount",
-            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": Match.any_value()}},
-        })])}},
+        {
+            "KeyPolicy": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Sid": "AllowCloudWatchLogsOfThisAccount",
+                                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": Match.any_value()}},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
     )
     # The flow-log role's grants are in a managed policy, not inline.
     template.resource_count_is("AWS::IAM::ManagedPolicy", 1)
@@ -305,8 +343,10 @@ def test_gateway_and_interface_endpoints(vpc_stack: SynthesizedStack) -> None:
     assert all(e["Properties"]["PrivateDnsEnabled"] for e in interface)
     vpc_stack.template.has_resource_properties(
         "AWS::EC2::SecurityGroup",
-        {"GroupDescription": Match.string_like_regexp("Interface endpoints"),
-         "SecurityGroupIngress": [Match.object_like({"CidrIp": "10.0.0.0/16", "FromPort": 443, "ToPort": 443})]},
+        {
+            "GroupDescription": Match.string_like_regexp("Interface endpoints"),
+            "SecurityGroupIngress": [Match.object_like({"CidrIp": "10.0.0.0/16", "FromPort": 443, "ToPort": 443})],
+        },
     )
 
 
@@ -345,7 +385,11 @@ BAD_PROPS: list[tuple[dict[str, Any], str, str]] = [
     ({"max_azs": 7}, "max_azs", "from 1 to 6"),
     ({"availability_zones": []}, "availability_zones", "at least one"),
     ({"availability_zones": ["eu-west-1a", "eu-west-1a"]}, "availability_zones", "repeats"),
-    ({"availability_zones": ["a", "b"], "availability_zone_ids": ["x", "y"]}, "availability_zone_ids", "cannot be used together"),
+    (
+        {"availability_zones": ["a", "b"], "availability_zone_ids": ["x", "y"]},
+        "availability_zone_ids",
+        "cannot be used together",
+    ),
     ({"availability_zones": ["a", "b"], "max_azs": 3}, "max_azs", "must match the 2 explicit AZs"),
     ({"app_subnet_mask": 30}, "app_subnet_mask", "from 16 to 28"),
     ({"cidr": "10.0.0.0/24", "web_subnet_mask": 20}, "web_subnet_mask", "from 24 to 28"),
@@ -382,8 +426,16 @@ def test_bad_props_fail_early_naming_the_prop(props: dict[str, Any], prop: str, 
 def test_subnet_fit_check_matches_what_the_vpc_allocates(make_stack: Callable[..., cdk.Stack]) -> None:
     """The tightest layout the check accepts is one ec2.Vpc can really build."""
     stack = make_stack("Tight")
-    network = ThreeTierVpc(stack, "Network", cidr="10.1.0.0/22", web_subnet_mask=26, app_subnet_mask=24,
-                           db_subnet_mask=26, max_azs=2, flow_logs=False)
+    network = ThreeTierVpc(
+        stack,
+        "Network",
+        cidr="10.1.0.0/22",
+        web_subnet_mask=26,
+        app_subnet_mask=24,
+        db_subnet_mask=26,
+        max_azs=2,
+        flow_logs=False,
+    )
     cidrs = [ipaddress.ip_network(c) for tier in network.tiers for c in tier.cidrs]
     assert all(c.subnet_of(ipaddress.ip_network("10.1.0.0/22")) for c in cidrs)
-    assert not any(a.overlaps(b) for i, a in enumerate(cidrs) for b in cidrs[i + 1:])
+    assert not any(a.overlaps(b) for i, a in enumerate(cidrs) for b in cidrs[i + 1 :])

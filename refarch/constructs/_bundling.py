@@ -43,17 +43,33 @@ class PipLocalBundling:
 
     def command(self, output_dir: str) -> list[str]:
         return [
-            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--platform", self.platform, "--implementation", "cp", "--python-version", self.python_version,
-            "--only-binary=:all:", "--target", str(Path(output_dir) / "python"), "-r", str(self.requirements),
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--platform",
+            self.platform,
+            "--implementation",
+            "cp",
+            "--python-version",
+            self.python_version,
+            "--only-binary=:all:",
+            "--target",
+            str(Path(output_dir) / "python"),
+            "-r",
+            str(self.requirements),
         ]
 
     def try_bundle(self, output_dir: str, *, image: DockerImage, **_: Any) -> bool:
         result = subprocess.run(self.command(output_dir), capture_output=True, text=True, check=False)
         if result.returncode != 0:
             # Returning False makes CDK fall back to bundling in Docker, as the docs promise.
-            print(f"refarch: local bundling of {self.requirements} failed, trying Docker:\n{result.stderr}",
-                  file=sys.stderr)
+            print(
+                f"refarch: local bundling of {self.requirements} failed, trying Docker:\n{result.stderr}",
+                file=sys.stderr,
+            )
             return False
         return True
 
@@ -89,9 +105,7 @@ def dependencies_layer(
         raise ValueError(f"dependencies_layer: no requirements file {requirements_file}")
     platform = _PLATFORMS[architecture.name]
     runtime = _defaults.LAMBDA_PYTHON_RUNTIME
-    local = PipLocalBundling(
-        requirements_file, platform=platform, python_version=_defaults.LAMBDA_PYTHON_VERSION
-    )
+    local = PipLocalBundling(requirements_file, platform=platform, python_version=_defaults.LAMBDA_PYTHON_VERSION)
     docker_command = (
         f"pip install --quiet --only-binary=:all: -r /asset-input/{requirements_file.name} "
         "--target /asset-output/python"

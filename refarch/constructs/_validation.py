@@ -26,10 +26,23 @@ class PropValidationError(ValueError):
         super().__init__(f"{owner}: invalid {prop}={value!r}. {allowed}")
 
 
+#: Number tokens are encoded as doubles near -1.888e+289; no real prop value comes close.
+_NUMBER_TOKEN_MAGNITUDE = 1e280
+
+
 def is_token(value: Any) -> bool:
-    """True when ``value`` is (or contains) an unresolved CloudFormation token."""
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return bool(Token.is_unresolved(value))
+    """True when ``value`` is (or contains) an unresolved CloudFormation token.
+
+    Asks ``Token.is_unresolved`` only when the value could be one: a string holding a token
+    marker, or a float in the range CDK encodes number tokens in. Plain values skip the
+    round-trip to the jsii runtime, which otherwise dominates a construct's validation time.
+    """
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        return ("${Token[" in value or "#{Token[" in value) and bool(Token.is_unresolved(value))
+    if isinstance(value, float):
+        return abs(value) > _NUMBER_TOKEN_MAGNITUDE and bool(Token.is_unresolved(value))
     return False
 
 
@@ -110,7 +123,9 @@ def parse_ipv4_network(owner: str, prop: str, value: str) -> ipaddress.IPv4Netwo
     if not isinstance(value, str):
         raise PropValidationError(owner, prop, value, "Allowed: an IPv4 CIDR string such as '10.0.0.0/16'.")
     if "/" not in value:
-        raise PropValidationError(owner, prop, value, "Allowed: an IPv4 network with a prefix length, such as '10.0.0.0/16'.")
+        raise PropValidationError(
+            owner, prop, value, "Allowed: an IPv4 network with a prefix length, such as '10.0.0.0/16'."
+        )
     try:
         return ipaddress.IPv4Network(value, strict=True)
     except (ipaddress.AddressValueError, ipaddress.NetmaskValueError) as exc:
@@ -118,6 +133,4 @@ def parse_ipv4_network(owner: str, prop: str, value: str) -> ipaddress.IPv4Netwo
     except ValueError as exc:
         # strict=True rejects host bits: tell the user which network they probably meant.
         network = ipaddress.IPv4Network(value, strict=False)
-        raise PropValidationError(
-            owner, prop, value, f"Host bits are set: did you mean '{network}'? ({exc})"
-        ) from exc
+        raise PropValidationError(owner, prop, value, f"Host bits are set: did you mean '{network}'? ({exc})") from exc

@@ -172,7 +172,9 @@ class ThreeTierVpc(Construct):
             check_unique(_OWNER, "availability_zones" if availability_zones else "availability_zone_ids", explicit_azs)
             if max_azs is not None and max_azs != len(explicit_azs):
                 raise PropValidationError(
-                    _OWNER, "max_azs", max_azs,
+                    _OWNER,
+                    "max_azs",
+                    max_azs,
                     f"It must match the {len(explicit_azs)} explicit AZs given, or be left unset.",
                 )
         az_count = len(explicit_azs) if explicit_azs is not None else (3 if max_azs is None else max_azs)
@@ -185,8 +187,14 @@ class ThreeTierVpc(Construct):
 
         network = parse_ipv4_network(_OWNER, "cidr", cidr)
         if not 16 <= network.prefixlen <= 28:
-            raise PropValidationError(_OWNER, "cidr", cidr, "Allowed: a prefix length from /16 to /28 (the VPC limits).")
-        masks = {"web_subnet_mask": web_subnet_mask, "app_subnet_mask": app_subnet_mask, "db_subnet_mask": db_subnet_mask}
+            raise PropValidationError(
+                _OWNER, "cidr", cidr, "Allowed: a prefix length from /16 to /28 (the VPC limits)."
+            )
+        masks = {
+            "web_subnet_mask": web_subnet_mask,
+            "app_subnet_mask": app_subnet_mask,
+            "db_subnet_mask": db_subnet_mask,
+        }
         for prop, mask in masks.items():
             check_whole_range(_OWNER, prop, mask, minimum=max(16, network.prefixlen), maximum=28)
         _check_subnets_fit(network, list(masks.items()), az_count)
@@ -194,7 +202,7 @@ class ThreeTierVpc(Construct):
         strategy = nat_strategy or NatStrategy.ONE_PER_AZ
         if nat_gateway_count is not None:
             check_whole_range(_OWNER, "nat_gateway_count", nat_gateway_count, minimum=0, maximum=az_count)
-        nat_count = nat_gateway_count if nat_gateway_count is not None else _NAT_COUNT[strategy](az_count)
+        nat_count = nat_gateway_count if nat_gateway_count is not None else _nat_count(strategy, az_count)
 
         check_not_empty(_OWNER, "web_ingress_cidrs", web_ingress_cidrs)
         web_networks = [parse_ipv4_network(_OWNER, "web_ingress_cidrs", c) for c in web_ingress_cidrs]
@@ -208,7 +216,9 @@ class ThreeTierVpc(Construct):
         if app_port == db_port:
             raise PropValidationError(_OWNER, "db_port", db_port, f"It must differ from app_port ({app_port}).")
         if app_port in web_ports:
-            raise PropValidationError(_OWNER, "app_port", app_port, f"It must differ from the web ports {list(web_ports)}.")
+            raise PropValidationError(
+                _OWNER, "app_port", app_port, f"It must differ from the web ports {list(web_ports)}."
+            )
         blocked_networks = _check_blocked(network, web_networks, blocked_cidrs)
 
         self.az_count = az_count
@@ -230,11 +240,15 @@ class ThreeTierVpc(Construct):
                 # No public IPs on launch: the web tier is for load balancers and NAT gateways,
                 # which get their own addresses; an instance placed here should not be exposed.
                 ec2.SubnetConfiguration(
-                    name="Web", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=web_subnet_mask,
+                    name="Web",
+                    subnet_type=ec2.SubnetType.PUBLIC,
+                    cidr_mask=web_subnet_mask,
                     map_public_ip_on_launch=False,
                 ),
                 ec2.SubnetConfiguration(name="App", subnet_type=app_subnet_type, cidr_mask=app_subnet_mask),
-                ec2.SubnetConfiguration(name="Db", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=db_subnet_mask),
+                ec2.SubnetConfiguration(
+                    name="Db", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=db_subnet_mask
+                ),
             ],
             gateway_endpoints={
                 "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
@@ -247,8 +261,9 @@ class ThreeTierVpc(Construct):
         if availability_zone_ids:
             _pin_subnets_to_az_ids(self.vpc, availability_zone_ids)
         for subnet in self.vpc.public_subnets:
+            # On the public subnet: the finding is about its DefaultRoute, the only route it has.
             acknowledge(
-                subnet.node.find_child("DefaultRoute"),
+                subnet,
                 "The web tier is the VPC's public tier: its route to the internet gateway is what lets "
                 "internet-facing load balancers and the NAT gateways work. No other tier has one.",
                 "HIPAA.Security-VPCNoUnrestrictedRouteToIGW",
@@ -257,9 +272,7 @@ class ThreeTierVpc(Construct):
             )
 
         web_sg, app_sg, db_sg = self._chain_security_groups(web_networks)
-        subnets = {
-            name: self.vpc.select_subnets(subnet_group_name=name).subnets for name in ("Web", "App", "Db")
-        }
+        subnets = {name: self.vpc.select_subnets(subnet_group_name=name).subnets for name in ("Web", "App", "Db")}
         web_acl, app_acl, db_acl = self._build_network_acls(subnets, web_networks, blocked_networks)
         self.web = Tier("Web", ec2.SubnetSelection(subnet_group_name="Web"), subnets["Web"], web_sg, web_acl)
         self.app = Tier("App", ec2.SubnetSelection(subnet_group_name="App"), subnets["App"], app_sg, app_acl)
@@ -282,15 +295,24 @@ class ThreeTierVpc(Construct):
     ) -> tuple[ec2.SecurityGroup, ec2.SecurityGroup, ec2.SecurityGroup]:
         """web <- allowed CIDRs; app <- web on the app port; db <- app on the db port."""
         web = ec2.SecurityGroup(
-            self, "WebSecurityGroup", vpc=self.vpc, allow_all_outbound=False,
+            self,
+            "WebSecurityGroup",
+            vpc=self.vpc,
+            allow_all_outbound=False,
             description="Web tier: web ports from the allowed networks",
         )
         app = ec2.SecurityGroup(
-            self, "AppSecurityGroup", vpc=self.vpc, allow_all_outbound=False,
+            self,
+            "AppSecurityGroup",
+            vpc=self.vpc,
+            allow_all_outbound=False,
             description="App tier: app port from the web tier only",
         )
         db = ec2.SecurityGroup(
-            self, "DbSecurityGroup", vpc=self.vpc, allow_all_outbound=False,
+            self,
+            "DbSecurityGroup",
+            vpc=self.vpc,
+            allow_all_outbound=False,
             description="Db tier: db port from the app tier only",
         )
         for network in web_networks:
@@ -371,7 +393,9 @@ class ThreeTierVpc(Construct):
     ) -> None:
         if encryption_key is None:
             key = _builders.build_key(
-                self, "FlowLogKey", description=f"Encrypts the VPC flow logs of {self.node.path}",
+                self,
+                "FlowLogKey",
+                description=f"Encrypts the VPC flow logs of {self.node.path}",
                 removal_policy=removal_policy,
             )
             _builders.allow_cloudwatch_logs(key, self)
@@ -381,7 +405,9 @@ class ThreeTierVpc(Construct):
             self, "FlowLogGroup", encryption_key=encryption_key, retention=retention, removal_policy=removal_policy
         )
         role = _builders.ManagedPolicyRole(
-            self, "FlowLogRole", assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"),
+            self,
+            "FlowLogRole",
+            assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"),
             description=f"VPC flow logs of {self.node.path}",
         )
         self.flow_log = self.vpc.add_flow_log(
@@ -392,7 +418,10 @@ class ThreeTierVpc(Construct):
 
     def _add_interface_endpoints(self, services: Sequence[ec2.InterfaceVpcEndpointAwsService]) -> None:
         endpoint_sg = ec2.SecurityGroup(
-            self, "EndpointSecurityGroup", vpc=self.vpc, allow_all_outbound=False,
+            self,
+            "EndpointSecurityGroup",
+            vpc=self.vpc,
+            allow_all_outbound=False,
             description="Interface endpoints: HTTPS from the app tier",
         )
         # From the VPC's own (concrete) CIDR, so any in-VPC client can reach AWS APIs privately;
@@ -401,8 +430,12 @@ class ThreeTierVpc(Construct):
         for service in services:
             name = _endpoint_id(service)
             self.interface_endpoints[service.short_name] = self.vpc.add_interface_endpoint(
-                name, service=service, subnets=self.app.subnet_selection, security_groups=[endpoint_sg],
-                private_dns_enabled=True, open=False,
+                name,
+                service=service,
+                subnets=self.app.subnet_selection,
+                security_groups=[endpoint_sg],
+                private_dns_enabled=True,
+                open=False,
             )
 
     # -- attributes ------------------------------------------------------------------------
@@ -418,11 +451,8 @@ class ThreeTierVpc(Construct):
         return (self.web, self.app, self.db)
 
 
-_NAT_COUNT = {
-    NatStrategy.ONE_PER_AZ: lambda azs: azs,
-    NatStrategy.SINGLE: lambda azs: 1,
-    NatStrategy.NONE: lambda azs: 0,
-}
+def _nat_count(strategy: NatStrategy, az_count: int) -> int:
+    return {NatStrategy.ONE_PER_AZ: az_count, NatStrategy.SINGLE: 1, NatStrategy.NONE: 0}[strategy]
 
 
 class _AclBuilder:
@@ -442,8 +472,13 @@ class _AclBuilder:
         self._count = {ec2.TrafficDirection.INGRESS: 0, ec2.TrafficDirection.EGRESS: 0}
         for index, network in enumerate(blocked):
             for direction in (ec2.TrafficDirection.INGRESS, ec2.TrafficDirection.EGRESS):
-                self._add(direction, str(network), ec2.AclTraffic.all_traffic(), ec2.Action.DENY,
-                          _DENY_FIRST + index * _DENY_STEP)
+                self._add(
+                    direction,
+                    str(network),
+                    ec2.AclTraffic.all_traffic(),
+                    ec2.Action.DENY,
+                    _DENY_FIRST + index * _DENY_STEP,
+                )
 
     def allow_in(self, cidr: str, traffic: ec2.AclTraffic) -> None:
         self._allow(ec2.TrafficDirection.INGRESS, cidr, traffic)
@@ -462,8 +497,12 @@ class _AclBuilder:
         verb = "Deny" if action == ec2.Action.DENY else "Allow"
         way = "In" if direction == ec2.TrafficDirection.INGRESS else "Out"
         self.acl.add_entry(
-            f"{verb}{way}{rule}", cidr=ec2.AclCidr.ipv4(cidr), rule_number=rule, traffic=traffic,
-            direction=direction, rule_action=action,
+            f"{verb}{way}{rule}",
+            cidr=ec2.AclCidr.ipv4(cidr),
+            rule_number=rule,
+            traffic=traffic,
+            direction=direction,
+            rule_action=action,
         )
         self._count[direction] += 1
 
@@ -477,9 +516,7 @@ class _AclBuilder:
             )
 
 
-def _check_subnets_fit(
-    network: ipaddress.IPv4Network, masks: list[tuple[str, int]], az_count: int
-) -> None:
+def _check_subnets_fit(network: ipaddress.IPv4Network, masks: list[tuple[str, int]], az_count: int) -> None:
     """Replay the allocation ec2.Vpc makes (tier by tier, AZ by AZ, each block aligned to its size)."""
     cursor = int(network.network_address)
     end = int(network.broadcast_address) + 1
@@ -490,7 +527,9 @@ def _check_subnets_fit(
             cursor += size
             if cursor > end:
                 raise PropValidationError(
-                    _OWNER, prop, mask,
+                    _OWNER,
+                    prop,
+                    mask,
                     f"{az_count} AZs x 3 tiers of subnets with masks "
                     f"{', '.join(f'{p}=/{m}' for p, m in masks)} do not fit in {network}: "
                     "use larger masks (smaller subnets), fewer AZs or a larger cidr.",
@@ -509,7 +548,9 @@ def _check_blocked(
         )
     for i, network in enumerate(networks):
         if network.prefixlen == 0:
-            raise PropValidationError(_OWNER, "blocked_cidrs", str(network), "Blocking 0.0.0.0/0 would cut off all traffic.")
+            raise PropValidationError(
+                _OWNER, "blocked_cidrs", str(network), "Blocking 0.0.0.0/0 would cut off all traffic."
+            )
         if network.overlaps(vpc_network):
             raise PropValidationError(
                 _OWNER, "blocked_cidrs", str(network), f"It overlaps the VPC's own cidr {vpc_network}."
@@ -522,7 +563,9 @@ def _check_blocked(
         for web in web_networks:
             if web.subnet_of(network):
                 raise PropValidationError(
-                    _OWNER, "blocked_cidrs", str(network),
+                    _OWNER,
+                    "blocked_cidrs",
+                    str(network),
                     f"It blocks all of web_ingress_cidrs entry {web}; remove one of the two.",
                 )
     return networks
