@@ -391,11 +391,12 @@ class ThreeTierVpc(Construct):
         retention: logs.RetentionDays | None,
         removal_policy: RemovalPolicy,
     ) -> None:
+        path = self.node.path
         if encryption_key is None:
             key = _builders.build_key(
                 self,
                 "FlowLogKey",
-                description=f"Encrypts the VPC flow logs of {self.node.path}",
+                description=f"Encrypts the VPC flow logs of {path}",
                 removal_policy=removal_policy,
             )
             _builders.allow_cloudwatch_logs(key, self)
@@ -408,7 +409,7 @@ class ThreeTierVpc(Construct):
             self,
             "FlowLogRole",
             assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"),
-            description=f"VPC flow logs of {self.node.path}",
+            description=f"VPC flow logs of {path}",
         )
         self.flow_log = self.vpc.add_flow_log(
             "FlowLog",
