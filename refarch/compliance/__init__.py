@@ -10,6 +10,8 @@ from aws_cdk import Validations
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks
 from constructs import IConstruct
 
+from refarch.compliance.gdpr import GdprChecks
+
 
 def packs() -> list[NagPack]:
     """Fresh instances of every pack the library's stacks are held to."""
@@ -21,4 +23,4 @@ def apply_packs(scope: IConstruct) -> None:
     Validations.of(scope).add_plugins(*packs())
 
 
-__all__ = ["apply_packs", "packs"]
+__all__ = ["GdprChecks", "apply_packs", "packs"]
