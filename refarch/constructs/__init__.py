@@ -2,10 +2,13 @@
 
 from refarch.constructs._validation import PropValidationError
 from refarch.constructs.three_tier_vpc import NatStrategy, ThreeTierVpc, Tier
+from refarch.constructs.web_acl import ProtectiveWebAcl, WafScope
 
 __all__ = [
     "NatStrategy",
     "PropValidationError",
+    "ProtectiveWebAcl",
     "ThreeTierVpc",
     "Tier",
+    "WafScope",
 ]

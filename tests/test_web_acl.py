@@ -1,0 +1,201 @@
+"""ProtectiveWebAcl: managed rule groups, rate limit, encrypted logging, association, metrics, bad props."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Match
+
+from refarch.compliance import packs
+from refarch.constructs import PropValidationError, ProtectiveWebAcl, WafScope
+from tests.harness import SynthesizedStack, new_app, synth
+
+STAGE_ARN = "arn:aws:apigateway:eu-west-1::/restapis/abc123/stages/prod"
+
+
+@pytest.fixture(scope="module")
+def regional() -> SynthesizedStack:
+    stack = cdk.Stack(new_app(), "Waf", env=cdk.Environment(account="111111111111", region="eu-west-1"))
+    acl = ProtectiveWebAcl(stack, "Waf", rate_limit=500, rate_limit_window=cdk.Duration.minutes(2))
+    acl.associate(STAGE_ARN)
+    acl.associate("arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/x/1", id="Alb")
+    stack.acl = acl  # type: ignore[attr-defined]
+    return synth(stack)
+
+
+def _acl(stacked: SynthesizedStack) -> dict[str, Any]:
+    (acl,) = stacked.resources("AWS::WAFv2::WebACL").values()
+    return acl["Properties"]  # type: ignore[no-any-return]
+
+
+def test_managed_rule_groups_in_order_then_rate_rule(regional: SynthesizedStack) -> None:
+    props = _acl(regional)
+    assert props["Scope"] == "REGIONAL"
+    assert props["DefaultAction"] == {"Allow": {}}
+    rules = sorted(props["Rules"], key=lambda r: r["Priority"])
+    managed = [r["Statement"]["ManagedRuleGroupStatement"] for r in rules[:4]]
+    assert [m["Name"] for m in managed] == [
+        "AWSManagedRulesAmazonIpReputationList",
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesSQLiRuleSet",
+    ]
+    assert all(m["VendorName"] == "AWS" for m in managed)
+    # Managed groups keep their own block actions (override "None", not "Count").
+    assert all(r["OverrideAction"] == {"None": {}} for r in rules[:4])
+    rate = rules[4]
+    assert rate["Action"] == {"Block": {}}
+    assert rate["Statement"]["RateBasedStatement"] == {
+        "AggregateKeyType": "IP",
+        "Limit": 500,
+        "EvaluationWindowSec": 120,
+    }
+    assert [r["Priority"] for r in rules] == [0, 1, 2, 3, 4]
+
+
+def test_every_rule_and_the_acl_publish_metrics(regional: SynthesizedStack) -> None:
+    props = _acl(regional)
+    configs = [props["VisibilityConfig"], *(r["VisibilityConfig"] for r in props["Rules"])]
+    assert all(c["CloudWatchMetricsEnabled"] and c["SampledRequestsEnabled"] for c in configs)
+    names = [c["MetricName"] for c in configs]
+    assert len(set(names)) == len(names)
+    assert props["Name"] == props["VisibilityConfig"]["MetricName"]
+
+
+def test_logs_go_to_an_encrypted_waf_log_group_with_finite_retention(regional: SynthesizedStack) -> None:
+    ((log_group_id, log_group),) = regional.resources("AWS::Logs::LogGroup").items()
+    props = log_group["Properties"]
+    assert props["LogGroupName"].startswith("aws-waf-logs-")
+    assert props["RetentionInDays"] == 365
+    assert props["KmsKeyId"] == {"Fn::GetAtt": [_key_id(regional), "Arn"]}
+    assert log_group["DeletionPolicy"] == "Retain"
+    (logging,) = regional.resources("AWS::WAFv2::LoggingConfiguration").values()
+    (acl_id,) = regional.resources("AWS::WAFv2::WebACL")
+    assert logging["Properties"]["ResourceArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+    (destination,) = logging["Properties"]["LogDestinationConfigs"]
+    # The log group ARN without LogGroup.log_group_arn's ":*" suffix, as WAF requires.
+    joined = destination["Fn::Join"][1]
+    assert joined[-1] == {"Ref": log_group_id}
+    assert not any(isinstance(part, str) and part.endswith("*") for part in joined)
+    assert logging["Properties"]["RedactedFields"] == [
+        {"SingleHeader": {"Name": "authorization"}},
+        {"SingleHeader": {"Name": "cookie"}},
+    ]
+
+
+def _key_id(stacked: SynthesizedStack) -> str:
+    (key_id,) = stacked.resources("AWS::KMS::Key")
+    return key_id
+
+
+def test_the_log_key_rotates_and_admits_only_cloudwatch_logs_of_this_account(regional: SynthesizedStack) -> None:
+    regional.template.has_resource(
+        "AWS::KMS::Key",
+        {
+            "DeletionPolicy": "Retain",
+            "Properties": {
+                "EnableKeyRotation": True,
+                "KeyPolicy": {
+                    "Statement": Match.array_with(
+                        [
+                            Match.object_like(
+                                {
+                                    "Principal": {"Service": "logs.eu-west-1.amazonaws.com"},
+                                    "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": Match.any_value()}},
+                                }
+                            )
+                        ]
+                    )
+                },
+            },
+        },
+    )
+
+
+def test_associate_creates_one_association_per_resource(regional: SynthesizedStack) -> None:
+    associations = regional.resources("AWS::WAFv2::WebACLAssociation")
+    (acl_id,) = regional.resources("AWS::WAFv2::WebACL")
+    arns = sorted(a["Properties"]["ResourceArn"] for a in associations.values())
+    assert arns[0] == STAGE_ARN
+    assert arns[1].startswith("arn:aws:elasticloadbalancing")
+    assert all(a["Properties"]["WebACLArn"] == {"Fn::GetAtt": [acl_id, "Arn"]} for a in associations.values())
+    assert any("WafAssociation" in k for k in associations)
+    assert any("WafAlb" in k for k in associations)
+
+
+def test_metrics_name_the_acl_and_the_region(regional: SynthesizedStack) -> None:
+    acl: ProtectiveWebAcl = regional.stack.acl  # type: ignore[attr-defined]
+    metric = acl.metric_blocked_requests()
+    assert metric.namespace == "AWS/WAFV2"
+    assert metric.metric_name == "BlockedRequests"
+    assert metric.dimensions == {"WebACL": acl.web_acl_name, "Rule": "ALL", "Region": "eu-west-1"}
+    assert dict(acl.metric("CountedRequests", rule="RateLimitPerIp").dimensions or {})["Rule"] == "RateLimitPerIp"
+    assert acl.metric_allowed_requests(statistic="Average").statistic == "Average"
+
+
+def test_compliance_packs_are_clean(regional: SynthesizedStack) -> None:
+    errors = [
+        f"{v.rule_name}: {sorted(str(r.construct_path) for r in v.violating_resources)}"
+        for pack in packs()
+        for v in pack.validate_scope(regional.stack).violations
+        if v.severity == "error"
+    ]
+    assert not errors
+
+
+def test_cloudfront_scope_in_us_east_1_with_own_key_and_names() -> None:
+    stack = cdk.Stack(new_app(), "Edge", env=cdk.Environment(account="111111111111", region="us-east-1"))
+    key = kms.Key(stack, "Mine", enable_key_rotation=True)
+    acl = ProtectiveWebAcl(
+        stack,
+        "Waf",
+        waf_scope=WafScope.CLOUDFRONT,
+        web_acl_name="edge-acl",
+        log_group_name="aws-waf-logs-edge",
+        encryption_key=key,
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    stacked = synth(stack)
+    assert _acl(stacked)["Scope"] == "CLOUDFRONT"
+    assert _acl(stacked)["Name"] == "edge-acl"
+    assert len(stacked.resources("AWS::KMS::Key")) == 1  # the caller's key, no new one
+    stacked.template.has_resource(
+        "AWS::Logs::LogGroup", {"DeletionPolicy": "Delete", "Properties": {"LogGroupName": "aws-waf-logs-edge"}}
+    )
+    assert "Region" not in dict(acl.metric_blocked_requests().dimensions or {})
+    with pytest.raises(PropValidationError, match="web_acl_id"):
+        acl.associate("arn:aws:cloudfront::111111111111:distribution/E1")
+
+
+@pytest.mark.parametrize(
+    ("props", "env_region", "prop"),
+    [
+        ({"rate_limit": 9}, None, "rate_limit"),
+        ({"rate_limit": 2_000_000_001}, None, "rate_limit"),
+        ({"rate_limit": 100.5}, None, "rate_limit"),
+        ({"rate_limit_window": cdk.Duration.minutes(3)}, None, "rate_limit_window"),
+        ({"rate_limit_window": cdk.Duration.seconds(30)}, None, "rate_limit_window"),
+        ({"web_acl_name": "has spaces"}, None, "web_acl_name"),
+        ({"web_acl_name": "x" * 129}, None, "web_acl_name"),
+        ({"log_group_name": "my-waf-logs"}, None, "log_group_name"),
+        ({"waf_scope": "REGIONAL"}, None, "waf_scope"),
+        ({"waf_scope": WafScope.CLOUDFRONT}, "eu-west-1", "waf_scope"),
+    ],
+)
+def test_bad_props_fail_early(
+    props: dict[str, Any], env_region: str | None, prop: str, make_stack: Callable[..., cdk.Stack]
+) -> None:
+    env = cdk.Environment(region=env_region) if env_region else None
+    with pytest.raises(PropValidationError, match=rf"ProtectiveWebAcl: invalid {prop}=") as info:
+        ProtectiveWebAcl(make_stack(env=env), "Waf", **props)
+    assert info.value.prop == prop
+
+
+def test_tokens_pass_unchecked(make_stack: Callable[..., cdk.Stack]) -> None:
+    stack = make_stack()
+    limit = cdk.CfnParameter(stack, "Limit", type="Number").value_as_number
+    ProtectiveWebAcl(stack, "Waf", rate_limit=limit)  # type: ignore[arg-type]
