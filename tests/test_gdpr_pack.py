@@ -41,13 +41,17 @@ def _bad_stack() -> cdk.Stack:
     """One non-compliant resource per rule, in a US region, each named after the rule it breaks."""
     stack = cdk.Stack(new_app(), "Bad", env=cdk.Environment(account="111111111111", region="us-east-1"))
     bucket = s3.Bucket(stack, "PlainBucket", block_public_access=s3.BlockPublicAccess(block_public_acls=False))
-    bucket.add_to_resource_policy(iam.PolicyStatement(
-        principals=[iam.AnyPrincipal()], actions=["s3:GetObject"], resources=[bucket.arn_for_objects("*")]
-    ))
+    bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.AnyPrincipal()], actions=["s3:GetObject"], resources=[bucket.arn_for_objects("*")]
+        )
+    )
     pk = dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
     dynamodb.Table(stack, "AwsOwnedTable", partition_key=pk)
     dynamodb.Table(
-        stack, "AwsManagedTable", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        stack,
+        "AwsManagedTable",
+        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
         encryption=dynamodb.TableEncryption.AWS_MANAGED,
     )
     vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0)
@@ -59,8 +63,13 @@ def _bad_stack() -> cdk.Stack:
     sns.Topic(stack, "PlainTopic")
     logs.LogGroup(stack, "ForeverLogs", retention=logs.RetentionDays.INFINITE)
     redshift.CfnCluster(
-        stack, "PlainWarehouse", cluster_type="single-node", db_name="dw", master_username="admin",
-        master_user_password="unused-in-tests-0A", node_type="ra3.xlplus",
+        stack,
+        "PlainWarehouse",
+        cluster_type="single-node",
+        db_name="dw",
+        master_username="admin",
+        master_user_password="unused-in-tests-0A",
+        node_type="ra3.xlplus",
     )
     kms.Key(stack, "StaticKey", enable_key_rotation=False)
     trail_bucket = s3.Bucket(stack, "TrailBucket")
@@ -126,16 +135,35 @@ def _good_stack(region: str | None = "eu-west-1") -> cdk.Stack:
     env = cdk.Environment(account="111111111111", region=region) if region else None
     stack = cdk.Stack(new_app(), "Good", env=env)
     key = kms.Key(stack, "Key", enable_key_rotation=True, removal_policy=RemovalPolicy.DESTROY)
-    logs_bucket = s3.Bucket(stack, "Logs", encryption_key=key, enforce_ssl=True,
-                            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-                            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))])
-    acknowledge(logs_bucket, "This bucket is the access-log target itself; logging it would loop into itself.",
-                "GDPR-S3AccessLogging")
-    s3.Bucket(stack, "Data", encryption_key=key, enforce_ssl=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-              server_access_logs_bucket=logs_bucket,
-              lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))])
-    dynamodb.Table(stack, "Table", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-                   encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED, encryption_key=key)
+    logs_bucket = s3.Bucket(
+        stack,
+        "Logs",
+        encryption_key=key,
+        enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))],
+    )
+    acknowledge(
+        logs_bucket,
+        "This bucket is the access-log target itself; logging it would loop into itself.",
+        "GDPR-S3AccessLogging",
+    )
+    s3.Bucket(
+        stack,
+        "Data",
+        encryption_key=key,
+        enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        server_access_logs_bucket=logs_bucket,
+        lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))],
+    )
+    dynamodb.Table(
+        stack,
+        "Table",
+        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryption_key=key,
+    )
     kinesis.Stream(stack, "Stream", encryption=kinesis.StreamEncryption.KMS, encryption_key=key)
     sqs.Queue(stack, "Queue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key)
     sns.Topic(stack, "Topic", master_key=key)
@@ -187,6 +215,7 @@ def test_reference_stacks_pass(name: str, reference_stacks: ReferenceStacks) -> 
     report = GdprChecks().validate_scope(reference_stacks[name].stack)
     errors = {
         v.rule_name: sorted(r.construct_path for r in v.violating_resources)
-        for v in report.violations if v.severity == "error"
+        for v in report.violations
+        if v.severity == "error"
     }
     assert not errors, f"{name}: GDPR findings: {errors}"

@@ -85,89 +85,137 @@ RULES: dict[str, GdprRule] = {
     rule.suffix: rule
     for rule in (
         GdprRule(
-            "S3KMS", "32", "The S3 bucket is not encrypted with a customer-managed KMS key.",
+            "S3KMS",
+            "32",
+            "The S3 bucket is not encrypted with a customer-managed KMS key.",
             _cmk("objects"),
         ),
         GdprRule(
-            "S3TLS", "32", "The S3 bucket's policy does not deny requests made without TLS (aws:SecureTransport).",
+            "S3TLS",
+            "32",
+            "The S3 bucket's policy does not deny requests made without TLS (aws:SecureTransport).",
             f"{_ART_32} in transit: deny every request whose aws:SecureTransport is false.",
         ),
         GdprRule(
-            "S3PublicAccess", "32", "The S3 bucket does not block all public access.",
+            "S3PublicAccess",
+            "32",
+            "The S3 bucket does not block all public access.",
             f"{_ART_32}: personal data must never be readable by anyone on the internet; set all four "
             "public access block settings.",
         ),
         GdprRule(
-            "DynamoDBKMS", "32", "The DynamoDB table is not encrypted with a customer-managed KMS key.",
+            "DynamoDBKMS",
+            "32",
+            "The DynamoDB table is not encrypted with a customer-managed KMS key.",
             _cmk("items"),
         ),
         GdprRule(
-            "RDSKMS", "32", "The RDS instance or cluster storage is not encrypted with a customer-managed key.",
+            "RDSKMS",
+            "32",
+            "The RDS instance or cluster storage is not encrypted with a customer-managed key.",
             _cmk("database"),
         ),
         GdprRule(
-            "KinesisKMS", "32", "The Kinesis stream is not encrypted with a customer-managed KMS key.",
+            "KinesisKMS",
+            "32",
+            "The Kinesis stream is not encrypted with a customer-managed KMS key.",
             _cmk("records"),
         ),
         GdprRule(
-            "SQSKMS", "32", "The SQS queue is not encrypted with a customer-managed KMS key.",
+            "SQSKMS",
+            "32",
+            "The SQS queue is not encrypted with a customer-managed KMS key.",
             _cmk("messages"),
         ),
         GdprRule(
-            "SNSKMS", "32", "The SNS topic is not encrypted with a customer-managed KMS key.",
+            "SNSKMS",
+            "32",
+            "The SNS topic is not encrypted with a customer-managed KMS key.",
             _cmk("messages"),
         ),
         GdprRule(
-            "LogGroupKMS", "32", "The log group is not encrypted with a customer-managed KMS key.",
+            "LogGroupKMS",
+            "32",
+            "The log group is not encrypted with a customer-managed KMS key.",
             _cmk("log events"),
         ),
         GdprRule(
-            "RedshiftKMS", "32", "The Redshift cluster or namespace is not encrypted with a customer-managed key.",
+            "RedshiftKMS",
+            "32",
+            "The Redshift cluster or namespace is not encrypted with a customer-managed key.",
             _cmk("warehouse"),
         ),
         GdprRule(
-            "KMSRotation", "32", "The symmetric KMS key does not rotate its key material.",
+            "KMSRotation",
+            "32",
+            "The symmetric KMS key does not rotate its key material.",
             f"{_ART_32}: rotating key material limits how much data one compromised key version exposes.",
         ),
         GdprRule(
-            "PublicPolicy", "32", "A resource policy allows '*' (anyone) without a condition.",
+            "PublicPolicy",
+            "32",
+            "A resource policy allows '*' (anyone) without a condition.",
             f"{_ART_32}: an Allow to every principal with no condition opens the resource to any AWS account.",
         ),
         GdprRule(
-            "CloudTrailKMS", "32", "The CloudTrail trail does not encrypt its log files with a customer-managed key.",
+            "CloudTrailKMS",
+            "32",
+            "The CloudTrail trail does not encrypt its log files with a customer-managed key.",
             f"{_ART_32}: the audit trail records who touched personal data and is personal data itself.",
         ),
         GdprRule(
-            "LogGroupRetention", "5(1)(e)", "The log group keeps its events forever (no retention set).",
+            "LogGroupRetention",
+            "5(1)(e)",
+            "The log group keeps its events forever (no retention set).",
             f"{_ART_5}: logs hold IP addresses and identifiers; give every log group a finite retention.",
         ),
         GdprRule(
-            "S3Expiration", "5(1)(e)", "The S3 bucket has no lifecycle rule that expires objects.",
+            "S3Expiration",
+            "5(1)(e)",
+            "The S3 bucket has no lifecycle rule that expires objects.",
             f"{_ART_5}: an expiration rule deletes data once its retention period is over. A warning, because "
             "some records must be kept (use Object Lock for those).",
             NagMessageLevel.WARN,
         ),
         GdprRule(
-            "S3AccessLogging", "30", "The S3 bucket does not record its access (server access logging is off).",
+            "S3AccessLogging",
+            "30",
+            "The S3 bucket does not record its access (server access logging is off).",
             f"{_ART_30}; server access logs record every request to the bucket.",
         ),
         GdprRule(
-            "CloudTrailValidation", "30", "The CloudTrail trail does not validate its log files.",
+            "CloudTrailValidation",
+            "30",
+            "The CloudTrail trail does not validate its log files.",
             f"{_ART_30}; log file validation makes a tampered or deleted log file detectable.",
         ),
         GdprRule(
-            "Residency", "44", "The data store rests in a region outside the allowed regions.",
+            "Residency",
+            "44",
+            "The data store rests in a region outside the allowed regions.",
             f"{_ART_44}; deploy data stores only to the allowed regions.",
         ),
     )
 }
 
 #: Resource types that hold data, for the residency rule.
-DATA_STORE_TYPES = frozenset({
-    "AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::RDS::DBInstance",
-    "AWS::RDS::DBCluster", "AWS::Kinesis::Stream", "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::Logs::LogGroup",
-    "AWS::Redshift::Cluster", "AWS::RedshiftServerless::Namespace", "AWS::EFS::FileSystem", "AWS::KMS::Key",
-})
+DATA_STORE_TYPES = frozenset(
+    {
+        "AWS::S3::Bucket",
+        "AWS::DynamoDB::Table",
+        "AWS::DynamoDB::GlobalTable",
+        "AWS::RDS::DBInstance",
+        "AWS::RDS::DBCluster",
+        "AWS::Kinesis::Stream",
+        "AWS::SQS::Queue",
+        "AWS::SNS::Topic",
+        "AWS::Logs::LogGroup",
+        "AWS::Redshift::Cluster",
+        "AWS::RedshiftServerless::Namespace",
+        "AWS::EFS::FileSystem",
+        "AWS::KMS::Key",
+    }
+)
 
 #: AWS-managed key aliases: encrypted, but not under the owner's control.
 _AWS_MANAGED_ALIAS = "alias/aws/"
@@ -285,8 +333,10 @@ class GdprChecks(NagPack):
         if logical_id not in self._tls_buckets:
             yield "S3TLS"
         block = props.get("publicAccessBlockConfiguration") or {}
-        if not all(block.get(k) is True for k in
-                   ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")):
+        if not all(
+            block.get(k) is True
+            for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        ):
             yield "S3PublicAccess"
         rules = (props.get("lifecycleConfiguration") or {}).get("rules") or []
         if not any(
@@ -357,9 +407,11 @@ def _check_table(_: GdprChecks, __: CfnResource, props: dict[str, Any]) -> Itera
     if not (enabled and _customer_key(sse.get("kmsMasterKeyId"))):
         # A global table puts the key per replica.
         replicas = props.get("replicas") or []
-        if not (replicas and sse.get("sseEnabled") is True and all(
-            _customer_key((r.get("sseSpecification") or {}).get("kmsMasterKeyId")) for r in replicas
-        )):
+        if not (
+            replicas
+            and sse.get("sseEnabled") is True
+            and all(_customer_key((r.get("sseSpecification") or {}).get("kmsMasterKeyId")) for r in replicas)
+        ):
             yield "DynamoDBKMS"
 
 

@@ -1,10 +1,12 @@
 """The library's L3 constructs: one module each, re-exported here and from ``refarch``."""
 
 from refarch.constructs._validation import PropValidationError
+from refarch.constructs.encrypted_data_store import EncryptedDataStore
 from refarch.constructs.three_tier_vpc import NatStrategy, ThreeTierVpc, Tier
 from refarch.constructs.web_acl import ProtectiveWebAcl, WafScope
 
 __all__ = [
+    "EncryptedDataStore",
     "NatStrategy",
     "PropValidationError",
     "ProtectiveWebAcl",

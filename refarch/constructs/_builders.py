@@ -141,6 +141,7 @@ def build_access_log_bucket(scope: Construct, id: str, *, removal_policy: Remova
         "HIPAA.Security-S3BucketLoggingEnabled",
         "NIST.800.53.R5-S3BucketLoggingEnabled",
         "PCI.DSS.321-S3BucketLoggingEnabled",
+        "GDPR-S3AccessLogging",
     )
     acknowledge(
         bucket,
@@ -149,6 +150,7 @@ def build_access_log_bucket(scope: Construct, id: str, *, removal_policy: Remova
         "HIPAA.Security-S3DefaultEncryptionKMS",
         "NIST.800.53.R5-S3DefaultEncryptionKMS",
         "PCI.DSS.321-S3DefaultEncryptionKMS",
+        "GDPR-S3KMS",
     )
     _acknowledge_replication(bucket)
     return bucket
@@ -166,9 +168,10 @@ def build_data_bucket(
     event_bridge_enabled: bool = False,
     object_lock_enabled: bool | None = None,
     object_lock_default_retention: s3.ObjectLockRetention | None = None,
+    versioned: bool = True,
 ) -> s3.Bucket:
-    """A bucket for data: SSE-KMS with a customer key and bucket keys, versioned, private,
-    TLS-only, server access logs on."""
+    """A bucket for data: SSE-KMS with a customer key and bucket keys, versioned (unless the
+    caller opts out), private, TLS-only, server access logs on."""
     bucket = s3.Bucket(
         scope,
         id,
@@ -178,7 +181,7 @@ def build_data_bucket(
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         enforce_ssl=True,
         minimum_tls_version=1.2,
-        versioned=True,
+        versioned=versioned,
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         server_access_logs_bucket=server_access_logs_bucket,
         server_access_logs_prefix=server_access_logs_prefix,

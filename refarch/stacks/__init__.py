@@ -12,11 +12,13 @@ from typing import Any
 from aws_cdk import Environment, Stack
 from constructs import Construct
 
+from refarch.stacks.encrypted_data_store_stack import EncryptedDataStoreStack
 from refarch.stacks.three_tier_vpc_stack import ThreeTierVpcStack
 
 #: Construct ID -> stack class, in synthesis order.
 REFERENCE_STACKS: dict[str, type[Stack]] = {
     "ThreeTierVpcStack": ThreeTierVpcStack,
+    "EncryptedDataStoreStack": EncryptedDataStoreStack,
 }
 
 
@@ -25,4 +27,4 @@ def build_reference_stacks(scope: Construct, *, env: Environment | None = None, 
     return {name: cls(scope, name, env=env, **kwargs) for name, cls in REFERENCE_STACKS.items()}
 
 
-__all__ = ["REFERENCE_STACKS", "ThreeTierVpcStack", "build_reference_stacks"]
+__all__ = ["REFERENCE_STACKS", "EncryptedDataStoreStack", "ThreeTierVpcStack", "build_reference_stacks"]

@@ -1,0 +1,586 @@
+"""GDPR-grade storage for personal data: encrypted under keys the owner controls, reachable
+only through least-privilege grants, expiring when its retention is over, and audited.
+
+The pieces map onto the GDPR's technical measures:
+
+- art. 32 (security of processing): customer-managed KMS keys with rotation whose policy
+  separates key administrators (manage, never decrypt) from key users (decrypt only through
+  the data services); SSE-KMS bucket with bucket keys, TLS-only, public access blocked, uploads
+  under any other key denied; DynamoDB and Aurora options under the same key.
+- art. 5(1)(e) (storage limitation): a lifecycle that expires objects and old versions after
+  ``data_retention``, which the user must choose; Object Lock for records that must be kept.
+- art. 30 (records of processing): a CloudTrail trail with the bucket's data events, server
+  access logs, and CIS-benchmark alarms to an encrypted topic.
+- art. 44 (transfers): ``allowed_regions`` fails synth in a region outside the list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from aws_cdk import Duration, Names, RemovalPolicy, Stack
+from aws_cdk import aws_cloudtrail as cloudtrail
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from refarch.compliance.acknowledge import acknowledge
+from refarch.compliance.residency import check_regions, guard_region
+from refarch.constructs import _builders, _defaults
+from refarch.constructs._validation import (
+    PropValidationError,
+    check_exclusive,
+    check_whole_range,
+    is_token,
+)
+from refarch.constructs.encrypted_data_store_audit import (
+    AUDIT_ALARMS,
+    AuditAlarm,
+    allow_audit_services,
+    build_alarms,
+    build_trail,
+)
+
+_OWNER = "EncryptedDataStore"
+
+#: Administrative KMS actions: manage the key, never use it on data.
+KEY_ADMIN_ACTIONS = (
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:RotateKeyOnDemand",
+)
+
+#: Cryptographic KMS actions the data services perform on a key user's behalf.
+KEY_USE_ACTIONS = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:DescribeKey",
+    "kms:CreateGrant",
+)
+
+#: Services through which key users may use the data key (``kms:ViaService``).
+KEY_SERVICES = ("s3", "dynamodb", "rds", "secretsmanager")
+
+_DAY = 86400
+_MAX_RETENTION_DAYS = 36500  # 100 years
+_ALIAS = re.compile(r"^[a-zA-Z0-9/_-]{1,200}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _whole_days(
+    prop: str, value: Duration | None, *, minimum: int = 1, maximum: int = _MAX_RETENTION_DAYS
+) -> int | None:
+    """``value`` in whole days within ``minimum..maximum``; ``None`` passes."""
+    if value is None:
+        return None
+    if value.is_unresolved():
+        raise PropValidationError(_OWNER, prop, value, "Allowed: a concrete Duration in whole days, not a token.")
+    seconds = value.to_seconds()
+    days = seconds / _DAY
+    if days != int(days):
+        raise PropValidationError(_OWNER, prop, value.to_human_string(), "Allowed: a whole number of days.")
+    check_whole_range(_OWNER, prop, int(days), minimum=minimum, maximum=maximum)
+    return int(days)
+
+
+class EncryptedDataStore(Construct):
+    """An S3 bucket (and optionally a DynamoDB table) for personal data, with keys, retention,
+    grants, an audit trail and alarms.
+
+    Example::
+
+        store = EncryptedDataStore(
+            self, "Customers",
+            data_retention=Duration.days(365 * 2),
+            table_partition_key=dynamodb.Attribute(name="customerId", type=dynamodb.AttributeType.STRING),
+            allowed_regions=EU_REGIONS,
+            alarm_emails=["dpo@example.com"],
+        )
+        store.grant_read(reporting_role)
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        data_retention: Duration,
+        noncurrent_version_retention: Duration | None = None,
+        versioned: bool = True,
+        object_lock_retention: Duration | None = None,
+        object_lock_mode: s3.ObjectLockMode = s3.ObjectLockMode.GOVERNANCE,
+        key_rotation_period: Duration | None = None,
+        key_admins: Sequence[iam.IPrincipal] | None = None,
+        key_alias_prefix: str | None = None,
+        table_partition_key: dynamodb.Attribute | None = None,
+        table_sort_key: dynamodb.Attribute | None = None,
+        table_ttl_attribute: str | None = None,
+        audit_trail: bool = True,
+        trail_log_group: logs.ILogGroup | None = None,
+        trail_retention: Duration | None = None,
+        alarms: bool = True,
+        alarm_topic: sns.ITopic | None = None,
+        alarm_emails: Sequence[str] = (),
+        metric_namespace: str = "CISBenchmark",
+        allowed_regions: Sequence[str] | None = None,
+        removal_policy: RemovalPolicy = _defaults.DATA_REMOVAL_POLICY,
+    ) -> None:
+        """
+        :param data_retention: How long objects are kept before they expire (data minimization).
+            Whole days, 1 to 36500. Required: how long personal data may be kept is a legal decision.
+        :param noncurrent_version_retention: How long overwritten or deleted versions are kept before
+            they are removed for good (a deleted object is only erased once this is over). Whole days.
+            Default: ``Duration.days(30)``
+        :param versioned: Keep object versions (recovery from overwrites, needed by Object Lock).
+            Default: ``True``
+        :param object_lock_retention: Turn on S3 Object Lock and keep every new object version
+            unmodifiable for this long (records that must be kept). At most ``data_retention``.
+            Object Lock can never be turned off for the bucket. Default: - no Object Lock
+        :param object_lock_mode: ``GOVERNANCE`` (privileged users may lift it) or ``COMPLIANCE``
+            (nobody can, not even root). Default: ``ObjectLockMode.GOVERNANCE``
+        :param key_rotation_period: Rotation period of the keys, 90 to 2560 days.
+            Default: ``Duration.days(365)``
+        :param key_admins: Principals that administer the data key (enable, disable, schedule
+            deletion, change its policy) but can never decrypt with it. Default: - the account,
+            through IAM policies
+        :param key_alias_prefix: Prefix of the key aliases, ``<prefix>/data`` and ``<prefix>/audit``
+            (letters, digits, ``/``, ``_``, ``-``). Default: - ``alias/`` and the construct's unique ID
+        :param table_partition_key: Create a DynamoDB table with this partition key for structured
+            personal data (customer key, point-in-time recovery, deletion protection, on-demand).
+            Default: - no table
+        :param table_sort_key: Sort key of the table. Default: - none
+        :param table_ttl_attribute: Attribute holding each item's expiry (epoch seconds), so items
+            expire like objects do. Default: - no TTL
+        :param audit_trail: Create a CloudTrail trail (multi-region, log file validation, encrypted,
+            S3 data events of the bucket, CloudWatch Logs delivery). Turn it off when an organization
+            trail already records this account, and give its log group as ``trail_log_group``.
+            Default: ``True``
+        :param trail_log_group: The log group an existing (organization) trail delivers to, for the
+            alarms when ``audit_trail`` is off. Default: - the new trail's log group
+        :param trail_retention: How long trail log files and log events are kept. Whole days, and one
+            of CloudWatch Logs' retention values. Default: ``Duration.days(365)``
+        :param alarms: Create the CIS-benchmark metric filters and alarms over the trail's events.
+            Default: ``True``
+        :param alarm_topic: Topic the alarms notify. Default: - a new topic encrypted with the audit key
+        :param alarm_emails: Email addresses subscribed to the new alarm topic. Default: - none
+        :param metric_namespace: CloudWatch namespace of the alarm metrics. Default: ``"CISBenchmark"``
+        :param allowed_regions: Regions where the data may rest (see ``refarch.compliance.residency``).
+            A stack in another region fails synth; an environment-agnostic stack gets a warning.
+            Default: - no restriction
+        :param removal_policy: What happens to the keys, bucket, table and logs when removed from the
+            stack. Default: ``RemovalPolicy.RETAIN``
+        """
+        super().__init__(scope, id)
+        retention_days = _whole_days("data_retention", data_retention)
+        if retention_days is None:
+            raise PropValidationError(_OWNER, "data_retention", None, "Required: how long personal data may be kept.")
+        noncurrent_days = _whole_days("noncurrent_version_retention", noncurrent_version_retention) or 30
+        lock_days = _whole_days("object_lock_retention", object_lock_retention)
+        if lock_days is not None:
+            if not versioned:
+                raise PropValidationError(
+                    _OWNER,
+                    "object_lock_retention",
+                    object_lock_retention.to_human_string() if object_lock_retention else None,
+                    "Object Lock needs versioning: leave versioned=True, or drop object_lock_retention.",
+                )
+            if lock_days > retention_days:
+                raise PropValidationError(
+                    _OWNER,
+                    "data_retention",
+                    data_retention.to_human_string(),
+                    f"It must be at least object_lock_retention ({lock_days} days): "
+                    "objects cannot expire while locked.",
+                )
+        if object_lock_mode not in (s3.ObjectLockMode.GOVERNANCE, s3.ObjectLockMode.COMPLIANCE):
+            raise PropValidationError(
+                _OWNER, "object_lock_mode", object_lock_mode, "Allowed: GOVERNANCE or COMPLIANCE."
+            )
+        rotation_days = _whole_days("key_rotation_period", key_rotation_period, minimum=90, maximum=2560)
+        if (
+            key_alias_prefix is not None
+            and not is_token(key_alias_prefix)
+            and (
+                not key_alias_prefix.startswith("alias/")
+                or key_alias_prefix.startswith("alias/aws/")
+                or not _ALIAS.match(key_alias_prefix)
+            )
+        ):
+            raise PropValidationError(
+                _OWNER,
+                "key_alias_prefix",
+                key_alias_prefix,
+                "Allowed: 'alias/' followed by letters, digits, '/', '_' or '-', not starting with 'alias/aws/'.",
+            )
+        if table_partition_key is None:
+            for prop, value in (("table_sort_key", table_sort_key), ("table_ttl_attribute", table_ttl_attribute)):
+                if value is not None:
+                    raise PropValidationError(_OWNER, prop, value, "It needs table_partition_key (the table) too.")
+        if audit_trail and trail_log_group is not None:
+            raise PropValidationError(
+                _OWNER,
+                "trail_log_group",
+                trail_log_group.node.path,
+                "Give it only with audit_trail=False (the log group of an existing trail).",
+            )
+        if alarms and not audit_trail and trail_log_group is None:
+            raise PropValidationError(
+                _OWNER,
+                "trail_log_group",
+                None,
+                "With audit_trail=False the alarms need the log group your existing trail delivers to; "
+                "give it, or set alarms=False.",
+            )
+        trail_days = _whole_days("trail_retention", trail_retention) or 365
+        log_retention = _retention_days(trail_days)
+        check_exclusive(_OWNER, alarm_topic=alarm_topic, alarm_emails=list(alarm_emails) or None)
+        for email in alarm_emails:
+            if not is_token(email) and not _EMAIL.match(email):
+                raise PropValidationError(
+                    _OWNER, "alarm_emails", email, "Allowed: email addresses such as 'dpo@example.com'."
+                )
+        if not re.match(r"^[A-Za-z0-9._/#:-]{1,255}$", metric_namespace) or metric_namespace.startswith("AWS/"):
+            raise PropValidationError(
+                _OWNER,
+                "metric_namespace",
+                metric_namespace,
+                "Allowed: 1-255 letters, digits and . _ / # : -, not starting with 'AWS/'.",
+            )
+        regions = check_regions(_OWNER, "allowed_regions", allowed_regions)
+        if regions is not None:
+            guard_region(self, _OWNER, regions)
+
+        self.allowed_regions = regions
+        self.data_retention_days = retention_days
+        rotation = Duration.days(rotation_days) if rotation_days is not None else _defaults.KEY_ROTATION_PERIOD
+        alias_prefix = key_alias_prefix or f"alias/{Names.unique_id(self)}"
+        stack = Stack.of(self)
+
+        # -- keys ----------------------------------------------------------------------------
+        self.key = kms.Key(
+            self,
+            "DataKey",
+            description=f"Personal data of {self.node.path}",
+            enable_key_rotation=True,
+            rotation_period=rotation,
+            alias=f"{alias_prefix}/data",
+            removal_policy=removal_policy,
+            policy=_data_key_policy(stack, key_admins or [iam.AccountRootPrincipal()]),
+        )
+        self.audit_key = _builders.build_key(
+            self,
+            "AuditKey",
+            description=f"Audit trail and alarms of {self.node.path}",
+            removal_policy=removal_policy,
+            rotation_period=rotation,
+            alias=f"{alias_prefix}/audit",
+        )
+        _builders.allow_cloudwatch_logs(self.audit_key, self)
+        allow_audit_services(self.audit_key, self)
+
+        # -- personal-data bucket ---------------------------------------------------------------
+        self.access_log_bucket = _builders.build_access_log_bucket(self, "AccessLogs", removal_policy=removal_policy)
+        lifecycle = [
+            s3.LifecycleRule(
+                id="ExpirePersonalData",
+                expiration=Duration.days(retention_days),
+                noncurrent_version_expiration=Duration.days(noncurrent_days) if versioned and noncurrent_days else None,
+                abort_incomplete_multipart_upload_after=Duration.days(7),
+            ),
+        ]
+        if versioned:
+            lifecycle.append(s3.LifecycleRule(id="RemoveExpiredDeleteMarkers", expired_object_delete_marker=True))
+        lock_retention = None
+        if lock_days is not None:
+            days = Duration.days(lock_days)
+            lock_retention = (
+                s3.ObjectLockRetention.compliance(days)
+                if object_lock_mode == s3.ObjectLockMode.COMPLIANCE
+                else s3.ObjectLockRetention.governance(days)
+            )
+        self.bucket = _builders.build_data_bucket(
+            self,
+            "Bucket",
+            encryption_key=self.key,
+            server_access_logs_bucket=self.access_log_bucket,
+            server_access_logs_prefix="personal-data/",
+            removal_policy=removal_policy,
+            lifecycle_rules=lifecycle,
+            versioned=versioned,
+            object_lock_enabled=True if lock_days is not None else None,
+            object_lock_default_retention=lock_retention,
+        )
+        self._deny_other_encryption()
+
+        # -- table ------------------------------------------------------------------------------
+        self.table: dynamodb.Table | None = None
+        if table_partition_key is not None:
+            self.table = dynamodb.Table(
+                self,
+                "Table",
+                partition_key=table_partition_key,
+                sort_key=table_sort_key,
+                billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+                encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+                encryption_key=self.key,
+                point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                    point_in_time_recovery_enabled=True
+                ),
+                deletion_protection=True,
+                time_to_live_attribute=table_ttl_attribute,
+                removal_policy=removal_policy,
+            )
+            acknowledge(
+                self.table,
+                "Point-in-time recovery keeps continuous backups for 35 days under the customer key; an "
+                "AWS Backup plan on top is an account-wide choice (vaults, cross-account copies) left to the owner.",
+                "HIPAA.Security-DynamoDBInBackupPlan",
+                "NIST.800.53.R5-DynamoDBInBackupPlan",
+                "PCI.DSS.321-DynamoDBInBackupPlan",
+            )
+
+        # -- audit ------------------------------------------------------------------------------
+        self.trail: cloudtrail.Trail | None = None
+        self.trail_bucket: s3.Bucket | None = None
+        self.trail_log_group: logs.ILogGroup | None = trail_log_group
+        if audit_trail:
+            self.trail_bucket = _builders.build_data_bucket(
+                self,
+                "TrailBucket",
+                encryption_key=self.audit_key,
+                server_access_logs_bucket=self.access_log_bucket,
+                server_access_logs_prefix="trail/",
+                removal_policy=removal_policy,
+                lifecycle_rules=[
+                    s3.LifecycleRule(
+                        id="ExpireTrailLogs",
+                        expiration=Duration.days(trail_days or 365),
+                        noncurrent_version_expiration=Duration.days(30),
+                        abort_incomplete_multipart_upload_after=Duration.days(7),
+                    )
+                ],
+            )
+            log_group = _builders.build_log_group(
+                self,
+                "TrailLogGroup",
+                encryption_key=self.audit_key,
+                removal_policy=removal_policy,
+                retention=log_retention,
+            )
+            self.trail_log_group = log_group
+            self.trail, self.trail_logs_role = build_trail(
+                self, key=self.audit_key, bucket=self.trail_bucket, log_group=log_group, data_bucket=self.bucket
+            )
+
+        self.alarm_topic: sns.ITopic | None = alarm_topic
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        if alarms and self.trail_log_group is not None:
+            if alarm_topic is None:
+                topic = sns.Topic(
+                    self,
+                    "AlarmTopic",
+                    master_key=self.audit_key,
+                    enforce_ssl=True,
+                    display_name="Personal data store audit alarms",
+                )
+                for email in alarm_emails:
+                    topic.add_subscription(subscriptions.EmailSubscription(email))
+                self.alarm_topic = topic
+            assert self.alarm_topic is not None
+            self.alarms = build_alarms(
+                self, log_group=self.trail_log_group, topic=self.alarm_topic, namespace=metric_namespace
+            )
+
+    # -- attributes ---------------------------------------------------------------------------
+
+    @property
+    def bucket_name(self) -> str:
+        return self.bucket.bucket_name
+
+    @property
+    def bucket_arn(self) -> str:
+        return self.bucket.bucket_arn
+
+    @property
+    def key_arn(self) -> str:
+        return self.key.key_arn
+
+    @property
+    def audit_alarms(self) -> tuple[AuditAlarm, ...]:
+        """The CIS checks behind :attr:`alarms`."""
+        return AUDIT_ALARMS if self.alarms else ()
+
+    # -- grants -------------------------------------------------------------------------------
+
+    def grant_read(self, grantee: iam.IGrantable, objects_key_pattern: str = "*") -> iam.Grant:
+        """Let ``grantee`` read objects matching ``objects_key_pattern`` (and the table's items),
+        and decrypt them with the data key: nothing else.
+
+        The key policy lets key users decrypt only through S3, DynamoDB, RDS and Secrets Manager,
+        so the grant cannot be used to decrypt data outside them.
+        """
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:GetObject", "s3:GetObjectVersion"],
+            resource_arns=[self.bucket.arn_for_objects(objects_key_pattern)],
+        )
+        grant = grant.combine(
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["s3:ListBucket"],
+                resource_arns=[self.bucket.bucket_arn],
+            )
+        )
+        grant = grant.combine(self.key.grant(grantee, "kms:Decrypt"))
+        if self.table is not None:
+            grant = grant.combine(
+                iam.Grant.add_to_principal(
+                    grantee=grantee,
+                    actions=[
+                        "dynamodb:GetItem",
+                        "dynamodb:BatchGetItem",
+                        "dynamodb:Query",
+                        "dynamodb:ConditionCheckItem",
+                        "dynamodb:DescribeTable",
+                    ],
+                    resource_arns=[self.table.table_arn],
+                )
+            )
+        return grant
+
+    def grant_write(self, grantee: iam.IGrantable, objects_key_pattern: str = "*") -> iam.Grant:
+        """Let ``grantee`` write and delete objects matching ``objects_key_pattern`` (and the
+        table's items), encrypting them with the data key: nothing else."""
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+            resource_arns=[self.bucket.arn_for_objects(objects_key_pattern)],
+        )
+        # Multipart uploads read back the data key (kms:Decrypt) to assemble the parts.
+        grant = grant.combine(self.key.grant(grantee, "kms:GenerateDataKey", "kms:Decrypt"))
+        if self.table is not None:
+            grant = grant.combine(
+                iam.Grant.add_to_principal(
+                    grantee=grantee,
+                    actions=[
+                        "dynamodb:PutItem",
+                        "dynamodb:UpdateItem",
+                        "dynamodb:DeleteItem",
+                        "dynamodb:BatchWriteItem",
+                        "dynamodb:DescribeTable",
+                    ],
+                    resource_arns=[self.table.table_arn],
+                )
+            )
+        return grant
+
+    def _deny_other_encryption(self) -> None:
+        """Deny uploads that ask for any encryption other than SSE-KMS with the data key.
+
+        Uploads without encryption headers get the bucket's default (this key); ``IfExists``
+        lets them through and rejects explicit SSE-S3, DSSE or another key.
+        """
+        for sid, condition_key, value in (
+            ("DenyOtherEncryptionTypes", "s3:x-amz-server-side-encryption", "aws:kms"),
+            ("DenyOtherKmsKeys", "s3:x-amz-server-side-encryption-aws-kms-key-id", self.key.key_arn),
+        ):
+            self.bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["s3:PutObject"],
+                    resources=[self.bucket.arn_for_objects("*")],
+                    conditions={"StringNotEqualsIfExists": {condition_key: value}},
+                )
+            )
+
+
+def _data_key_policy(stack: Stack, admins: Sequence[iam.IPrincipal]) -> iam.PolicyDocument:
+    """Administrators manage the key and cannot use it; users (granted through IAM by
+    :meth:`EncryptedDataStore.grant_read`/``grant_write``) use it only through the data services."""
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="KeyAdministration",
+                principals=list(admins),
+                actions=list(KEY_ADMIN_ACTIONS),
+                resources=["*"],  # in a key policy, "*" means this key
+            ),
+            iam.PolicyStatement(
+                sid="KeyUseThroughDataServicesOnly",
+                principals=[iam.AccountRootPrincipal()],
+                actions=list(KEY_USE_ACTIONS),
+                resources=["*"],
+                conditions={
+                    "StringEquals": {
+                        "kms:CallerAccount": stack.account,
+                        "kms:ViaService": [f"{service}.{stack.region}.amazonaws.com" for service in KEY_SERVICES],
+                    }
+                },
+            ),
+        ]
+    )
+
+
+#: The retention periods CloudWatch Logs offers, in days (RetentionDays' Python values are its names).
+_LOG_RETENTION_DAYS = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+def _retention_days(days: int | None) -> logs.RetentionDays | None:
+    """The ``RetentionDays`` for a whole number of days, which must be one CloudWatch Logs offers."""
+    if days is None:
+        return None
+    by_days = _LOG_RETENTION_DAYS
+    if days not in by_days:
+        raise PropValidationError(
+            _OWNER,
+            "trail_retention",
+            f"{days} days",
+            f"Allowed: one of CloudWatch Logs' retention periods, in days: {sorted(by_days)}.",
+        )
+    return by_days[days]

@@ -1,0 +1,48 @@
+"""Reference stack: GDPR-grade storage for personal data, with its audit trail and alarms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from refarch.compliance.acknowledge import acknowledge
+from refarch.compliance.residency import EUROPE_REGIONS
+from refarch.constructs import EncryptedDataStore
+from refarch.constructs._builders import ManagedPolicyRole
+
+
+class EncryptedDataStoreStack(Stack):
+    """A personal-data bucket and table kept two years, CloudTrail with CIS alarms, residency
+    restricted to European regions, and two roles: one that reads, one that writes."""
+
+    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+        super().__init__(scope, id, description="cdk-refarch reference: GDPR-grade encrypted data store", **kwargs)
+        self.store = EncryptedDataStore(
+            self,
+            "Store",
+            data_retention=Duration.days(731),
+            table_partition_key=dynamodb.Attribute(name="subjectId", type=dynamodb.AttributeType.STRING),
+            table_sort_key=dynamodb.Attribute(name="recordId", type=dynamodb.AttributeType.STRING),
+            table_ttl_attribute="expiresAt",
+            allowed_regions=EUROPE_REGIONS,
+        )
+        self.reader = ManagedPolicyRole(
+            self, "Reader", assumed_by=iam.AccountRootPrincipal(), description="Personal data readers (reporting)"
+        )
+        self.writer = ManagedPolicyRole(
+            self, "Writer", assumed_by=iam.AccountRootPrincipal(), description="Personal data writers (ingestion)"
+        )
+        self.store.grant_read(self.reader, "reports/*")
+        self.store.grant_write(self.writer, "incoming/*")
+        bucket_id = self.resolve(self.get_logical_id(self.store.bucket.node.default_child))  # type: ignore[arg-type]
+        for role, prefix in ((self.reader, "reports"), (self.writer, "incoming")):
+            acknowledge(
+                role.policy,
+                f"Object permissions are granted on the key prefix '{prefix}/*' of the personal-data bucket: "
+                "S3 object ARNs need the wildcard to name the objects under a prefix.",
+                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}/*]",
+            )
