@@ -10,6 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -184,6 +185,84 @@ def test_table_uses_customer_key_pitr_and_deletion_protection(ref: SynthesizedSt
     )
 
 
+# -- database -----------------------------------------------------------------------------------
+
+
+def test_database_cluster(ref: SynthesizedStack) -> None:
+    ref.template.has_resource(
+        "AWS::RDS::DBCluster",
+        {
+            "Properties": Match.object_like(
+                {
+                    "Engine": "aurora-postgresql",
+                    "EngineVersion": "17.7",
+                    "StorageEncrypted": True,
+                    "KmsKeyId": {"Fn::GetAtt": [Match.string_like_regexp("^StoreDataKey"), "Arn"]},
+                    "EnableIAMDatabaseAuthentication": True,
+                    "DeletionProtection": True,
+                    "ManageMasterUserPassword": True,
+                    "MasterUserSecret": {
+                        "KmsKeyId": {"Fn::GetAtt": [Match.string_like_regexp("^StoreDataKey"), "Arn"]}
+                    },
+                    "BackupRetentionPeriod": 14,
+                    "EnableCloudwatchLogsExports": ["postgresql"],
+                    "VpcSecurityGroupIds": [
+                        {"Fn::GetAtt": [Match.string_like_regexp("^NetworkDbSecurityGroup"), "GroupId"]}
+                    ],
+                    "ServerlessV2ScalingConfiguration": {"MinCapacity": 0.5, "MaxCapacity": 4},
+                }
+            ),
+            "DeletionPolicy": "Retain",
+            "DependsOn": Match.array_with([Match.string_like_regexp("^StoreDatabaseLogGroup")]),
+        },
+    )
+    subnets = _one(ref, "AWS::RDS::DBSubnetGroup", "StoreDatabaseSubnets")
+    assert all(s["Ref"].startswith("NetworkVpcDbSubnet") for s in subnets["Properties"]["SubnetIds"])
+
+
+def test_database_requires_tls_through_its_parameter_group(ref: SynthesizedStack) -> None:
+    ref.template.has_resource_properties(
+        "AWS::RDS::DBClusterParameterGroup",
+        {
+            "Family": "aurora-postgresql17",
+            "Parameters": {"rds.force_ssl": "1", "log_connections": "1", "log_disconnections": "1"},
+        },
+    )
+    cluster = _one(ref, "AWS::RDS::DBCluster", "StoreDatabase")
+    assert cluster["Properties"]["DBClusterParameterGroupName"]["Ref"].startswith("StoreDatabaseParameters")
+
+
+def test_database_instances_are_private_and_monitored(ref: SynthesizedStack) -> None:
+    instances = ref.resources("AWS::RDS::DBInstance")
+    assert len(instances) == 2
+    for instance in instances.values():
+        props = instance["Properties"]
+        assert props["PubliclyAccessible"] is False
+        assert props["DBInstanceClass"] == "db.serverless"
+        assert props["PerformanceInsightsKMSKeyId"]["Fn::GetAtt"][0].startswith("StoreDataKey")
+        assert props["MonitoringInterval"] == 60
+
+
+def test_database_log_group_is_ours_encrypted_and_expiring(ref: SynthesizedStack) -> None:
+    cluster = _one(ref, "AWS::RDS::DBCluster", "StoreDatabase")
+    group = _one(ref, "AWS::Logs::LogGroup", "StoreDatabaseLogGroup")
+    identifier = cluster["Properties"]["DBClusterIdentifier"]
+    assert group["Properties"]["LogGroupName"] == f"/aws/rds/cluster/{identifier}/postgresql"
+    assert group["Properties"]["RetentionInDays"] == 365
+    assert group["Properties"]["KmsKeyId"]["Fn::GetAtt"][0].startswith("StoreAuditKey")
+    assert len(identifier) <= 63 and identifier == identifier.lower()
+
+
+def test_only_the_app_tier_reaches_the_database(ref: SynthesizedStack) -> None:
+    ingress = [
+        r["Properties"]
+        for r in ref.resources("AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"]["Fn::GetAtt"][0].startswith("NetworkDbSecurityGroup")
+    ]
+    assert ingress and all(i["FromPort"] == 5432 and i["ToPort"] == 5432 for i in ingress)
+    assert all(i["SourceSecurityGroupId"]["Fn::GetAtt"][0].startswith("NetworkAppSecurityGroup") for i in ingress)
+
+
 # -- grants -------------------------------------------------------------------------------------
 
 
@@ -211,8 +290,11 @@ def test_grant_read_is_read_only_on_bucket_table_and_key(ref: SynthesizedStack) 
         "dynamodb:Query",
         "dynamodb:ConditionCheckItem",
         "dynamodb:DescribeTable",
+        "rds-db:connect",
     }
     assert not any("*" in a for a in _actions(statements))
+    connect = next(s for s in statements if s["Action"] == "rds-db:connect")
+    assert connect["Resource"]["Fn::Join"][1][-1] == "/reporting"
     objects = next(s for s in statements if "s3:GetObject" in s["Action"])
     assert objects["Resource"]["Fn::Join"][1][1] == "/reports/*"
     key = next(s for s in statements if s["Action"] == "kms:Decrypt")
@@ -458,6 +540,8 @@ def test_region_outside_allowed_regions_fails() -> None:
 
 _LOG_GROUP: Callable[[cdk.Stack], logs.ILogGroup] = lambda s: logs.LogGroup.from_log_group_name(s, "L", "trail")  # noqa: E731
 
+_ISOLATED = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+
 BAD_PROPS: list[tuple[str, dict[str, Any], str]] = [
     ("zero retention", {"data_retention": Duration.days(0)}, "data_retention"),
     ("retention beyond 100 years", {"data_retention": Duration.days(36501)}, "data_retention"),
@@ -498,6 +582,11 @@ BAD_PROPS: list[tuple[str, dict[str, Any], str]] = [
         "alarm_emails",
     ),
     ("AWS metric namespace", {"metric_namespace": "AWS/Custom"}, "metric_namespace"),
+    ("database subnets without database", {"database_subnets": _ISOLATED}, "database_subnets"),
+    ("backup retention beyond 35 days", {"database_backup_retention": Duration.days(36)}, "database_backup_retention"),
+    ("min capacity not a half step", {"database_min_capacity": 0.3}, "database_min_capacity"),
+    ("max below min capacity", {"database_min_capacity": 8, "database_max_capacity": 4}, "database_max_capacity"),
+    ("too many readers", {"database_readers": 16}, "database_readers"),
 ]
 
 
@@ -519,3 +608,13 @@ def test_only_buckets_keys_and_logs_are_retained(ref: SynthesizedStack) -> None:
     for logical_id, resource in ref.json["Resources"].items():
         if resource["Type"] in ("AWS::S3::Bucket", "AWS::KMS::Key", "AWS::DynamoDB::Table", "AWS::Logs::LogGroup"):
             assert resource.get("DeletionPolicy") == "Retain", logical_id
+
+
+def test_database_user_needs_a_database() -> None:
+    stack = _stack()
+    store = EncryptedDataStore(stack, "Store", data_retention=Duration.days(30), alarms=False)
+    role = iam.Role(stack, "R", assumed_by=iam.AccountRootPrincipal())
+    with pytest.raises(PropValidationError, match="database_user"):
+        store.grant_read(role, database_user="reporting")
+    with pytest.raises(ValueError, match="database_vpc"):
+        store.connections  # noqa: B018

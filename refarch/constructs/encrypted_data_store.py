@@ -23,9 +23,11 @@ from aws_cdk import Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -37,6 +39,7 @@ from refarch.constructs import _builders, _defaults
 from refarch.constructs._validation import (
     PropValidationError,
     check_exclusive,
+    check_int_range,
     check_whole_range,
     is_token,
 )
@@ -47,6 +50,7 @@ from refarch.constructs.encrypted_data_store_audit import (
     build_alarms,
     build_trail,
 )
+from refarch.constructs.encrypted_data_store_database import DEFAULT_ENGINE_VERSION, build_database
 
 _OWNER = "EncryptedDataStore"
 
@@ -136,6 +140,14 @@ class EncryptedDataStore(Construct):
         table_partition_key: dynamodb.Attribute | None = None,
         table_sort_key: dynamodb.Attribute | None = None,
         table_ttl_attribute: str | None = None,
+        database_vpc: ec2.IVpc | None = None,
+        database_subnets: ec2.SubnetSelection | None = None,
+        database_security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        database_engine_version: rds.AuroraPostgresEngineVersion | None = None,
+        database_backup_retention: Duration | None = None,
+        database_min_capacity: float = 0.5,
+        database_max_capacity: float = 4,
+        database_readers: int = 1,
         audit_trail: bool = True,
         trail_log_group: logs.ILogGroup | None = None,
         trail_retention: Duration | None = None,
@@ -172,6 +184,21 @@ class EncryptedDataStore(Construct):
         :param table_sort_key: Sort key of the table. Default: - none
         :param table_ttl_attribute: Attribute holding each item's expiry (epoch seconds), so items
             expire like objects do. Default: - no TTL
+        :param database_vpc: Create an Aurora PostgreSQL Serverless v2 cluster in this VPC for
+            relational personal data: storage, Performance Insights and the RDS-managed (rotated)
+            master secret under the data key, TLS required (``rds.force_ssl``), IAM authentication,
+            deletion protection, connection logging to an encrypted log group. Default: - no database
+        :param database_subnets: Subnets of the cluster. Default: - the VPC's isolated subnets
+        :param database_security_groups: Security groups of the cluster (for example
+            ``ThreeTierVpc.db.security_group``). Default: - a new security group that allows nothing in
+        :param database_engine_version: Aurora PostgreSQL version. Default: ``AuroraPostgresEngineVersion.VER_17_7``
+        :param database_backup_retention: Automated backup retention, 1 to 35 days.
+            Default: ``Duration.days(14)``
+        :param database_min_capacity: Minimum Aurora capacity units of each instance, 0 to 256 in
+            steps of 0.5. Default: ``0.5``
+        :param database_max_capacity: Maximum Aurora capacity units, 1 to 256. Default: ``4``
+        :param database_readers: Reader instances beside the writer (a reader in another AZ is the
+            failover target), 0 to 15. Default: ``1``
         :param audit_trail: Create a CloudTrail trail (multi-region, log file validation, encrypted,
             S3 data events of the bucket, CloudWatch Logs delivery). Turn it off when an organization
             trail already records this account, and give its log group as ``trail_log_group``.
@@ -237,6 +264,31 @@ class EncryptedDataStore(Construct):
             for prop, value in (("table_sort_key", table_sort_key), ("table_ttl_attribute", table_ttl_attribute)):
                 if value is not None:
                     raise PropValidationError(_OWNER, prop, value, "It needs table_partition_key (the table) too.")
+        if database_vpc is None:
+            db_props: tuple[tuple[str, object], ...] = (
+                ("database_subnets", database_subnets),
+                ("database_security_groups", database_security_groups),
+                ("database_engine_version", database_engine_version),
+                ("database_backup_retention", database_backup_retention),
+            )
+            for db_prop, db_value in db_props:
+                if db_value is not None:
+                    raise PropValidationError(_OWNER, db_prop, db_value, "It needs database_vpc (the database) too.")
+        backup_days = _whole_days("database_backup_retention", database_backup_retention, maximum=35) or 14
+        check_int_range(_OWNER, "database_min_capacity", database_min_capacity, minimum=0, maximum=256)
+        if database_min_capacity * 2 != int(database_min_capacity * 2):
+            raise PropValidationError(_OWNER, "database_min_capacity", database_min_capacity, "Allowed: steps of 0.5.")
+        check_int_range(_OWNER, "database_max_capacity", database_max_capacity, minimum=1, maximum=256)
+        if database_max_capacity * 2 != int(database_max_capacity * 2):
+            raise PropValidationError(_OWNER, "database_max_capacity", database_max_capacity, "Allowed: steps of 0.5.")
+        if database_max_capacity < database_min_capacity:
+            raise PropValidationError(
+                _OWNER,
+                "database_max_capacity",
+                database_max_capacity,
+                f"It must be at least database_min_capacity ({database_min_capacity}).",
+            )
+        check_whole_range(_OWNER, "database_readers", database_readers, minimum=0, maximum=15)
         if audit_trail and trail_log_group is not None:
             raise PropValidationError(
                 _OWNER,
@@ -360,6 +412,25 @@ class EncryptedDataStore(Construct):
                 "PCI.DSS.321-DynamoDBInBackupPlan",
             )
 
+        # -- database ---------------------------------------------------------------------------
+        self.database: rds.DatabaseCluster | None = None
+        self.database_log_group: logs.LogGroup | None = None
+        if database_vpc is not None:
+            self.database, self.database_log_group = build_database(
+                self,
+                vpc=database_vpc,
+                subnets=database_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+                security_groups=database_security_groups,
+                engine_version=database_engine_version or DEFAULT_ENGINE_VERSION,
+                data_key=self.key,
+                log_key=self.audit_key,
+                backup_retention=Duration.days(backup_days),
+                min_capacity=database_min_capacity,
+                max_capacity=database_max_capacity,
+                readers=database_readers,
+                removal_policy=removal_policy,
+            )
+
         # -- audit ------------------------------------------------------------------------------
         self.trail: cloudtrail.Trail | None = None
         self.trail_bucket: s3.Bucket | None = None
@@ -427,19 +498,31 @@ class EncryptedDataStore(Construct):
         return self.key.key_arn
 
     @property
+    def connections(self) -> ec2.Connections:
+        """The database's security groups, to allow clients in (``store.connections.allow_default_port_from(x)``)."""
+        if self.database is None:
+            raise ValueError("EncryptedDataStore: connections exist only with a database (database_vpc).")
+        return self.database.connections
+
+    @property
     def audit_alarms(self) -> tuple[AuditAlarm, ...]:
         """The CIS checks behind :attr:`alarms`."""
         return AUDIT_ALARMS if self.alarms else ()
 
     # -- grants -------------------------------------------------------------------------------
 
-    def grant_read(self, grantee: iam.IGrantable, objects_key_pattern: str = "*") -> iam.Grant:
+    def grant_read(
+        self, grantee: iam.IGrantable, objects_key_pattern: str = "*", database_user: str | None = None
+    ) -> iam.Grant:
         """Let ``grantee`` read objects matching ``objects_key_pattern`` (and the table's items),
         and decrypt them with the data key: nothing else.
 
         The key policy lets key users decrypt only through S3, DynamoDB, RDS and Secrets Manager,
-        so the grant cannot be used to decrypt data outside them.
+        so the grant cannot be used to decrypt data outside them. With ``database_user``, also
+        ``rds-db:connect`` as that database user (IAM authentication; what the user may read is
+        the database's own GRANTs).
         """
+        self._check_database_user(database_user)
         grant = iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["s3:GetObject", "s3:GetObjectVersion"],
@@ -467,11 +550,15 @@ class EncryptedDataStore(Construct):
                     resource_arns=[self.table.table_arn],
                 )
             )
-        return grant
+        return self._grant_connect(grant, grantee, database_user)
 
-    def grant_write(self, grantee: iam.IGrantable, objects_key_pattern: str = "*") -> iam.Grant:
+    def grant_write(
+        self, grantee: iam.IGrantable, objects_key_pattern: str = "*", database_user: str | None = None
+    ) -> iam.Grant:
         """Let ``grantee`` write and delete objects matching ``objects_key_pattern`` (and the
-        table's items), encrypting them with the data key: nothing else."""
+        table's items), encrypting them with the data key: nothing else. ``database_user`` as for
+        :meth:`grant_read`."""
+        self._check_database_user(database_user)
         grant = iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
@@ -493,7 +580,16 @@ class EncryptedDataStore(Construct):
                     resource_arns=[self.table.table_arn],
                 )
             )
-        return grant
+        return self._grant_connect(grant, grantee, database_user)
+
+    def _check_database_user(self, database_user: str | None) -> None:
+        if database_user is not None and self.database is None:
+            raise PropValidationError(_OWNER, "database_user", database_user, "It needs a database (database_vpc).")
+
+    def _grant_connect(self, grant: iam.Grant, grantee: iam.IGrantable, database_user: str | None) -> iam.Grant:
+        if database_user is None or self.database is None:
+            return grant
+        return grant.combine(self.database.grant_connect(grantee, database_user))
 
     def _deny_other_encryption(self) -> None:
         """Deny uploads that ask for any encryption other than SSE-KMS with the data key.

@@ -11,7 +11,7 @@ from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.compliance.residency import EUROPE_REGIONS
-from refarch.constructs import EncryptedDataStore
+from refarch.constructs import EncryptedDataStore, NatStrategy, ThreeTierVpc
 from refarch.constructs._builders import ManagedPolicyRole
 
 
@@ -21,6 +21,8 @@ class EncryptedDataStoreStack(Stack):
 
     def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
         super().__init__(scope, id, description="cdk-refarch reference: GDPR-grade encrypted data store", **kwargs)
+        # The database lives in the isolated db tier; only the app tier reaches it, on 5432.
+        self.network = ThreeTierVpc(self, "Network", max_azs=2, nat_strategy=NatStrategy.NONE, db_port=5432)
         self.store = EncryptedDataStore(
             self,
             "Store",
@@ -28,6 +30,9 @@ class EncryptedDataStoreStack(Stack):
             table_partition_key=dynamodb.Attribute(name="subjectId", type=dynamodb.AttributeType.STRING),
             table_sort_key=dynamodb.Attribute(name="recordId", type=dynamodb.AttributeType.STRING),
             table_ttl_attribute="expiresAt",
+            database_vpc=self.network.vpc,
+            database_subnets=self.network.db.subnet_selection,
+            database_security_groups=[self.network.db.security_group],
             allowed_regions=EUROPE_REGIONS,
         )
         self.reader = ManagedPolicyRole(
@@ -36,8 +41,8 @@ class EncryptedDataStoreStack(Stack):
         self.writer = ManagedPolicyRole(
             self, "Writer", assumed_by=iam.AccountRootPrincipal(), description="Personal data writers (ingestion)"
         )
-        self.store.grant_read(self.reader, "reports/*")
-        self.store.grant_write(self.writer, "incoming/*")
+        self.store.grant_read(self.reader, "reports/*", database_user="reporting")
+        self.store.grant_write(self.writer, "incoming/*", database_user="ingestion")
         bucket_id = self.resolve(self.get_logical_id(self.store.bucket.node.default_child))  # type: ignore[arg-type]
         for role, prefix in ((self.reader, "reports"), (self.writer, "incoming")):
             acknowledge(
