@@ -587,6 +587,11 @@ BAD_PROPS: list[tuple[str, dict[str, Any], str]] = [
     ("min capacity not a half step", {"database_min_capacity": 0.3}, "database_min_capacity"),
     ("max below min capacity", {"database_min_capacity": 8, "database_max_capacity": 4}, "database_max_capacity"),
     ("too many readers", {"database_readers": 16}, "database_readers"),
+    (
+        "shield on an S3 bucket",
+        {"shield_advanced_protected_arns": ["arn:aws:s3:::my-bucket"]},
+        "shield_advanced_protected_arns",
+    ),
 ]
 
 
@@ -618,3 +623,13 @@ def test_database_user_needs_a_database() -> None:
         store.grant_read(role, database_user="reporting")
     with pytest.raises(ValueError, match="database_vpc"):
         store.connections  # noqa: B018
+
+
+def test_shield_advanced_only_when_asked(ref: SynthesizedStack) -> None:
+    assert not ref.resources("AWS::Shield::Protection")
+    stack = _stack()
+    alb = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/front/0123456789abcdef"
+    EncryptedDataStore(
+        stack, "Store", data_retention=Duration.days(30), alarms=False, shield_advanced_protected_arns=[alb]
+    )
+    synth(stack).template.has_resource_properties("AWS::Shield::Protection", {"ResourceArn": alb})

@@ -1,12 +1,17 @@
 """The library's L3 constructs: one module each, re-exported here and from ``refarch``."""
 
+from refarch.constructs._builders import ManagedPolicyRole
 from refarch.constructs._validation import PropValidationError
 from refarch.constructs.encrypted_data_store import EncryptedDataStore
+from refarch.constructs.image_processor import ImageProcessor, ImageRendition
 from refarch.constructs.three_tier_vpc import NatStrategy, ThreeTierVpc, Tier
 from refarch.constructs.web_acl import ProtectiveWebAcl, WafScope
 
 __all__ = [
     "EncryptedDataStore",
+    "ImageProcessor",
+    "ImageRendition",
+    "ManagedPolicyRole",
     "NatStrategy",
     "PropValidationError",
     "ProtectiveWebAcl",

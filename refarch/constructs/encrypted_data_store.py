@@ -29,6 +29,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_shield as shield
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
@@ -89,6 +90,10 @@ KEY_SERVICES = ("s3", "dynamodb", "rds", "secretsmanager")
 _DAY = 86400
 _MAX_RETENTION_DAYS = 36500  # 100 years
 _ALIAS = re.compile(r"^[a-zA-Z0-9/_-]{1,200}$")
+_SHIELD_ARN = re.compile(
+    r"^arn:aws[a-z-]*:(cloudfront::\d{12}:distribution/|elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/"
+    r"|ec2:[a-z0-9-]+:\d{12}:eip-allocation/|globalaccelerator::\d{12}:accelerator/|route53:::hostedzone/)"
+)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -156,6 +161,7 @@ class EncryptedDataStore(Construct):
         alarm_emails: Sequence[str] = (),
         metric_namespace: str = "CISBenchmark",
         allowed_regions: Sequence[str] | None = None,
+        shield_advanced_protected_arns: Sequence[str] = (),
         removal_policy: RemovalPolicy = _defaults.DATA_REMOVAL_POLICY,
     ) -> None:
         """
@@ -215,6 +221,11 @@ class EncryptedDataStore(Construct):
         :param allowed_regions: Regions where the data may rest (see ``refarch.compliance.residency``).
             A stack in another region fails synth; an environment-agnostic stack gets a warning.
             Default: - no restriction
+        :param shield_advanced_protected_arns: Internet-facing resources in front of the data (CloudFront
+            distributions, load balancers, Elastic IPs, Global Accelerator accelerators, Route 53 hosted
+            zones) to protect with AWS Shield Advanced. Shield Advanced needs an account subscription that
+            costs USD 3,000 per month with a one-year commitment, plus data transfer fees; deployment fails
+            without it. For a WAF web ACL on the same resources use ``ProtectiveWebAcl``. Default: - none
         :param removal_policy: What happens to the keys, bucket, table and logs when removed from the
             stack. Default: ``RemovalPolicy.RETAIN``
         """
@@ -319,6 +330,15 @@ class EncryptedDataStore(Construct):
                 metric_namespace,
                 "Allowed: 1-255 letters, digits and . _ / # : -, not starting with 'AWS/'.",
             )
+        for arn in shield_advanced_protected_arns:
+            if not is_token(arn) and not _SHIELD_ARN.match(arn):
+                raise PropValidationError(
+                    _OWNER,
+                    "shield_advanced_protected_arns",
+                    arn,
+                    "Allowed: ARNs of CloudFront distributions, load balancers, Elastic IP allocations, "
+                    "Global Accelerator accelerators or Route 53 hosted zones.",
+                )
         regions = check_regions(_OWNER, "allowed_regions", allowed_regions)
         if regions is not None:
             guard_region(self, _OWNER, regions)
@@ -482,6 +502,14 @@ class EncryptedDataStore(Construct):
             self.alarms = build_alarms(
                 self, log_group=self.trail_log_group, topic=self.alarm_topic, namespace=metric_namespace
             )
+
+        # -- threat protection --------------------------------------------------------------------
+        self.shield_protections = [
+            shield.CfnProtection(
+                self, f"ShieldProtection{i + 1}", name=f"{Names.unique_id(self)}-{i + 1}", resource_arn=arn
+            )
+            for i, arn in enumerate(shield_advanced_protected_arns)
+        ]
 
     # -- attributes ---------------------------------------------------------------------------
 
