@@ -3,14 +3,11 @@
 from refarch.constructs._builders import ManagedPolicyRole
 from refarch.constructs._validation import PropValidationError
 from refarch.constructs.encrypted_data_store import EncryptedDataStore
-from refarch.constructs.image_processor import ImageProcessor, ImageRendition
 from refarch.constructs.three_tier_vpc import NatStrategy, ThreeTierVpc, Tier
 from refarch.constructs.web_acl import ProtectiveWebAcl, WafScope
 
 __all__ = [
     "EncryptedDataStore",
-    "ImageProcessor",
-    "ImageRendition",
     "ManagedPolicyRole",
     "NatStrategy",
     "PropValidationError",
