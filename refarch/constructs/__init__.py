@@ -3,6 +3,7 @@
 from refarch.constructs._builders import ManagedPolicyRole
 from refarch.constructs._validation import PropValidationError
 from refarch.constructs.encrypted_data_store import EncryptedDataStore
+from refarch.constructs.streaming_pipeline import StreamingPipeline
 from refarch.constructs.three_tier_vpc import NatStrategy, ThreeTierVpc, Tier
 from refarch.constructs.web_acl import ProtectiveWebAcl, WafScope
 
@@ -12,6 +13,7 @@ __all__ = [
     "NatStrategy",
     "PropValidationError",
     "ProtectiveWebAcl",
+    "StreamingPipeline",
     "ThreeTierVpc",
     "Tier",
     "WafScope",

@@ -13,12 +13,14 @@ from aws_cdk import Environment, Stack
 from constructs import Construct
 
 from refarch.stacks.encrypted_data_store_stack import EncryptedDataStoreStack
+from refarch.stacks.streaming_pipeline_stack import StreamingPipelineStack
 from refarch.stacks.three_tier_vpc_stack import ThreeTierVpcStack
 
 #: Construct ID -> stack class, in synthesis order.
 REFERENCE_STACKS: dict[str, type[Stack]] = {
     "ThreeTierVpcStack": ThreeTierVpcStack,
     "EncryptedDataStoreStack": EncryptedDataStoreStack,
+    "StreamingPipelineStack": StreamingPipelineStack,
 }
 
 
@@ -27,4 +29,10 @@ def build_reference_stacks(scope: Construct, *, env: Environment | None = None, 
     return {name: cls(scope, name, env=env, **kwargs) for name, cls in REFERENCE_STACKS.items()}
 
 
-__all__ = ["REFERENCE_STACKS", "EncryptedDataStoreStack", "ThreeTierVpcStack", "build_reference_stacks"]
+__all__ = [
+    "REFERENCE_STACKS",
+    "EncryptedDataStoreStack",
+    "StreamingPipelineStack",
+    "ThreeTierVpcStack",
+    "build_reference_stacks",
+]

@@ -2,7 +2,9 @@
 the Redshift Data API and waits for the result, so a failing statement fails the deployment.
 
 Resource properties:
-    WorkgroupName, Database, SecretArn: where and as whom the SQL runs.
+    WorkgroupName, Database: where the SQL runs.
+    NamespaceName: the namespace whose Redshift-managed admin secret the SQL runs as (CloudFormation
+        does not return that secret's ARN: it is read with GetNamespace at run time).
     Sqls: statements run in one transaction on Create and Update.
     ReplaceSqls: statements run first on an Update whose ``Sqls`` changed (for example dropping
         the materialized view so that its new definition can be created).
@@ -34,7 +36,7 @@ def run(client: Any, props: dict[str, Any], sqls: list[str], *, timeout_seconds:
     started = client.batch_execute_statement(
         WorkgroupName=props["WorkgroupName"],
         Database=props["Database"],
-        SecretArn=props["SecretArn"],
+        SecretArn=props["SecretArn"],  # resolved by on_event
         Sqls=sqls,
         StatementName="refarch-streaming-ingestion",
     )
@@ -54,12 +56,22 @@ def run(client: Any, props: dict[str, Any], sqls: list[str], *, timeout_seconds:
     return statement_id
 
 
+def admin_secret_arn(client: Any, namespace_name: str) -> str:
+    """The ARN of the admin secret Redshift manages for ``namespace_name`` (``manageAdminPassword``)."""
+    namespace = client.get_namespace(namespaceName=namespace_name)["namespace"]
+    arn = namespace.get("adminPasswordSecretArn")
+    if not arn:
+        raise SqlFailed(f"namespace {namespace_name} has no Redshift-managed admin secret")
+    return str(arn)
+
+
 def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     props = event["ResourceProperties"]
     physical_id = f"{props['WorkgroupName']}/{props['Database']}/{props.get('Name', 'sql')}"
     if event["RequestType"] == "Delete":
         return {"PhysicalResourceId": event.get("PhysicalResourceId", physical_id)}
     client = boto3.client("redshift-data")
+    props = {**props, "SecretArn": admin_secret_arn(boto3.client("redshift-serverless"), props["NamespaceName"])}
     # Leave a margin of the function's own time for the framework's response.
     remaining = context.get_remaining_time_in_millis() / 1000 if context else 600.0
     timeout = max(remaining - 30, 10)

@@ -81,7 +81,8 @@ class Routed:
 
 def load_schema(text: str | None = None) -> dict[str, Any]:
     """The JSON schema from ``text`` (the ``EVENT_SCHEMA`` variable), else the default one."""
-    return json.loads(text) if text else json.loads(DEFAULT_SCHEMA_PATH.read_text())
+    schema: dict[str, Any] = json.loads(text) if text else json.loads(DEFAULT_SCHEMA_PATH.read_text())
+    return schema
 
 
 def partition_of(arrival_seconds: float) -> str:
@@ -179,7 +180,8 @@ class PartitionedBatchProcessor(BatchProcessor):
     """
 
     def __init__(self, writer_factory: Callable[[], LakeWriter], *, metrics: Metrics | None = None) -> None:
-        super().__init__(event_type=EventType.KinesisDataStreams, logger=logger)
+        # Powertools' Logger is duck-typed as a logging.Logger here: the processor logs failures with it.
+        super().__init__(event_type=EventType.KinesisDataStreams, logger=logger)  # type: ignore[arg-type]
         self._writer_factory = writer_factory
         self._metrics = metrics
         self.written: dict[str, list[str]] = {}
@@ -204,7 +206,7 @@ class PartitionedBatchProcessor(BatchProcessor):
                 )
                 for routed in group:
                     failed.add(id(routed.record.raw_event))
-                    self.failure_handler(record=routed.record, exception=exc_info)  # type: ignore[arg-type]
+                    self.failure_handler(record=routed.record, exception=exc_info)
         if failed:
             self.success_messages[:] = [m for m in self.success_messages if id(m) not in failed]
         self._count(groups, failed)

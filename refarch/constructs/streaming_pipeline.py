@@ -1,0 +1,723 @@
+"""A streaming pipeline: Kinesis Data Streams -> Lambda -> S3 data lake -> Redshift Serverless.
+
+Events stream in; a Lambda function (Powertools batch processing) decodes, validates and enriches them
+as they arrive and lands them in an S3 data lake, one compressed object per batch and partition;
+Redshift Serverless reads the same stream through streaming ingestion for low-latency analytics.
+Nothing is lost: invalid records are quarantined with their reason, failed writes are retried record
+by record (``ReportBatchItemFailures``), and what still fails ends in a dead-letter queue with an alarm.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from refarch.compliance.acknowledge import acknowledge
+from refarch.constructs import _builders, _defaults
+from refarch.constructs._bundling import dependencies_layer, handler_code
+from refarch.constructs._validation import (
+    PropValidationError,
+    check_duration_range,
+    check_whole_range,
+)
+from refarch.constructs.streaming_pipeline_redshift import RedshiftStreamingIngestion
+
+_OWNER = "StreamingPipeline"
+
+#: Largest ``EVENT_SCHEMA`` the function's environment can carry (Lambda allows 4 KB for all variables).
+MAX_SCHEMA_BYTES = 3_000
+
+#: Defaults of the Duration props (module-level: Duration objects are immutable).
+DEFAULT_STREAM_RETENTION = Duration.hours(24)
+DEFAULT_BATCHING_WINDOW = Duration.seconds(5)
+DEFAULT_MAX_RECORD_AGE = Duration.hours(6)
+DEFAULT_TIMEOUT = Duration.minutes(2)
+DEFAULT_INFREQUENT_ACCESS_AFTER = Duration.days(30)
+DEFAULT_ARCHIVE_AFTER = Duration.days(365)
+DEFAULT_ITERATOR_AGE_THRESHOLD = Duration.minutes(5)
+
+_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()=-]+)*/$")
+_REDSHIFT_NAME = re.compile(r"^[a-z][a-z0-9-]{2,63}$")
+_SQL_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,126}$")
+
+
+class StreamingPipeline(Construct):
+    """Kinesis Data Streams -> Lambda -> S3 data lake (-> Redshift Serverless streaming ingestion).
+
+    Example::
+
+        network = ThreeTierVpc(self, "Network", db_port=5439,
+                               interface_endpoints=[ec2.InterfaceVpcEndpointAwsService.KINESIS_STREAMS])
+        pipeline = StreamingPipeline(self, "Clicks", vpc=network.vpc,
+                                     function_subnets=network.app.subnet_selection,
+                                     redshift_subnets=network.db.subnet_selection,
+                                     redshift_security_groups=[network.db.security_group])
+        pipeline.grant_write(producer_role)
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        encryption_key: kms.IKey | None = None,
+        stream_mode: kinesis.StreamMode = kinesis.StreamMode.ON_DEMAND,
+        shard_count: int | None = None,
+        stream_retention: Duration = DEFAULT_STREAM_RETENTION,
+        stream_name: str | None = None,
+        batch_size: int = 500,
+        max_batching_window: Duration = DEFAULT_BATCHING_WINDOW,
+        retry_attempts: int = 3,
+        max_record_age: Duration = DEFAULT_MAX_RECORD_AGE,
+        parallelization_factor: int = 1,
+        enhanced_fan_out: bool = False,
+        memory_size: int = 1024,
+        timeout: Duration = DEFAULT_TIMEOUT,
+        reserved_concurrent_executions: int | None = None,
+        event_schema: Mapping[str, Any] | None = None,
+        lake_prefix: str = "events/",
+        quarantine_prefix: str = "quarantine/",
+        infrequent_access_after: Duration = DEFAULT_INFREQUENT_ACCESS_AFTER,
+        archive_after: Duration | None = DEFAULT_ARCHIVE_AFTER,
+        vpc: ec2.IVpc | None = None,
+        function_subnets: ec2.SubnetSelection | None = None,
+        redshift: bool = True,
+        redshift_subnets: ec2.SubnetSelection | None = None,
+        redshift_security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        redshift_base_capacity: int = 8,
+        enhanced_vpc_routing: bool = True,
+        redshift_database: str = "dev",
+        redshift_admin_username: str = "refarch_admin",
+        redshift_namespace_name: str | None = None,
+        redshift_workgroup_name: str | None = None,
+        redshift_view_name: str = "stream_events",
+        iterator_age_threshold: Duration = DEFAULT_ITERATOR_AGE_THRESHOLD,
+        alarm_topic: sns.ITopic | None = None,
+        removal_policy: RemovalPolicy = _defaults.DATA_REMOVAL_POLICY,
+    ) -> None:
+        """
+        :param encryption_key: Key for the stream, queue, lake, logs and Redshift; it must admit CloudWatch
+            Logs. Default: - a new customer-managed key with rotation
+        :param stream_mode: Capacity mode of the stream. Default: ``StreamMode.ON_DEMAND``
+        :param shard_count: Shards of a ``PROVISIONED`` stream (1 to 500); not allowed with on-demand.
+            Default: - 1 when provisioned
+        :param stream_retention: How long the stream keeps records, 24 hours to 365 days.
+            Default: ``Duration.hours(24)``
+        :param stream_name: Name of the stream. Default: - generated
+        :param batch_size: Records per invocation, 1 to 10,000. Default: ``500``
+        :param max_batching_window: How long Lambda gathers records before invoking, 0 to 300 s.
+            Default: ``Duration.seconds(5)``
+        :param retry_attempts: Retries of a failing batch before its records go to the dead-letter queue,
+            0 to 10,000 (bounded: an infinite retry blocks the shard). Default: ``3``
+        :param max_record_age: Records older than this go to the dead-letter queue unprocessed, 60 s to
+            7 days, and at most ``stream_retention``. Default: ``Duration.hours(6)``
+        :param parallelization_factor: Concurrent batches per shard, 1 to 10. Records with the same
+            partition key stay in order. Default: ``1``
+        :param enhanced_fan_out: Read through a dedicated enhanced fan-out consumer (2 MB/s per shard of
+            its own, lower latency; billed per consumer-shard hour). Default: ``False``
+        :param memory_size: Memory of the consumer function in MB, 128 to 10,240 (CPU grows with it).
+            Default: ``1024``
+        :param timeout: Timeout of the consumer function, 1 s to 15 min. Default: ``Duration.minutes(2)``
+        :param reserved_concurrent_executions: Reserved concurrency of the consumer. Default: - none; the
+            event source mapping bounds it to shards x ``parallelization_factor``
+        :param event_schema: JSON schema (draft 4 to 7) records must match; at most 3,000 bytes as JSON.
+            Default: - ``refarch/runtime/stream_processor/event.schema.json``
+        :param lake_prefix: Key prefix of valid records in the lake, ending in ``/``. Default: ``"events/"``
+        :param quarantine_prefix: Key prefix of invalid records, ending in ``/``. Default: ``"quarantine/"``
+        :param infrequent_access_after: Age at which lake objects move to S3 Standard-IA (30 days or more).
+            Default: ``Duration.days(30)``
+        :param archive_after: Age at which lake objects move to S3 Glacier Instant Retrieval, after
+            ``infrequent_access_after``; ``None`` to keep them in Standard-IA. Default: ``Duration.days(365)``
+        :param vpc: VPC for the functions and Redshift. Required when ``redshift`` is on.
+            Default: - the functions run outside a VPC
+        :param function_subnets: Subnets of the functions (they need HTTPS to S3, Redshift Data API and
+            X-Ray: NAT or endpoints). Default: - private subnets with egress
+        :param redshift: Create Redshift Serverless with streaming ingestion from the stream. Turn off to
+            keep only the lake path (Redshift bills for every RPU-hour the auto-refresh uses).
+            Default: ``True``
+        :param redshift_subnets: Subnets of the workgroup: at least 3, in 3 distinct AZs. With enhanced
+            VPC routing they need a path to Kinesis (an interface endpoint or NAT).
+            Default: - the VPC's isolated subnets
+        :param redshift_security_groups: Security groups of the workgroup. Default: - a new group with
+            HTTPS egress to the VPC only
+        :param redshift_base_capacity: Base RPUs of the workgroup: 8 to 1024 in steps of 8. Default: ``8``
+        :param enhanced_vpc_routing: Route Redshift's traffic (including Kinesis reads) through the VPC.
+            Default: ``True``
+        :param redshift_database: Database that holds the materialized view. Default: ``"dev"``
+        :param redshift_admin_username: Admin user; its password is generated and kept by Redshift in
+            Secrets Manager. Default: ``"refarch_admin"``
+        :param redshift_namespace_name: Default: - derived from the construct path
+        :param redshift_workgroup_name: Default: - derived from the construct path
+        :param redshift_view_name: Materialized view over the stream. Default: ``"stream_events"``
+        :param iterator_age_threshold: The iterator-age alarm fires when the consumer lags more than this.
+            Default: ``Duration.minutes(5)``
+        :param alarm_topic: SNS topic every alarm notifies. Default: - alarms without actions
+        :param removal_policy: Fate of the stream, queue, bucket, key, logs and Redshift namespace when
+            removed from the stack. Default: ``RemovalPolicy.RETAIN``
+        """
+        super().__init__(scope, id)
+        _validate(
+            stream_mode=stream_mode,
+            shard_count=shard_count,
+            stream_retention=stream_retention,
+            batch_size=batch_size,
+            max_batching_window=max_batching_window,
+            retry_attempts=retry_attempts,
+            max_record_age=max_record_age,
+            parallelization_factor=parallelization_factor,
+            memory_size=memory_size,
+            timeout=timeout,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            lake_prefix=lake_prefix,
+            quarantine_prefix=quarantine_prefix,
+            infrequent_access_after=infrequent_access_after,
+            archive_after=archive_after,
+            iterator_age_threshold=iterator_age_threshold,
+        )
+        schema_json = _schema_json(event_schema)
+        redshift_subnet_list: list[ec2.ISubnet] = []
+        if redshift:
+            redshift_subnet_list = _validate_redshift(
+                vpc,
+                redshift_subnets,
+                base_capacity=redshift_base_capacity,
+                database=redshift_database,
+                admin_username=redshift_admin_username,
+                namespace_name=redshift_namespace_name,
+                workgroup_name=redshift_workgroup_name,
+                view_name=redshift_view_name,
+            )
+        path = self.node.path
+
+        if encryption_key is None:
+            key = _builders.build_key(
+                self, "Key", description=f"Encrypts the stream, lake and logs of {path}", removal_policy=removal_policy
+            )
+            _builders.allow_cloudwatch_logs(key, self)
+            encryption_key = key
+        self.encryption_key = encryption_key
+
+        self.stream = kinesis.Stream(
+            self,
+            "Stream",
+            stream_name=stream_name,
+            stream_mode=stream_mode,
+            shard_count=shard_count if stream_mode == kinesis.StreamMode.PROVISIONED else None,
+            retention_period=stream_retention,
+            encryption=kinesis.StreamEncryption.KMS,
+            encryption_key=encryption_key,
+            removal_policy=removal_policy,
+        )
+
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=encryption_key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=removal_policy,
+        )
+        acknowledge(
+            self.dead_letter_queue,
+            "This queue is the dead-letter destination itself (the event source mapping's on-failure "
+            "destination); a dead-letter queue of the dead-letter queue would only move the same messages.",
+            "AwsSolutions-SQS3",
+        )
+
+        self.access_log_bucket = _builders.build_access_log_bucket(self, "AccessLogs", removal_policy=removal_policy)
+        transitions = [
+            s3.Transition(storage_class=s3.StorageClass.INFREQUENT_ACCESS, transition_after=infrequent_access_after)
+        ]
+        if archive_after is not None:
+            transitions.append(
+                s3.Transition(storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transition_after=archive_after)
+            )
+        self.bucket = _builders.build_data_bucket(
+            self,
+            "Lake",
+            encryption_key=encryption_key,
+            server_access_logs_bucket=self.access_log_bucket,
+            server_access_logs_prefix="lake/",
+            removal_policy=removal_policy,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="TierLakeObjects",
+                    transitions=transitions,
+                    # Retried batches overwrite their objects: old versions are kept a while, not forever.
+                    noncurrent_version_expiration=Duration.days(90),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
+        )
+        self.lake_prefix = lake_prefix
+        self.quarantine_prefix = quarantine_prefix
+
+        in_vpc = vpc is not None
+        self.layer = dependencies_layer(
+            self,
+            "Dependencies",
+            requirements="stream_processor",
+            architecture=lambda_.Architecture.ARM_64,
+            description="aws-lambda-powertools and fastjsonschema for the StreamingPipeline functions",
+        )
+        environment = {
+            "BUCKET_NAME": self.bucket.bucket_name,
+            "LAKE_PREFIX": lake_prefix,
+            "QUARANTINE_PREFIX": quarantine_prefix,
+            "POWERTOOLS_SERVICE_NAME": "stream-processor",
+            "POWERTOOLS_METRICS_NAMESPACE": "refarch/StreamingPipeline",
+        }
+        if schema_json is not None:
+            environment["EVENT_SCHEMA"] = schema_json
+        self.function_security_group: ec2.SecurityGroup | None = None
+        if vpc is not None:
+            self.function_security_group = ec2.SecurityGroup(
+                self,
+                "FunctionSecurityGroup",
+                vpc=vpc,
+                allow_all_outbound=False,
+                description="StreamingPipeline functions: HTTPS to AWS APIs only",
+            )
+            self.function_security_group.add_egress_rule(
+                ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to S3, Redshift Data API and X-Ray"
+            )
+        self.function = _builders.build_python_function(
+            self,
+            "Consumer",
+            description=f"Lands the records of {path}'s stream in the S3 lake",
+            code=handler_code("stream_processor"),
+            handler="stream_processor.handler.lambda_handler",
+            encryption_key=encryption_key,
+            removal_policy=removal_policy,
+            layers=[self.layer],
+            environment=environment,
+            timeout=timeout,
+            memory_size=memory_size,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            vpc=vpc,
+            vpc_subnets=function_subnets,
+            security_groups=[self.function_security_group] if self.function_security_group else None,
+        )
+        self._grant_lake_writes(encryption_key)
+        role = self.function.role
+        assert role is not None
+        self._acknowledge_function(self.function, reserved_concurrent_executions, in_vpc)
+
+        event_source_options: dict[str, Any] = {
+            "starting_position": lambda_.StartingPosition.TRIM_HORIZON,
+            "batch_size": batch_size,
+            "max_batching_window": max_batching_window,
+            "bisect_batch_on_error": True,
+            "retry_attempts": retry_attempts,
+            "max_record_age": max_record_age,
+            "parallelization_factor": parallelization_factor,
+            "report_batch_item_failures": True,
+            "on_failure": sources.SqsDlq(self.dead_letter_queue),
+        }
+        self.consumer: kinesis.StreamConsumer | None = None
+        event_source: lambda_.IEventSource
+        if enhanced_fan_out:
+            self.consumer = kinesis.StreamConsumer(
+                self, "FanOutConsumer", stream=self.stream, stream_consumer_name=f"{id}-consumer"
+            )
+            event_source = sources.KinesisConsumerEventSource(self.consumer, **event_source_options)
+        else:
+            event_source = sources.KinesisEventSource(self.stream, **event_source_options)
+        self.function.add_event_source(event_source)
+        acknowledge(
+            role,
+            "Lambda sends failed-batch records to the KMS-encrypted dead-letter queue with this role; the "
+            "SqsDlq grant adds the key's GenerateDataKey*/ReEncrypt* family, on this one key only.",
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+            "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+        )
+
+        self.redshift: RedshiftStreamingIngestion | None = None
+        if redshift:
+            assert vpc is not None
+            self.redshift = RedshiftStreamingIngestion(
+                self,
+                "Redshift",
+                stream=self.stream,
+                encryption_key=encryption_key,
+                vpc=vpc,
+                subnets=redshift_subnet_list,
+                security_groups=redshift_security_groups,
+                function_subnets=function_subnets,
+                function_in_vpc=in_vpc,
+                layer=self.layer,
+                base_capacity=redshift_base_capacity,
+                enhanced_vpc_routing=enhanced_vpc_routing,
+                database_name=redshift_database,
+                admin_username=redshift_admin_username,
+                namespace_name=redshift_namespace_name,
+                workgroup_name=redshift_workgroup_name,
+                source_schema="kinesis_source",
+                view_name=redshift_view_name,
+                removal_policy=removal_policy,
+            )
+            self._acknowledge_function(self.redshift.sql_function, None, in_vpc, custom_resource=True)
+            framework = self.redshift.provider.node.find_child("framework-onEvent")
+            self._acknowledge_function(framework, None, in_vpc, custom_resource=True)
+
+        self.alarms = self._add_alarms(iterator_age_threshold, alarm_topic)
+
+    # -- grants ---------------------------------------------------------------------------
+
+    def _grant_lake_writes(self, key: kms.IKey) -> None:
+        """PutObject under the two prefixes, and the one KMS action an SSE-KMS PUT needs."""
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"],
+                resources=[
+                    self.bucket.arn_for_objects(f"{self.lake_prefix}*"),
+                    self.bucket.arn_for_objects(f"{self.quarantine_prefix}*"),
+                ],
+            )
+        )
+        key.grant(self.function, "kms:GenerateDataKey")
+        role = self.function.role
+        assert role is not None
+        acknowledge(
+            role,
+            "The consumer writes new objects whose keys (partition, shard, sequence numbers) are only known "
+            "at run time; the grant is PutObject alone, limited to the lake and quarantine prefixes.",
+            f"AwsSolutions-IAM5[Resource::<{_logical_ref(self.bucket)}.Arn>/{self.lake_prefix}*]",
+            f"AwsSolutions-IAM5[Resource::<{_logical_ref(self.bucket)}.Arn>/{self.quarantine_prefix}*]",
+        )
+
+    def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` put records into the stream (and encrypt them with the key)."""
+        return self.stream.grant_write(grantee)
+
+    def grant_read_lake(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read the lake (and decrypt it), for example an analytics role."""
+        return self.bucket.grant_read(grantee)
+
+    # -- compliance -----------------------------------------------------------------------
+
+    def _acknowledge_function(
+        self,
+        function: Any,
+        reserved: int | None,
+        in_vpc: bool,
+        *,
+        custom_resource: bool = False,
+    ) -> None:
+        invoked = (
+            "It is invoked synchronously by CloudFormation's custom resource provider, which reports a failure "
+            "to the stack; Lambda's dead-letter queue applies only to asynchronous invocations."
+            if custom_resource
+            else "It is invoked by a Kinesis event source mapping, whose on-failure destination (the SQS "
+            "dead-letter queue of this construct) receives what fails; a function DLQ only serves async invokes."
+        )
+        acknowledge(
+            function,
+            invoked,
+            "HIPAA.Security-LambdaDLQ",
+            "NIST.800.53.R5-LambdaDLQ",
+            "PCI.DSS.321-LambdaDLQ",
+        )
+        if reserved is None:
+            acknowledge(
+                function,
+                "Concurrency is already bounded: a stream consumer runs at most shards x parallelization factor "
+                "at once, and a deploy-time custom resource once per deployment. Reserving more wastes quota.",
+                "HIPAA.Security-LambdaConcurrency",
+                "NIST.800.53.R5-LambdaConcurrency",
+            )
+        if not in_vpc:
+            acknowledge(
+                function,
+                "No vpc was given: the function reaches only AWS APIs (S3, Redshift Data API) over TLS with IAM "
+                "authorization and holds no network-reachable endpoint. Pass vpc= to run it in private subnets.",
+                "HIPAA.Security-LambdaInsideVPC",
+                "NIST.800.53.R5-LambdaInsideVPC",
+                "PCI.DSS.321-LambdaInsideVPC",
+            )
+
+    # -- alarms ---------------------------------------------------------------------------
+
+    def _add_alarms(self, iterator_age: Duration, topic: sns.ITopic | None) -> dict[str, cloudwatch.Alarm]:
+        minute = Duration.minutes(1)
+        specs: dict[str, tuple[cloudwatch.IMetric, float, str]] = {
+            "IteratorAge": (
+                self.function.metric("IteratorAge", statistic="Maximum", period=minute),
+                iterator_age.to_milliseconds(),
+                f"The consumer lags the stream by more than {iterator_age.to_human_string()}",
+            ),
+            "DeadLetters": (
+                self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    statistic="Maximum", period=minute
+                ),
+                1,
+                "Records ran out of retries or age: their shard/sequence ranges are in the dead-letter queue",
+            ),
+            "Errors": (
+                self.function.metric_errors(statistic="Sum", period=minute),
+                1,
+                "The consumer failed whole batches (they are retried, then bisected)",
+            ),
+            "Throttles": (
+                self.function.metric_throttles(statistic="Sum", period=minute),
+                1,
+                "The consumer was throttled: raise the account's or the function's concurrency",
+            ),
+            "WriteThrottles": (
+                self.stream.metric_write_provisioned_throughput_exceeded(statistic="Sum", period=minute),
+                1,
+                "Producers were throttled writing to the stream: add shards or spread partition keys",
+            ),
+        }
+        alarms = {}
+        for name, (metric, threshold, description) in specs.items():
+            alarm = cloudwatch.Alarm(
+                self,
+                f"{name}Alarm",
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=3 if name == "IteratorAge" else 1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=description,
+            )
+            if topic is not None:
+                alarm.add_alarm_action(cw_actions.SnsAction(topic))
+            else:
+                acknowledge(
+                    alarm,
+                    "No alarm_topic was given, so the alarm has no action yet: the user wires it with "
+                    "alarm.add_alarm_action(...) or passes alarm_topic= to notify a topic.",
+                    "HIPAA.Security-CloudWatchAlarmAction",
+                    "NIST.800.53.R5-CloudWatchAlarmAction",
+                )
+            alarms[name] = alarm
+        return alarms
+
+    # -- attributes -----------------------------------------------------------------------
+
+    @property
+    def stream_arn(self) -> str:
+        return self.stream.stream_arn
+
+    @property
+    def bucket_name(self) -> str:
+        return self.bucket.bucket_name
+
+    def metric_iterator_age(self, **kwargs: Any) -> cloudwatch.Metric:
+        """Maximum age of the last record the consumer read, in milliseconds."""
+        return self.function.metric("IteratorAge", **{"statistic": "Maximum", **kwargs})
+
+
+def _logical_ref(construct: Construct) -> str:
+    child = construct.node.default_child
+    assert child is not None
+    return str(Stack.of(construct).get_logical_id(child))  # type: ignore[arg-type]
+
+
+# -- validation --------------------------------------------------------------------------------
+
+
+def _validate(
+    *,
+    stream_mode: kinesis.StreamMode,
+    shard_count: int | None,
+    stream_retention: Duration,
+    batch_size: int,
+    max_batching_window: Duration,
+    retry_attempts: int,
+    max_record_age: Duration,
+    parallelization_factor: int,
+    memory_size: int,
+    timeout: Duration,
+    reserved_concurrent_executions: int | None,
+    lake_prefix: str,
+    quarantine_prefix: str,
+    infrequent_access_after: Duration,
+    archive_after: Duration | None,
+    iterator_age_threshold: Duration,
+) -> None:
+    if shard_count is not None:
+        if stream_mode == kinesis.StreamMode.ON_DEMAND:
+            raise PropValidationError(
+                _OWNER,
+                "shard_count",
+                shard_count,
+                "On-demand streams scale their shards themselves: set stream_mode=StreamMode.PROVISIONED "
+                "or leave shard_count unset.",
+            )
+        check_whole_range(_OWNER, "shard_count", shard_count, minimum=1, maximum=500)
+    check_duration_range(
+        _OWNER, "stream_retention", stream_retention, minimum=Duration.hours(24), maximum=Duration.hours(8760)
+    )
+    check_whole_range(_OWNER, "batch_size", batch_size, minimum=1, maximum=10_000)
+    check_duration_range(
+        _OWNER, "max_batching_window", max_batching_window, minimum=Duration.seconds(0), maximum=Duration.seconds(300)
+    )
+    check_whole_range(_OWNER, "retry_attempts", retry_attempts, minimum=0, maximum=10_000)
+    check_duration_range(
+        _OWNER, "max_record_age", max_record_age, minimum=Duration.seconds(60), maximum=Duration.days(7)
+    )
+    if (
+        not max_record_age.is_unresolved()
+        and not stream_retention.is_unresolved()
+        and max_record_age.to_seconds() > stream_retention.to_seconds()
+    ):
+        raise PropValidationError(
+            _OWNER,
+            "max_record_age",
+            max_record_age.to_human_string(),
+            f"It must not exceed stream_retention ({stream_retention.to_human_string()}): older records have "
+            "left the stream already.",
+        )
+    check_whole_range(_OWNER, "parallelization_factor", parallelization_factor, minimum=1, maximum=10)
+    check_whole_range(_OWNER, "memory_size", memory_size, minimum=128, maximum=10_240)
+    check_duration_range(_OWNER, "timeout", timeout, minimum=Duration.seconds(1), maximum=Duration.minutes(15))
+    if reserved_concurrent_executions is not None:
+        check_whole_range(
+            _OWNER, "reserved_concurrent_executions", reserved_concurrent_executions, minimum=1, maximum=10_000
+        )
+    for prop, prefix in (("lake_prefix", lake_prefix), ("quarantine_prefix", quarantine_prefix)):
+        if Token.is_unresolved(prefix) or not isinstance(prefix, str) or not _PREFIX.match(prefix):
+            raise PropValidationError(
+                _OWNER, prop, prefix, "Allowed: a relative S3 key prefix ending in '/', such as 'events/'."
+            )
+    if lake_prefix.startswith(quarantine_prefix) or quarantine_prefix.startswith(lake_prefix):
+        raise PropValidationError(
+            _OWNER,
+            "quarantine_prefix",
+            quarantine_prefix,
+            f"It must not overlap lake_prefix ({lake_prefix!r}): queries of the lake would read quarantined records.",
+        )
+    check_duration_range(
+        _OWNER,
+        "infrequent_access_after",
+        infrequent_access_after,
+        minimum=Duration.days(30),
+        maximum=Duration.days(36_500),
+    )
+    if archive_after is not None and archive_after.to_days() <= infrequent_access_after.to_days():
+        raise PropValidationError(
+            _OWNER,
+            "archive_after",
+            archive_after.to_human_string(),
+            f"It must come after infrequent_access_after ({infrequent_access_after.to_human_string()}), or be None.",
+        )
+    check_duration_range(
+        _OWNER, "iterator_age_threshold", iterator_age_threshold, minimum=Duration.minutes(1), maximum=Duration.days(7)
+    )
+
+
+def _schema_json(schema: Mapping[str, Any] | None) -> str | None:
+    if schema is None:
+        return None
+    if not isinstance(schema, Mapping):
+        raise PropValidationError(_OWNER, "event_schema", schema, "Allowed: a JSON schema as a dict.")
+    try:
+        text = json.dumps(schema, separators=(",", ":"), sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise PropValidationError(_OWNER, "event_schema", schema, f"It must be JSON-serializable ({exc}).") from exc
+    if len(text.encode()) > MAX_SCHEMA_BYTES:
+        raise PropValidationError(
+            _OWNER,
+            "event_schema",
+            f"<{len(text.encode())} bytes>",
+            f"Allowed: at most {MAX_SCHEMA_BYTES} bytes as compact JSON (it travels in the function's environment).",
+        )
+    if "${Token[" in text:
+        raise PropValidationError(_OWNER, "event_schema", schema, "It must be a literal schema, without tokens.")
+    return text
+
+
+def _validate_redshift(
+    vpc: ec2.IVpc | None,
+    subnets: ec2.SubnetSelection | None,
+    *,
+    base_capacity: int,
+    database: str,
+    admin_username: str,
+    namespace_name: str | None,
+    workgroup_name: str | None,
+    view_name: str,
+) -> list[ec2.ISubnet]:
+    if vpc is None:
+        raise PropValidationError(
+            _OWNER,
+            "vpc",
+            None,
+            "Redshift Serverless runs in a VPC: pass vpc= (and redshift_subnets=), or redshift=False to keep "
+            "only the lake path.",
+        )
+    selected = vpc.select_subnets(**_selection_kwargs(subnets)).subnets
+    azs = [s.availability_zone for s in selected]
+    if len(selected) < 3:
+        raise PropValidationError(
+            _OWNER,
+            "redshift_subnets",
+            [s.node.path for s in selected],
+            "A Redshift Serverless workgroup needs at least 3 subnets in 3 distinct AZs.",
+        )
+    if not any(Token.is_unresolved(az) for az in azs) and len(set(azs)) < 3:
+        raise PropValidationError(
+            _OWNER, "redshift_subnets", azs, "A Redshift Serverless workgroup needs subnets in at least 3 distinct AZs."
+        )
+    if not Token.is_unresolved(base_capacity) and (
+        isinstance(base_capacity, bool)
+        or not isinstance(base_capacity, int)
+        or not 8 <= base_capacity <= 1024
+        or base_capacity % 8
+    ):
+        raise PropValidationError(
+            _OWNER, "redshift_base_capacity", base_capacity, "Allowed: 8 to 1024 RPUs, in steps of 8."
+        )
+    for prop, value in (("redshift_namespace_name", namespace_name), ("redshift_workgroup_name", workgroup_name)):
+        if value is not None and not Token.is_unresolved(value) and not _REDSHIFT_NAME.match(value):
+            raise PropValidationError(
+                _OWNER, prop, value, "Allowed: 3 to 64 lowercase letters, digits and hyphens, starting with a letter."
+            )
+    for prop, value in (
+        ("redshift_database", database),
+        ("redshift_admin_username", admin_username),
+        ("redshift_view_name", view_name),
+    ):
+        if not isinstance(value, str) or not _SQL_IDENTIFIER.match(value):
+            raise PropValidationError(
+                _OWNER, prop, value, "Allowed: a lowercase SQL identifier (letters, digits, '_'), up to 127 characters."
+            )
+    if admin_username in {"admin", "rdsadmin", "public", "root"}:
+        raise PropValidationError(_OWNER, "redshift_admin_username", admin_username, "That name is reserved.")
+    return list(selected)
+
+
+def _selection_kwargs(selection: ec2.SubnetSelection | None) -> dict[str, Any]:
+    if selection is None:
+        return {"subnet_type": ec2.SubnetType.PRIVATE_ISOLATED}
+    return {
+        k: v
+        for k, v in {
+            "subnet_type": selection.subnet_type,
+            "subnet_group_name": selection.subnet_group_name,
+            "subnets": selection.subnets,
+            "availability_zones": selection.availability_zones,
+            "one_per_az": selection.one_per_az,
+            "subnet_filters": selection.subnet_filters,
+        }.items()
+        if v is not None
+    }
