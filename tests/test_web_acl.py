@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +56,14 @@ def test_managed_rule_groups_in_order_then_rate_rule(regional: SynthesizedStack)
         "EvaluationWindowSec": 120,
     }
     assert [r["Priority"] for r in rules] == [0, 1, 2, 3, 4]
+
+
+def test_description_keeps_to_the_characters_waf_accepts() -> None:
+    stack = cdk.Stack(new_app(), "Odd")
+    ProtectiveWebAcl(stack, "My_Waf(1)")
+    description = _acl(synth(stack))["Description"]
+    assert re.fullmatch(r"[a-zA-Z0-9=:#@/\-,.][a-zA-Z0-9+=:#@/\-,.\s]+[a-zA-Z0-9+=:#@/\-,.]{1,256}", description)
+    assert "for Odd/My-Waf-1" in description
 
 
 def test_every_rule_and_the_acl_publish_metrics(regional: SynthesizedStack) -> None:

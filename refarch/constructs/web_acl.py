@@ -33,6 +33,8 @@ RATE_LIMIT_RANGE = (10, 2_000_000_000)
 RATE_WINDOWS = (60, 120, 300, 600)
 
 _NAME = re.compile(r"^[\w-]{1,128}$")
+#: Characters a WAF description may not contain (its pattern allows letters, digits, spaces and =:#@/-,.+).
+_DESCRIPTION_DISALLOWED = re.compile(r"[^a-zA-Z0-9+=:#@/\-,. ]")
 _LOG_GROUP_NAME = re.compile(r"^aws-waf-logs-[.\-_/#A-Za-z0-9]{1,499}$")
 
 
@@ -192,7 +194,7 @@ class ProtectiveWebAcl(Construct):
             self,
             "WebAcl",
             name=self.web_acl_name,
-            description=f"Managed rule groups and a per-IP rate limit ({self.node.path})",
+            description=_waf_description(f"Managed rule groups and a per-IP rate limit, for {self.node.path}"),
             scope=waf_scope.value,
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             visibility_config=self._visibility(self.web_acl_name),
@@ -288,3 +290,8 @@ class ProtectiveWebAcl(Construct):
     def metric_allowed_requests(self, *, statistic: str = "Sum", period: Duration | None = None) -> cloudwatch.Metric:
         """Requests the web ACL allowed."""
         return self.metric("AllowedRequests", statistic=statistic, period=period)
+
+
+def _waf_description(text: str) -> str:
+    """``text`` within the characters and length WAF accepts in a description."""
+    return _DESCRIPTION_DISALLOWED.sub("-", text)[:256].strip()
