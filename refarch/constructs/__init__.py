@@ -3,14 +3,17 @@
 from refarch.constructs._builders import ManagedPolicyRole
 from refarch.constructs._validation import PropValidationError
 from refarch.constructs.encrypted_data_store import EncryptedDataStore
+from refarch.constructs.private_api import ApiAuthorization, PrivateApi
 from refarch.constructs.streaming_pipeline import StreamingPipeline
 from refarch.constructs.three_tier_vpc import NatStrategy, ThreeTierVpc, Tier
 from refarch.constructs.web_acl import ProtectiveWebAcl, WafScope
 
 __all__ = [
+    "ApiAuthorization",
     "EncryptedDataStore",
     "ManagedPolicyRole",
     "NatStrategy",
+    "PrivateApi",
     "PropValidationError",
     "ProtectiveWebAcl",
     "StreamingPipeline",

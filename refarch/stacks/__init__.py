@@ -13,6 +13,7 @@ from aws_cdk import Environment, Stack
 from constructs import Construct
 
 from refarch.stacks.encrypted_data_store_stack import EncryptedDataStoreStack
+from refarch.stacks.private_api_stack import PrivateApiStack
 from refarch.stacks.streaming_pipeline_stack import StreamingPipelineStack
 from refarch.stacks.three_tier_vpc_stack import ThreeTierVpcStack
 
@@ -21,6 +22,7 @@ REFERENCE_STACKS: dict[str, type[Stack]] = {
     "ThreeTierVpcStack": ThreeTierVpcStack,
     "EncryptedDataStoreStack": EncryptedDataStoreStack,
     "StreamingPipelineStack": StreamingPipelineStack,
+    "PrivateApiStack": PrivateApiStack,
 }
 
 
@@ -32,6 +34,7 @@ def build_reference_stacks(scope: Construct, *, env: Environment | None = None, 
 __all__ = [
     "REFERENCE_STACKS",
     "EncryptedDataStoreStack",
+    "PrivateApiStack",
     "StreamingPipelineStack",
     "ThreeTierVpcStack",
     "build_reference_stacks",

@@ -1,0 +1,666 @@
+"""A private API: API Gateway -> VPC Link -> internal NLB -> EC2 Auto Scaling -> RDS.
+
+Clients reach a regional REST API protected by a WAF web ACL; the API reaches a service that
+lives only in private subnets through a VPC Link (PrivateLink) to an internal Network Load
+Balancer; the service reaches a database in isolated subnets that nothing else can touch.
+"""
+
+from __future__ import annotations
+
+import jsii
+from aws_cdk import Duration, Names, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from refarch.compliance.acknowledge import acknowledge
+from refarch.constructs import _builders, _defaults
+from refarch.constructs import private_api_checks as checks
+from refarch.constructs import private_api_tiers as tiers
+from refarch.constructs._validation import (
+    PropValidationError,
+    check_one_of,
+)
+from refarch.constructs.private_api_checks import ApiAuthorization
+from refarch.constructs.three_tier_vpc import ThreeTierVpc
+from refarch.constructs.web_acl import ProtectiveWebAcl
+
+_OWNER = "PrivateApi"
+
+#: The engine when none is given: MySQL 8.4 (the LTS line), pinned to a full version.
+DEFAULT_ENGINE_VERSION = rds.MysqlEngineVersion.VER_8_4_7
+
+#: First network ACL rule number PrivateApi adds to a ThreeTierVpc's app tier (ThreeTierVpc
+#: allocates 100-990 for denies and 1000 upwards in steps of 100 for its allows).
+_NACL_FIRST_RULE = 5000
+
+_AlarmSpec = tuple[str, cloudwatch.IMetric, float, cloudwatch.ComparisonOperator, str, cloudwatch.TreatMissingData]
+
+
+@jsii.implements(ec2.IConnectable)
+class PrivateApi(Construct):
+    """A REST API whose backend lives only in private subnets, with its database isolated behind it.
+
+    Example::
+
+        network = ThreeTierVpc(self, "Network", db_port=5432)
+        api = PrivateApi(
+            self, "Api", vpc=network,
+            engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_17_6),
+        )
+        api.grant_invoke(partner_role)
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        vpc: ec2.IVpc | ThreeTierVpc | None = None,
+        service_subnets: ec2.SubnetSelection | None = None,
+        database_subnets: ec2.SubnetSelection | None = None,
+        # -- API
+        stage_name: str = "prod",
+        authorization: ApiAuthorization = ApiAuthorization.IAM,
+        user_pool: cognito.IUserPool | None = None,
+        throttling_rate_limit: float = 100,
+        throttling_burst_limit: int = 200,
+        execution_log_level: apigw.MethodLoggingLevel = apigw.MethodLoggingLevel.INFO,
+        cloud_watch_role: bool = False,
+        cache_cluster_size: str | None = None,
+        usage_plan: bool = False,
+        usage_plan_quota_per_day: int | None = None,
+        lambda_function: lambda_.IFunction | None = None,
+        lambda_path: str | None = None,
+        waf_rate_limit: int = 2000,
+        # -- service tier
+        listener_port: int = 80,
+        app_port: int = 8080,
+        health_check_path: str = "/health",
+        instance_type: ec2.InstanceType | None = None,
+        machine_image: ec2.IMachineImage | None = None,
+        user_data: ec2.UserData | None = None,
+        root_volume_size_gib: int = 20,
+        min_capacity: int = 2,
+        max_capacity: int = 4,
+        desired_capacity: int | None = None,
+        cpu_target_percent: float = 70,
+        # -- database tier
+        engine: rds.IInstanceEngine | None = None,
+        database_instance_type: ec2.InstanceType | None = None,
+        database_port: int | None = None,
+        database_name: str = "app",
+        database_iam_user: str = "app",
+        allocated_storage_gib: int = 20,
+        max_allocated_storage_gib: int = 100,
+        multi_az: bool = True,
+        backup_retention: Duration | None = None,
+        deletion_protection: bool = True,
+        secret_rotation_interval: Duration | None = None,
+        monitoring_interval: Duration | None = None,
+        # -- shared
+        encryption_key: kms.IKey | None = None,
+        log_retention: logs.RetentionDays | None = None,
+        removal_policy: RemovalPolicy = _defaults.DATA_REMOVAL_POLICY,
+        # -- alarms
+        alarm_topic: sns.ITopic | None = None,
+        alarm_api_5xx_rate: float = 0.05,
+        alarm_api_p99_latency: Duration | None = None,
+        alarm_db_cpu_percent: float = 80,
+        alarm_db_free_storage_gib: float = 2,
+        alarm_db_connections: int = 100,
+    ) -> None:
+        """
+        :param vpc: The network. A ``ThreeTierVpc`` is used tier by tier (service in App, database in Db,
+            its app-tier network ACL opened to load balancer traffic); any other ``ec2.IVpc`` needs
+            private subnets with egress and isolated subnets. Default: - a new ``ThreeTierVpc`` with this
+            construct's app and database ports
+        :param service_subnets: Subnets of the NLB and the instances. Default: - the App tier of a
+            ThreeTierVpc, else the private subnets with egress
+        :param database_subnets: Subnets of the database. Default: - the Db tier of a ThreeTierVpc, else
+            the isolated subnets
+        :param stage_name: Name of the API stage. Default: ``"prod"``
+        :param authorization: Who may call the API. ``ApiAuthorization.NONE`` leaves it open (WAF and
+            throttling still apply). Default: ``ApiAuthorization.IAM``
+        :param user_pool: The Cognito user pool whose tokens are accepted; required with, and only with,
+            ``ApiAuthorization.COGNITO``. Default: - none
+        :param throttling_rate_limit: Steady-state requests per second of the stage, at least 1. Default: ``100``
+        :param throttling_burst_limit: Burst of requests of the stage, at least 1. Default: ``200``
+        :param execution_log_level: Execution logging level of every method (request and response bodies are
+            never logged). Execution logs need the account's API Gateway CloudWatch role: see
+            ``cloud_watch_role``. Default: ``MethodLoggingLevel.INFO``
+        :param cloud_watch_role: Create the API Gateway CloudWatch role and set it in the account's API
+            Gateway settings. That setting is ACCOUNT-WIDE, one per region: set this on one API of the
+            account (or run ``aws apigateway update-account``) before any stage with execution logging is
+            deployed. The role is retained when the stack is deleted. Default: ``False``
+        :param cache_cluster_size: Size in GB of an encrypted response cache (``"0.5"`` to ``"237"``); it is
+            billed per hour. Default: - no cache
+        :param usage_plan: Require an API key on every method and create a usage plan with one key, throttled
+            like the stage. Default: ``False``
+        :param usage_plan_quota_per_day: Requests per day each key of the usage plan may make; needs
+            ``usage_plan``. Default: - no quota
+        :param lambda_function: A function to serve under ``/{lambda_path}`` (and everything below it), beside
+            the service behind the VPC Link. Default: - no Lambda route
+        :param lambda_path: Path segment of the Lambda route; needs ``lambda_function``. Default: ``"lambda"``
+        :param waf_rate_limit: Requests per 5 minutes one client IP may send before WAF blocks it.
+            Default: ``2000``
+        :param listener_port: TCP port of the NLB listener. Default: ``80``
+        :param app_port: TCP port the service listens on. Default: ``8080``
+        :param health_check_path: HTTP path of the NLB health check on the app port. Default: ``"/health"``
+        :param instance_type: Instance type of the service. Default: ``t4g.small``
+        :param machine_image: Machine image of the service (its root device must be ``/dev/xvda``).
+            Default: - the latest Amazon Linux 2023 for the instance type's architecture
+        :param user_data: Commands the instances run at launch to start the service on ``app_port``.
+            Default: - a small HTTP service (``refarch/runtime/private_api/service.py``) answering
+            ``/health``, ``/db`` (a TCP check of the database) and every other path
+        :param root_volume_size_gib: Size of the encrypted gp3 root volume. Default: ``20``
+        :param min_capacity: Minimum number of instances, at least 1. Default: ``2``
+        :param max_capacity: Maximum number of instances. Default: ``4``
+        :param desired_capacity: Initial number of instances (every deploy resets it). Default: - ``min_capacity``
+        :param cpu_target_percent: Average CPU the target-tracking policy keeps the group at. Default: ``70``
+        :param engine: Database engine, MySQL or PostgreSQL with a full version.
+            Default: - MySQL ``8.4.7``
+        :param database_instance_type: Instance class of the database (Performance Insights needs at least a
+            medium class). Default: ``t4g.medium``
+        :param database_port: TCP port of the database. Default: - the engine's default port
+        :param database_name: Name of the database created in the instance. Default: ``"app"``
+        :param database_iam_user: Database user the instance role may connect as with IAM authentication
+            (create it in the database: see the README). Default: ``"app"``
+        :param allocated_storage_gib: Initial storage, 20 to 65536 GiB. Default: ``20``
+        :param max_allocated_storage_gib: Storage autoscaling ceiling. Default: ``100``
+        :param multi_az: A standby in a second AZ with automatic failover (doubles the instance cost).
+            Default: ``True``
+        :param backup_retention: How long automated backups are kept, 1 to 35 days. Default: ``Duration.days(7)``
+        :param deletion_protection: Protect the database and the NLB from deletion. Default: ``True``
+        :param secret_rotation_interval: How often the master password rotates, 1 to 365 days.
+            Default: ``Duration.days(30)``
+        :param monitoring_interval: Enhanced monitoring interval (0, 1, 5, 10, 15, 30 or 60 seconds; 0 is off).
+            Default: ``Duration.seconds(60)``
+        :param encryption_key: Key of the database storage, Performance Insights, the secret and every log
+            group; it must admit CloudWatch Logs. Default: - a new customer-managed key with rotation
+        :param log_retention: Retention of every log group. Default: ``RetentionDays.ONE_YEAR``
+        :param removal_policy: What happens to the database, its key and the log groups when removed from the
+            stack. Default: ``RemovalPolicy.RETAIN``
+        :param alarm_topic: SNS topic for alarm (and recovery) notifications and Auto Scaling events.
+            Default: - alarms without actions
+        :param alarm_api_5xx_rate: Fraction of requests answered 5XX (over 3 x 5 minutes) that alarms, above 0
+            and at most 1. Default: ``0.05``
+        :param alarm_api_p99_latency: p99 latency of the API that alarms. Default: ``Duration.seconds(2)``
+        :param alarm_db_cpu_percent: Database CPU that alarms. Default: ``80``
+        :param alarm_db_free_storage_gib: Free database storage below which the alarm fires. Default: ``2``
+        :param alarm_db_connections: Database connections that alarm. Default: ``100``
+        """
+        super().__init__(scope, id)
+        check_one_of(_OWNER, "authorization", authorization, list(ApiAuthorization))
+        engine = engine or rds.DatabaseInstanceEngine.mysql(version=DEFAULT_ENGINE_VERSION)
+        engine_family = checks.engine_family(engine)
+        db_port = database_port if database_port is not None else (3306 if engine_family == "mysql" else 5432)
+        checks.validate(
+            vpc=vpc,
+            stage_name=stage_name,
+            authorization=authorization,
+            user_pool=user_pool,
+            throttling_rate_limit=throttling_rate_limit,
+            throttling_burst_limit=throttling_burst_limit,
+            cache_cluster_size=cache_cluster_size,
+            usage_plan=usage_plan,
+            usage_plan_quota_per_day=usage_plan_quota_per_day,
+            lambda_function=lambda_function,
+            lambda_path=lambda_path,
+            listener_port=listener_port,
+            app_port=app_port,
+            db_port=db_port,
+            health_check_path=health_check_path,
+            root_volume_size_gib=root_volume_size_gib,
+            min_capacity=min_capacity,
+            max_capacity=max_capacity,
+            desired_capacity=desired_capacity,
+            cpu_target_percent=cpu_target_percent,
+            database_name=database_name,
+            allocated_storage_gib=allocated_storage_gib,
+            max_allocated_storage_gib=max_allocated_storage_gib,
+            backup_retention=backup_retention,
+            secret_rotation_interval=secret_rotation_interval,
+            monitoring_interval=monitoring_interval,
+            alarm_api_5xx_rate=alarm_api_5xx_rate,
+            alarm_db_cpu_percent=alarm_db_cpu_percent,
+            alarm_db_free_storage_gib=alarm_db_free_storage_gib,
+            alarm_db_connections=alarm_db_connections,
+        )
+        self.authorization = authorization
+        self.app_port = app_port
+        self.listener_port = listener_port
+        self.database_port = db_port
+        self.stage_name = stage_name
+        log_retention = log_retention or _defaults.LOG_RETENTION
+
+        # -- key -------------------------------------------------------------------------------
+        if encryption_key is None:
+            key = _builders.build_key(
+                self,
+                "Key",
+                description=f"Encrypts the database, its secret and the logs of {self.node.path}",
+                removal_policy=removal_policy,
+            )
+            _builders.allow_cloudwatch_logs(key, self)
+            encryption_key = key
+        self.encryption_key: kms.IKey = encryption_key
+
+        # -- network ---------------------------------------------------------------------------
+        if vpc is None:
+            vpc = ThreeTierVpc(
+                self,
+                "Network",
+                app_port=app_port,
+                db_port=db_port,
+                encryption_key=encryption_key,
+                removal_policy=removal_policy,
+            )
+        self.network: ThreeTierVpc | None = vpc if isinstance(vpc, ThreeTierVpc) else None
+        self.vpc: ec2.IVpc = vpc.vpc if isinstance(vpc, ThreeTierVpc) else vpc
+        if self.network is not None:
+            service_subnets = service_subnets or self.network.app.subnet_selection
+            database_subnets = database_subnets or self.network.db.subnet_selection
+        service_subnets = service_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+        database_subnets = database_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        checks.check_subnets(
+            self.vpc, "service_subnets", service_subnets, "private subnets with egress (a NAT gateway)"
+        )
+        checks.check_subnets(self.vpc, "database_subnets", database_subnets, "isolated subnets")
+
+        # -- security groups: VPC Link -> NLB -> service -> database ---------------------------
+        self.load_balancer_security_group = ec2.SecurityGroup(
+            self,
+            "LoadBalancerSecurityGroup",
+            vpc=self.vpc,
+            allow_all_outbound=False,
+            description="Internal NLB: reached only through the VPC Link; forwards to the service port",
+        )
+        self.service_security_group = ec2.SecurityGroup(
+            self,
+            "ServiceSecurityGroup",
+            vpc=self.vpc,
+            allow_all_outbound=False,
+            description="Service instances: app port from the NLB; HTTPS out; database port to the database",
+        )
+        self.database_security_group = ec2.SecurityGroup(
+            self,
+            "DatabaseSecurityGroup",
+            vpc=self.vpc,
+            allow_all_outbound=False,
+            description="Database: its port from the service instances (and the rotation function) only",
+        )
+        self.service_security_group.connections.allow_from(
+            self.load_balancer_security_group, ec2.Port.tcp(app_port), "NLB traffic and health checks"
+        )
+        self.service_security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs (SSM) and package repositories"
+        )
+        self.database_security_group.connections.allow_from(
+            self.service_security_group, ec2.Port.tcp(db_port), "Service instances to the database"
+        )
+        if self.network is not None:
+            tiers.nacl_rules_for_service(
+                self,
+                self.network.app.network_acl,
+                [s.ipv4_cidr_block for s in checks.selected(self.vpc, service_subnets)],
+                app_port,
+                _NACL_FIRST_RULE,
+            )
+
+        # -- database --------------------------------------------------------------------------
+        self.database = tiers.build_database(
+            self,
+            vpc=self.vpc,
+            subnets=database_subnets,
+            security_group=self.database_security_group,
+            engine=engine,
+            engine_family=engine_family,
+            instance_type=database_instance_type
+            or ec2.InstanceType.of(ec2.InstanceClass.BURSTABLE4_GRAVITON, ec2.InstanceSize.MEDIUM),
+            port=db_port,
+            database_name=database_name,
+            allocated_storage_gib=allocated_storage_gib,
+            max_allocated_storage_gib=max_allocated_storage_gib,
+            multi_az=multi_az,
+            backup_retention=backup_retention or Duration.days(7),
+            deletion_protection=deletion_protection,
+            monitoring_interval=monitoring_interval if monitoring_interval is not None else Duration.seconds(60),
+            encryption_key=encryption_key,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+        )
+        assert self.database.secret is not None
+        self.database_secret: secretsmanager.ISecret = self.database.secret
+        self.secret_rotation = self.database.add_rotation_single_user(
+            automatically_after=secret_rotation_interval or Duration.days(30), vpc_subnets=service_subnets
+        )
+        tiers.pin_rotation_port(self.database_security_group, db_port)
+        acknowledge(
+            self.database,
+            "The database keeps its engine's standard port: only the service security group (and the secret "
+            "rotation function) can reach it, from the app subnets; pass database_port to change it.",
+            "AwsSolutions-RDS11",
+        )
+        acknowledge(
+            self.database,
+            "Automated backups with point-in-time recovery are on (backup_retention); an AWS Backup plan is an "
+            "account-level policy (vaults, copies, retention across services) the account owner defines.",
+            "HIPAA.Security-RDSInBackupPlan",
+            "NIST.800.53.R5-RDSInBackupPlan",
+            "PCI.DSS.321-RDSInBackupPlan",
+        )
+
+        # -- service tier ----------------------------------------------------------------------
+        self.instance_role = tiers.build_service_role(self, f"PrivateApi service instances of {self.node.path}")
+        self.database.grant_connect(self.instance_role, database_iam_user)
+        instance_type = instance_type or ec2.InstanceType.of(
+            ec2.InstanceClass.BURSTABLE4_GRAVITON, ec2.InstanceSize.SMALL
+        )
+        cpu = (
+            ec2.AmazonLinuxCpuType.ARM_64
+            if instance_type.architecture == ec2.InstanceArchitecture.ARM_64
+            else ec2.AmazonLinuxCpuType.X86_64
+        )
+        self.user_data = user_data or tiers.default_user_data(
+            app_port=app_port, db_host=self.database.db_instance_endpoint_address, db_port=db_port
+        )
+        self.launch_template, self.auto_scaling_group = tiers.build_auto_scaling_group(
+            self,
+            vpc=self.vpc,
+            subnets=service_subnets,
+            security_group=self.service_security_group,
+            role=self.instance_role,
+            instance_type=instance_type,
+            machine_image=machine_image or ec2.MachineImage.latest_amazon_linux2023(cpu_type=cpu),
+            user_data=self.user_data,
+            root_volume_size_gib=root_volume_size_gib,
+            min_capacity=min_capacity,
+            max_capacity=max_capacity,
+            desired_capacity=desired_capacity,
+            cpu_target_percent=cpu_target_percent,
+            notifications_topic=alarm_topic,
+        )
+        if alarm_topic is None:
+            acknowledge(
+                self.auto_scaling_group,
+                "No alarm_topic was given to send scaling events to; the group's activity history and metrics "
+                "still record them. Pass alarm_topic to be notified.",
+                "AwsSolutions-AS3",
+            )
+
+        # -- NLB -------------------------------------------------------------------------------
+        self.load_balancer = elbv2.NetworkLoadBalancer(
+            self,
+            "LoadBalancer",
+            vpc=self.vpc,
+            vpc_subnets=service_subnets,
+            internet_facing=False,
+            cross_zone_enabled=True,
+            security_groups=[self.load_balancer_security_group],
+            # VPC Link traffic arrives over PrivateLink: admit it without opening any inbound rule.
+            enforce_security_group_inbound_rules_on_private_link_traffic=False,
+            deletion_protection=deletion_protection,
+        )
+        acknowledge(
+            self.load_balancer,
+            "NLB access logs are written only for TLS listeners; this listener carries TCP from the VPC Link, "
+            "and each request is logged in the API stage's access log and the VPC flow logs instead.",
+            "AwsSolutions-ELB2",
+            "HIPAA.Security-ELBLoggingEnabled",
+            "NIST.800.53.R5-ELBLoggingEnabled",
+            "PCI.DSS.321-ELBLoggingEnabled",
+        )
+        self.listener = self.load_balancer.add_listener("Listener", port=listener_port, protocol=elbv2.Protocol.TCP)
+        acknowledge(
+            self.listener,
+            "Client TLS terminates at API Gateway; this internal listener receives only VPC Link traffic, "
+            "carried over AWS PrivateLink and never the internet. A TLS listener needs a certificate for a "
+            "domain the user owns.",
+            "HIPAA.Security-ELBv2ACMCertificateRequired",
+            "NIST.800.53.R5-ELBv2ACMCertificateRequired",
+            "PCI.DSS.321-ELBv2ACMCertificateRequired",
+        )
+        self.target_group = self.listener.add_targets(
+            "Service",
+            port=app_port,
+            protocol=elbv2.Protocol.TCP,
+            targets=[self.auto_scaling_group],
+            deregistration_delay=Duration.seconds(30),
+            health_check=elbv2.HealthCheck(
+                protocol=elbv2.Protocol.HTTP,
+                path=health_check_path,
+                interval=Duration.seconds(10),
+                healthy_threshold_count=3,
+                unhealthy_threshold_count=3,
+            ),
+        )
+
+        # -- API -------------------------------------------------------------------------------
+        self.access_log_group = _builders.build_log_group(
+            self, "AccessLogs", encryption_key=encryption_key, retention=log_retention, removal_policy=removal_policy
+        )
+        caching = cache_cluster_size is not None
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=Names.unique_resource_name(self, max_length=255, separator="-"),
+            description=f"Private API of {self.node.path}",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=cloud_watch_role,
+            deploy_options=apigw.StageOptions(
+                stage_name=stage_name,
+                throttling_rate_limit=throttling_rate_limit,
+                throttling_burst_limit=throttling_burst_limit,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_log_group),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                tracing_enabled=True,
+                logging_level=execution_log_level,
+                data_trace_enabled=False,
+                metrics_enabled=True,
+                cache_cluster_enabled=caching,
+                cache_cluster_size=cache_cluster_size,
+                caching_enabled=caching,
+                cache_data_encrypted=caching,
+            ),
+        )
+        if cloud_watch_role:
+            role = self.api.node.find_child("CloudWatchRole")
+            acknowledge(
+                role,
+                "AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy of the account-wide API "
+                "Gateway logging role; it lets API Gateway write execution logs, nothing else.",
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            )
+        stage = self.api.deployment_stage
+        acknowledge(
+            stage,
+            "API Gateway presents client certificates only to HTTPS backends; this backend is reached solely "
+            "through the VPC Link (PrivateLink to an internal NLB whose instances admit only the NLB).",
+            "HIPAA.Security-APIGWSSLEnabled",
+            "NIST.800.53.R5-APIGWSSLEnabled",
+            "PCI.DSS.321-APIGWSSLEnabled",
+        )
+        if not caching:
+            acknowledge(
+                stage,
+                "No response cache by default: the backend's answers are per caller and dynamic, and a cache "
+                "is billed per hour. Pass cache_cluster_size for an encrypted cache.",
+                "HIPAA.Security-APIGWCacheEnabledAndEncrypted",
+                "NIST.800.53.R5-APIGWCacheEnabledAndEncrypted",
+                "PCI.DSS.321-APIGWCacheEnabledAndEncrypted",
+            )
+        self.vpc_link = apigw.VpcLink(
+            self, "VpcLink", targets=[self.load_balancer], description=f"To the internal NLB of {self.node.path}"
+        )
+        self.request_validator = self.api.add_request_validator(
+            "RequestValidator", validate_request_parameters=True, validate_request_body=True
+        )
+        self.authorizer: apigw.IAuthorizer | None = None
+        if authorization is ApiAuthorization.COGNITO:
+            assert user_pool is not None
+            self.authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool])
+        self._api_key_required = usage_plan
+        base = f"http://{self.load_balancer.load_balancer_dns_name}:{listener_port}"
+        self._add_method(self.api.root, self._vpc_link_integration(f"{base}/", proxy=False), proxy=False)
+        self.proxy_resource = self.api.root.add_resource("{proxy+}")
+        self._add_method(self.proxy_resource, self._vpc_link_integration(f"{base}/{{proxy}}", proxy=True), proxy=True)
+
+        self.lambda_resource: apigw.Resource | None = None
+        if lambda_function is not None:
+            self.lambda_resource = self.api.root.add_resource(lambda_path or "lambda")
+            integration = apigw.LambdaIntegration(lambda_function)
+            self._add_method(self.lambda_resource, integration, proxy=False)
+            self._add_method(self.lambda_resource.add_resource("{proxy+}"), integration, proxy=True)
+
+        self.usage_plan: apigw.UsagePlan | None = None
+        self.api_key: apigw.IApiKey | None = None
+        if usage_plan:
+            self.usage_plan = self.api.add_usage_plan(
+                "UsagePlan",
+                description=f"Keys of {self.node.path}",
+                throttle=apigw.ThrottleSettings(rate_limit=throttling_rate_limit, burst_limit=throttling_burst_limit),
+                quota=apigw.QuotaSettings(limit=usage_plan_quota_per_day, period=apigw.Period.DAY)
+                if usage_plan_quota_per_day is not None
+                else None,
+            )
+            self.usage_plan.add_api_stage(stage=stage)
+            self.api_key = self.api.add_api_key("ApiKey", description=f"Key of {self.node.path}")
+            self.usage_plan.add_api_key(self.api_key)
+
+        # -- WAF -------------------------------------------------------------------------------
+        self.web_acl = ProtectiveWebAcl(
+            self,
+            "WebAcl",
+            rate_limit=waf_rate_limit,
+            encryption_key=encryption_key,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+        )
+        self.web_acl_association = self.web_acl.associate(stage.stage_arn)
+
+        # -- alarms ----------------------------------------------------------------------------
+        self.alarms = tiers.build_alarms(
+            self,
+            api=self.api,
+            target_group=self.target_group,
+            auto_scaling_group=self.auto_scaling_group,
+            database=self.database,
+            min_capacity=min_capacity,
+            api_5xx_rate=alarm_api_5xx_rate,
+            api_p99_latency=alarm_api_p99_latency or Duration.seconds(2),
+            db_cpu_percent=alarm_db_cpu_percent,
+            db_free_storage_gib=alarm_db_free_storage_gib,
+            db_connections=alarm_db_connections,
+        )
+        for alarm in self.alarms.values():
+            if alarm_topic is not None:
+                action = cw_actions.SnsAction(alarm_topic)
+                alarm.add_alarm_action(action)
+                alarm.add_ok_action(action)
+            else:
+                acknowledge(
+                    alarm,
+                    "No alarm_topic was given: the alarm is visible in CloudWatch and in the alarms attribute "
+                    "for the user to wire to their own paging; pass alarm_topic to notify an SNS topic.",
+                    "HIPAA.Security-CloudWatchAlarmAction",
+                    "NIST.800.53.R5-CloudWatchAlarmAction",
+                )
+
+    # -- API methods ---------------------------------------------------------------------------
+
+    def _vpc_link_integration(self, uri: str, *, proxy: bool) -> apigw.Integration:
+        return apigw.Integration(
+            type=apigw.IntegrationType.HTTP_PROXY,
+            integration_http_method="ANY",
+            uri=uri,
+            options=apigw.IntegrationOptions(
+                connection_type=apigw.ConnectionType.VPC_LINK,
+                vpc_link=self.vpc_link,
+                request_parameters={"integration.request.path.proxy": "method.request.path.proxy"} if proxy else None,
+            ),
+        )
+
+    def _add_method(self, resource: apigw.IResource, integration: apigw.Integration, *, proxy: bool) -> apigw.Method:
+        authorization_type = {
+            ApiAuthorization.IAM: apigw.AuthorizationType.IAM,
+            ApiAuthorization.COGNITO: apigw.AuthorizationType.COGNITO,
+            ApiAuthorization.NONE: apigw.AuthorizationType.NONE,
+        }[self.authorization]
+        method = resource.add_method(
+            "ANY",
+            integration,
+            authorization_type=authorization_type,
+            authorizer=self.authorizer,
+            api_key_required=self._api_key_required,
+            request_validator=self.request_validator,
+            request_parameters={"method.request.path.proxy": True} if proxy else None,
+        )
+        if self.authorization is ApiAuthorization.IAM:
+            acknowledge(
+                method,
+                "The method is authorized with IAM (SigV4 and execute-api:Invoke, see grant_invoke), which "
+                "suits service callers; pass authorization=ApiAuthorization.COGNITO for user tokens.",
+                "AwsSolutions-COG4",
+            )
+        elif self.authorization is ApiAuthorization.NONE:
+            acknowledge(
+                method,
+                "authorization=ApiAuthorization.NONE was asked for explicitly: the API is open to anyone who "
+                "reaches it, behind WAF and stage throttling.",
+                "AwsSolutions-APIG4",
+                "AwsSolutions-COG4",
+            )
+        return method
+
+    # -- attributes and grants -----------------------------------------------------------------
+
+    @property
+    def connections(self) -> ec2.Connections:
+        """The service instances' security group: allow them to reach more, or more to reach them."""
+        return self.service_security_group.connections
+
+    @property
+    def url(self) -> str:
+        """The URL of the API stage."""
+        return self.api.url
+
+    def grant_invoke(self, grantee: iam.IGrantable, *, method: str = "*", path: str = "/*") -> iam.Grant:
+        """Let ``grantee`` call ``method`` on ``path`` (and below) of the stage; needs IAM authorization."""
+        if self.authorization is not ApiAuthorization.IAM:
+            raise PropValidationError(
+                _OWNER,
+                "authorization",
+                self.authorization,
+                "grant_invoke needs ApiAuthorization.IAM: with other authorization, IAM grants are not checked.",
+            )
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["execute-api:Invoke"],
+            resource_arns=[self.api.arn_for_execute_api(method, path, self.stage_name)],
+        )
+
+    def metric_server_error_rate(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+        """Fraction of API requests answered 5XX."""
+        return self.api.metric_server_error(statistic="Average", period=period or Duration.minutes(5))

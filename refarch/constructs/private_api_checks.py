@@ -1,0 +1,219 @@
+"""Prop checks of PrivateApi (see ``private_api``): every bad prop fails before anything is built."""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_rds as rds
+
+from refarch.constructs._validation import (
+    PropValidationError,
+    check_duration_range,
+    check_int_range,
+    check_one_of,
+    check_port,
+    check_whole_range,
+    is_token,
+)
+from refarch.constructs.three_tier_vpc import ThreeTierVpc
+
+_OWNER = "PrivateApi"
+
+#: Log types each engine exports to CloudWatch Logs (every type the engine offers on RDS).
+ENGINE_LOG_EXPORTS = {
+    "mysql": ("audit", "error", "general", "slowquery"),
+    "postgres": ("postgresql", "upgrade", "iam-db-auth-error"),
+}
+
+_STAGE_NAME = re.compile(r"^[A-Za-z0-9_]{1,128}$")
+_PATH_PART = re.compile(r"^[A-Za-z0-9._~-]{1,64}$")
+_DB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+_MONITORING_SECONDS = (0, 1, 5, 10, 15, 30, 60)
+_CACHE_SIZES = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
+
+
+class ApiAuthorization(enum.Enum):
+    """Who may call the API."""
+
+    #: Callers sign requests with SigV4 and need ``execute-api:Invoke`` (see ``grant_invoke``).
+    IAM = "iam"
+    #: Callers present a token of the given Cognito user pool.
+    COGNITO = "cognito"
+    #: Anyone who reaches the API (WAF and throttling still apply). Only when explicitly asked.
+    NONE = "none"
+
+
+def engine_family(engine: rds.IInstanceEngine) -> str:
+    family = engine.engine_type
+    if family not in ENGINE_LOG_EXPORTS:
+        raise PropValidationError(
+            _OWNER,
+            "engine",
+            family,
+            "Allowed: a MySQL or PostgreSQL engine (rds.DatabaseInstanceEngine.mysql(...) or .postgres(...)).",
+        )
+    if engine.engine_version is None:
+        raise PropValidationError(
+            _OWNER, "engine", family, "Pin a full engine version, for example MysqlEngineVersion.VER_8_4_7."
+        )
+    return family
+
+
+def selection_kwargs(selection: ec2.SubnetSelection) -> dict[str, object]:
+    return {
+        key: value
+        for key, value in {
+            "subnet_type": selection.subnet_type,
+            "subnet_group_name": selection.subnet_group_name,
+            "subnets": selection.subnets,
+            "availability_zones": selection.availability_zones,
+            "one_per_az": selection.one_per_az,
+        }.items()
+        if value is not None
+    }
+
+
+def selected(vpc: ec2.IVpc, selection: ec2.SubnetSelection) -> list[ec2.ISubnet]:
+    """The subnets ``selection`` picks in ``vpc``."""
+    kwargs: dict[str, Any] = selection_kwargs(selection)
+    return list(vpc.select_subnets(**kwargs).subnets)
+
+
+def check_subnets(vpc: ec2.IVpc, prop: str, selection: ec2.SubnetSelection, kind: str) -> None:
+    try:
+        subnets = selected(vpc, selection)
+    except Exception as exc:  # jsii raises a RuntimeError-like error when the selection matches nothing
+        raise PropValidationError(_OWNER, "vpc", vpc.node.path, f"It has no {kind} for {prop}: {exc}") from exc
+    if not subnets:
+        raise PropValidationError(_OWNER, "vpc", vpc.node.path, f"It has no {kind} for {prop}.")
+
+
+def validate(
+    *,
+    vpc: ec2.IVpc | ThreeTierVpc | None,
+    stage_name: str,
+    authorization: ApiAuthorization,
+    user_pool: cognito.IUserPool | None,
+    throttling_rate_limit: float,
+    throttling_burst_limit: int,
+    cache_cluster_size: str | None,
+    usage_plan: bool,
+    usage_plan_quota_per_day: int | None,
+    lambda_function: lambda_.IFunction | None,
+    lambda_path: str | None,
+    listener_port: int,
+    app_port: int,
+    db_port: int,
+    health_check_path: str,
+    root_volume_size_gib: int,
+    min_capacity: int,
+    max_capacity: int,
+    desired_capacity: int | None,
+    cpu_target_percent: float,
+    database_name: str,
+    allocated_storage_gib: int,
+    max_allocated_storage_gib: int,
+    backup_retention: Duration | None,
+    secret_rotation_interval: Duration | None,
+    monitoring_interval: Duration | None,
+    alarm_api_5xx_rate: float,
+    alarm_db_cpu_percent: float,
+    alarm_db_free_storage_gib: float,
+    alarm_db_connections: int,
+) -> None:
+    if not _STAGE_NAME.match(stage_name):
+        raise PropValidationError(_OWNER, "stage_name", stage_name, "Allowed: 1 to 128 letters, digits and '_'.")
+    if authorization is ApiAuthorization.COGNITO and user_pool is None:
+        raise PropValidationError(
+            _OWNER, "user_pool", None, "ApiAuthorization.COGNITO needs the user pool whose tokens it accepts."
+        )
+    if authorization is not ApiAuthorization.COGNITO and user_pool is not None:
+        raise PropValidationError(
+            _OWNER,
+            "user_pool",
+            user_pool.node.path,
+            f"It is only used with ApiAuthorization.COGNITO, not {authorization}.",
+        )
+    check_int_range(_OWNER, "throttling_rate_limit", throttling_rate_limit, minimum=1, maximum=1_000_000)
+    check_whole_range(_OWNER, "throttling_burst_limit", throttling_burst_limit, minimum=1, maximum=1_000_000)
+    check_one_of(_OWNER, "cache_cluster_size", cache_cluster_size, _CACHE_SIZES)
+    if usage_plan_quota_per_day is not None and not usage_plan:
+        raise PropValidationError(
+            _OWNER, "usage_plan_quota_per_day", usage_plan_quota_per_day, "It needs usage_plan=True."
+        )
+    check_whole_range(_OWNER, "usage_plan_quota_per_day", usage_plan_quota_per_day, minimum=1, maximum=2**31 - 1)
+    if lambda_path is not None:
+        if lambda_function is None:
+            raise PropValidationError(_OWNER, "lambda_path", lambda_path, "It needs lambda_function.")
+        if not _PATH_PART.match(lambda_path) or lambda_path.startswith("{"):
+            raise PropValidationError(
+                _OWNER, "lambda_path", lambda_path, "Allowed: one path segment of letters, digits and '._~-'."
+            )
+    for prop, port in (("listener_port", listener_port), ("app_port", app_port), ("database_port", db_port)):
+        check_port(_OWNER, prop, port)
+    if db_port == app_port:
+        raise PropValidationError(_OWNER, "database_port", db_port, f"It must differ from app_port ({app_port}).")
+    if isinstance(vpc, ThreeTierVpc) and vpc.db_port != db_port:
+        raise PropValidationError(
+            _OWNER,
+            "database_port",
+            db_port,
+            f"The ThreeTierVpc's network ACLs open db_port={vpc.db_port} to its Db tier: "
+            "build it with the database's port, or pass database_port to match.",
+        )
+    if not health_check_path.startswith("/") or len(health_check_path) > 1024 or " " in health_check_path:
+        raise PropValidationError(
+            _OWNER, "health_check_path", health_check_path, "Allowed: an HTTP path starting with '/'."
+        )
+    check_whole_range(_OWNER, "root_volume_size_gib", root_volume_size_gib, minimum=8, maximum=16384)
+    check_whole_range(_OWNER, "min_capacity", min_capacity, minimum=1, maximum=1000)
+    check_whole_range(_OWNER, "max_capacity", max_capacity, minimum=1, maximum=1000)
+    if not is_token(min_capacity) and not is_token(max_capacity) and min_capacity > max_capacity:
+        raise PropValidationError(
+            _OWNER, "min_capacity", min_capacity, f"It must not exceed max_capacity ({max_capacity})."
+        )
+    if desired_capacity is not None:
+        check_whole_range(_OWNER, "desired_capacity", desired_capacity, minimum=min_capacity, maximum=max_capacity)
+    check_int_range(_OWNER, "cpu_target_percent", cpu_target_percent, minimum=1, maximum=100)
+    if not _DB_NAME.match(database_name):
+        raise PropValidationError(
+            _OWNER, "database_name", database_name, "Allowed: a letter, then up to 62 letters, digits and '_'."
+        )
+    check_whole_range(_OWNER, "allocated_storage_gib", allocated_storage_gib, minimum=20, maximum=65536)
+    check_whole_range(
+        _OWNER, "max_allocated_storage_gib", max_allocated_storage_gib, minimum=allocated_storage_gib, maximum=65536
+    )
+    check_duration_range(
+        _OWNER, "backup_retention", backup_retention, minimum=Duration.days(1), maximum=Duration.days(35)
+    )
+    check_duration_range(
+        _OWNER,
+        "secret_rotation_interval",
+        secret_rotation_interval,
+        minimum=Duration.days(1),
+        maximum=Duration.days(365),
+    )
+    if (
+        monitoring_interval is not None
+        and not monitoring_interval.is_unresolved()
+        and monitoring_interval.to_seconds() not in _MONITORING_SECONDS
+    ):
+        raise PropValidationError(
+            _OWNER,
+            "monitoring_interval",
+            monitoring_interval.to_human_string(),
+            f"Allowed: one of {list(_MONITORING_SECONDS)} seconds.",
+        )
+    if not 0 < alarm_api_5xx_rate <= 1:
+        raise PropValidationError(
+            _OWNER, "alarm_api_5xx_rate", alarm_api_5xx_rate, "Allowed: a fraction above 0 and at most 1 (0.05 is 5%)."
+        )
+    check_int_range(_OWNER, "alarm_db_cpu_percent", alarm_db_cpu_percent, minimum=1, maximum=100)
+    check_int_range(_OWNER, "alarm_db_free_storage_gib", alarm_db_free_storage_gib, minimum=0.1, maximum=65536)
+    check_whole_range(_OWNER, "alarm_db_connections", alarm_db_connections, minimum=1, maximum=100_000)
