@@ -298,11 +298,13 @@ class StreamingPipeline(Construct):
             self.function_security_group.add_egress_rule(
                 ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to S3, Redshift Data API and X-Ray"
             )
+        # One asset for both functions: the package is fingerprinted once.
+        self.code = handler_code("stream_processor")
         self.function = _builders.build_python_function(
             self,
             "Consumer",
             description=f"Lands the records of {path}'s stream in the S3 lake",
-            code=handler_code("stream_processor"),
+            code=self.code,
             handler="stream_processor.handler.lambda_handler",
             encryption_key=encryption_key,
             removal_policy=removal_policy,
@@ -363,6 +365,7 @@ class StreamingPipeline(Construct):
                 function_subnets=function_subnets,
                 function_in_vpc=in_vpc,
                 layer=self.layer,
+                code=self.code,
                 base_capacity=redshift_base_capacity,
                 enhanced_vpc_routing=enhanced_vpc_routing,
                 database_name=redshift_database,
@@ -535,6 +538,25 @@ def _logical_ref(construct: Construct) -> str:
 # -- validation --------------------------------------------------------------------------------
 
 
+#: Allowed range of each Duration prop (the service limits), built once.
+_DURATION_BOUNDS = {
+    "stream_retention": (Duration.hours(24), Duration.hours(8760)),
+    "max_batching_window": (Duration.seconds(0), Duration.seconds(300)),
+    "max_record_age": (Duration.seconds(60), Duration.days(7)),
+    "timeout": (Duration.seconds(1), Duration.minutes(15)),
+    "infrequent_access_after": (Duration.days(30), Duration.days(36_500)),
+    "iterator_age_threshold": (Duration.minutes(1), Duration.days(7)),
+}
+
+
+def _check_duration(prop: str, value: Duration, default: Duration) -> None:
+    """``check_duration_range`` against the prop's bounds, skipped for the prop's own default (valid by
+    construction; each check costs several calls into the jsii runtime)."""
+    if value is not default:
+        minimum, maximum = _DURATION_BOUNDS[prop]
+        check_duration_range(_OWNER, prop, value, minimum=minimum, maximum=maximum)
+
+
 def _validate(
     *,
     stream_mode: kinesis.StreamMode,
@@ -564,19 +586,15 @@ def _validate(
                 "or leave shard_count unset.",
             )
         check_whole_range(_OWNER, "shard_count", shard_count, minimum=1, maximum=500)
-    check_duration_range(
-        _OWNER, "stream_retention", stream_retention, minimum=Duration.hours(24), maximum=Duration.hours(8760)
-    )
+    _check_duration("stream_retention", stream_retention, DEFAULT_STREAM_RETENTION)
     check_whole_range(_OWNER, "batch_size", batch_size, minimum=1, maximum=10_000)
-    check_duration_range(
-        _OWNER, "max_batching_window", max_batching_window, minimum=Duration.seconds(0), maximum=Duration.seconds(300)
-    )
+    _check_duration("max_batching_window", max_batching_window, DEFAULT_BATCHING_WINDOW)
     check_whole_range(_OWNER, "retry_attempts", retry_attempts, minimum=0, maximum=10_000)
-    check_duration_range(
-        _OWNER, "max_record_age", max_record_age, minimum=Duration.seconds(60), maximum=Duration.days(7)
-    )
+    _check_duration("max_record_age", max_record_age, DEFAULT_MAX_RECORD_AGE)
+    both_default = max_record_age is DEFAULT_MAX_RECORD_AGE and stream_retention is DEFAULT_STREAM_RETENTION
     if (
-        not max_record_age.is_unresolved()
+        not both_default
+        and not max_record_age.is_unresolved()
         and not stream_retention.is_unresolved()
         and max_record_age.to_seconds() > stream_retention.to_seconds()
     ):
@@ -589,7 +607,7 @@ def _validate(
         )
     check_whole_range(_OWNER, "parallelization_factor", parallelization_factor, minimum=1, maximum=10)
     check_whole_range(_OWNER, "memory_size", memory_size, minimum=128, maximum=10_240)
-    check_duration_range(_OWNER, "timeout", timeout, minimum=Duration.seconds(1), maximum=Duration.minutes(15))
+    _check_duration("timeout", timeout, DEFAULT_TIMEOUT)
     if reserved_concurrent_executions is not None:
         check_whole_range(
             _OWNER, "reserved_concurrent_executions", reserved_concurrent_executions, minimum=1, maximum=10_000
@@ -606,23 +624,16 @@ def _validate(
             quarantine_prefix,
             f"It must not overlap lake_prefix ({lake_prefix!r}): queries of the lake would read quarantined records.",
         )
-    check_duration_range(
-        _OWNER,
-        "infrequent_access_after",
-        infrequent_access_after,
-        minimum=Duration.days(30),
-        maximum=Duration.days(36_500),
-    )
-    if archive_after is not None and archive_after.to_days() <= infrequent_access_after.to_days():
+    _check_duration("infrequent_access_after", infrequent_access_after, DEFAULT_INFREQUENT_ACCESS_AFTER)
+    defaults = archive_after is DEFAULT_ARCHIVE_AFTER and infrequent_access_after is DEFAULT_INFREQUENT_ACCESS_AFTER
+    if archive_after is not None and not defaults and archive_after.to_days() <= infrequent_access_after.to_days():
         raise PropValidationError(
             _OWNER,
             "archive_after",
             archive_after.to_human_string(),
             f"It must come after infrequent_access_after ({infrequent_access_after.to_human_string()}), or be None.",
         )
-    check_duration_range(
-        _OWNER, "iterator_age_threshold", iterator_age_threshold, minimum=Duration.minutes(1), maximum=Duration.days(7)
-    )
+    _check_duration("iterator_age_threshold", iterator_age_threshold, DEFAULT_ITERATOR_AGE_THRESHOLD)
 
 
 def _schema_json(schema: Mapping[str, Any] | None) -> str | None:

@@ -21,7 +21,7 @@ from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders
-from refarch.constructs._bundling import RUNTIME_DIR, handler_code
+from refarch.constructs._bundling import RUNTIME_DIR
 
 #: The SQL files of the ingestion path, run in this order as one Data API batch (one transaction).
 SQL_DIR = RUNTIME_DIR / "stream_processor" / "sql"
@@ -71,6 +71,7 @@ class RedshiftStreamingIngestion(Construct):
         function_subnets: ec2.SubnetSelection | None,
         function_in_vpc: bool,
         layer: lambda_.ILayerVersion,
+        code: lambda_.Code,
         base_capacity: int,
         enhanced_vpc_routing: bool,
         database_name: str,
@@ -156,7 +157,7 @@ class RedshiftStreamingIngestion(Construct):
         }
         self.sql = render_sql(CREATE_SQL_FILES, **values)
         self.replace_sql = render_sql(REPLACE_SQL_FILES, **values)
-        self._apply_sql(encryption_key, vpc, function_subnets, function_in_vpc, layer, removal_policy)
+        self._apply_sql(encryption_key, vpc, function_subnets, function_in_vpc, layer, code, removal_policy)
 
     def _apply_sql(
         self,
@@ -165,13 +166,14 @@ class RedshiftStreamingIngestion(Construct):
         function_subnets: ec2.SubnetSelection | None,
         in_vpc: bool,
         layer: lambda_.ILayerVersion,
+        code: lambda_.Code,
         removal_policy: RemovalPolicy,
     ) -> None:
         self.sql_function = _builders.build_python_function(
             self,
             "ApplySql",
             description="Applies the Redshift streaming-ingestion SQL through the Data API",
-            code=handler_code("stream_processor"),
+            code=code,
             handler="stream_processor.apply_sql.on_event",
             encryption_key=key,
             removal_policy=removal_policy,
