@@ -3,6 +3,7 @@
 from refarch.constructs._builders import ManagedPolicyRole
 from refarch.constructs._validation import PropValidationError
 from refarch.constructs.encrypted_data_store import EncryptedDataStore
+from refarch.constructs.image_processor import ImageProcessor, ImageRendition
 from refarch.constructs.private_api import ApiAuthorization, PrivateApi
 from refarch.constructs.streaming_pipeline import StreamingPipeline
 from refarch.constructs.three_tier_vpc import NatStrategy, ThreeTierVpc, Tier
@@ -11,6 +12,8 @@ from refarch.constructs.web_acl import ProtectiveWebAcl, WafScope
 __all__ = [
     "ApiAuthorization",
     "EncryptedDataStore",
+    "ImageProcessor",
+    "ImageRendition",
     "ManagedPolicyRole",
     "NatStrategy",
     "PrivateApi",

@@ -13,6 +13,7 @@ from aws_cdk import Environment, Stack
 from constructs import Construct
 
 from refarch.stacks.encrypted_data_store_stack import EncryptedDataStoreStack
+from refarch.stacks.image_processor_stack import ImageProcessorStack
 from refarch.stacks.private_api_stack import PrivateApiStack
 from refarch.stacks.streaming_pipeline_stack import StreamingPipelineStack
 from refarch.stacks.three_tier_vpc_stack import ThreeTierVpcStack
@@ -23,6 +24,7 @@ REFERENCE_STACKS: dict[str, type[Stack]] = {
     "EncryptedDataStoreStack": EncryptedDataStoreStack,
     "StreamingPipelineStack": StreamingPipelineStack,
     "PrivateApiStack": PrivateApiStack,
+    "ImageProcessorStack": ImageProcessorStack,
 }
 
 
@@ -34,6 +36,7 @@ def build_reference_stacks(scope: Construct, *, env: Environment | None = None, 
 __all__ = [
     "REFERENCE_STACKS",
     "EncryptedDataStoreStack",
+    "ImageProcessorStack",
     "PrivateApiStack",
     "StreamingPipelineStack",
     "ThreeTierVpcStack",

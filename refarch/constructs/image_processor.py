@@ -1,0 +1,688 @@
+"""An image-processing workflow: S3 upload -> EventBridge -> Step Functions -> Lambda (Pillow)
+-> DynamoDB status -> SNS.
+
+Uploads land in an encrypted, versioned bucket whose EventBridge notifications start a state
+machine (see :mod:`refarch.constructs.image_processor_workflow`). Real handlers
+(``refarch/runtime/image_processor``) validate the bytes (format sniffed, byte and pixel
+limits, truncation), resize into the configured renditions with reduced JPEG decoding, apply
+filters and write progressive JPEG and WebP with every piece of metadata stripped. Originals
+are only read, by version; renditions go to a separate output bucket.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from refarch.compliance.acknowledge import acknowledge
+from refarch.constructs import _builders, _defaults
+from refarch.constructs._bundling import dependencies_layer, handler_code
+from refarch.constructs._validation import (
+    PropValidationError,
+    check_duration_range,
+    check_not_empty,
+    check_one_of,
+    check_unique,
+    check_whole_range,
+)
+from refarch.constructs.image_processor_workflow import WorkflowParts, build_definition
+
+_OWNER = "ImageProcessor"
+
+#: Filters the handlers know (refarch/runtime/image_processor/imaging.py FILTERS).
+FILTERS = ("grayscale", "autocontrast", "equalize", "sharpen", "blur", "smooth", "detail", "edge_enhance", "contour")
+#: Input formats the handlers can decode, as Pillow names them after sniffing the bytes.
+INPUT_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP")
+#: Output encodings of OptimizeImage.
+OUTPUT_FORMATS = ("JPEG", "WEBP")
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_KEY_PART = re.compile(r"^[A-Za-z0-9!_.'()/-]*$")  # S3 safe characters; no EventBridge wildcard '*'
+_WORK_PREFIX = "work/"
+_LAMBDA_MAX_MEMORY_MB = 10240
+
+
+@dataclass(frozen=True)
+class ImageRendition:
+    """An output that fits inside ``width`` x ``height`` pixels, aspect ratio kept, never upscaled.
+
+    :param name: Lower-case name, used in output keys (``<prefix><key>/<name>.jpg``).
+    :param width: Maximum width in pixels.
+    :param height: Maximum height in pixels.
+    """
+
+    name: str
+    width: int
+    height: int
+
+
+#: Default renditions: a square-ish thumbnail, a medium web size and a large one.
+DEFAULT_RENDITIONS = (
+    ImageRendition("thumbnail", 200, 200),
+    ImageRendition("medium", 800, 600),
+    ImageRendition("large", 1600, 1200),
+)
+
+
+class ImageProcessor(Construct):
+    """Uploads in, validated renditions out, every outcome recorded and notified.
+
+    Example::
+
+        images = ImageProcessor(self, "Images", filters=["sharpen"], review=True)
+        images.success_topic.add_subscription(subs.EmailSubscription("ops@example.com"))
+        images.grant_read_renditions(my_site_role)
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        renditions: Sequence[ImageRendition] = DEFAULT_RENDITIONS,
+        filters: Sequence[str] = (),
+        allowed_formats: Sequence[str] = ("JPEG", "PNG", "WEBP", "GIF"),
+        output_formats: Sequence[str] = OUTPUT_FORMATS,
+        jpeg_quality: int = 82,
+        webp_quality: int = 80,
+        max_bytes: int = 50 * 1024 * 1024,
+        max_pixels: int = 50_000_000,
+        upload_prefix: str = "uploads/",
+        upload_suffixes: Sequence[str] = (".jpg", ".jpeg", ".png", ".webp", ".gif"),
+        manifest_suffix: str | None = ".manifest.json",
+        max_manifest_items: int = 1000,
+        max_concurrency: int = 4,
+        output_bucket: s3.IBucket | None = None,
+        output_prefix: str = "renditions/",
+        state_machine_type: sfn.StateMachineType = sfn.StateMachineType.STANDARD,
+        timeout: Duration | None = None,
+        review: bool = False,
+        review_timeout: Duration | None = None,
+        log_execution_data: bool = False,
+        encryption_key: kms.IKey | None = None,
+        architecture: lambda_.Architecture = lambda_.Architecture.ARM_64,
+        memory_size: int = 1769,
+        function_timeout: Duration | None = None,
+        reserved_concurrency: int = 10,
+        retry_interval: Duration | None = None,
+        retry_attempts: int = 4,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        log_retention: logs.RetentionDays | None = None,
+        removal_policy: RemovalPolicy = _defaults.DATA_REMOVAL_POLICY,
+    ) -> None:
+        """
+        :param renditions: Sizes to produce, each fitted inside its box with the aspect ratio kept.
+            Default: - thumbnail 200x200, medium 800x600, large 1600x1200
+        :param filters: Filters chained on a copy the size of the largest rendition, written as the
+            ``filtered`` rendition; one of ``FILTERS`` each. Default: - none (no ApplyFilters branch)
+        :param allowed_formats: Input formats accepted, sniffed from the bytes (never the file name).
+            Default: ``("JPEG", "PNG", "WEBP", "GIF")``
+        :param output_formats: Encodings written for each rendition. Default: ``("JPEG", "WEBP")``
+        :param jpeg_quality: JPEG quality, 1-100 (progressive, optimized). Default: ``82``
+        :param webp_quality: WebP quality, 1-100. Default: ``80``
+        :param max_bytes: Largest upload accepted, in bytes. Default: ``50 MiB``
+        :param max_pixels: Largest pixel count accepted (width x height x frames), checked on the
+            header before decoding: the decompression-bomb guard. Default: ``50_000_000``
+        :param upload_prefix: Key prefix of uploads that start the workflow. Default: ``"uploads/"``
+        :param upload_suffixes: Key suffixes that start the workflow (lower and upper case both
+            match). Default: ``(".jpg", ".jpeg", ".png", ".webp", ".gif")``
+        :param manifest_suffix: Key suffix of batch manifests (a JSON list of keys in the upload
+            bucket) under ``upload_prefix``; ``None`` turns batches off. Default: ``".manifest.json"``
+        :param max_manifest_items: Most keys a manifest may list. Default: ``1000``
+        :param max_concurrency: Images of a batch processed at once (the Map state). Default: ``4``
+        :param output_bucket: Bucket for renditions. Default: - a new encrypted bucket
+        :param output_prefix: Key prefix of renditions in the output bucket. Default: ``"renditions/"``
+        :param state_machine_type: Standard or Express. Express cannot wait for a review.
+            Default: ``StateMachineType.STANDARD``
+        :param timeout: Longest execution. Default: - 1 hour, plus ``review_timeout`` with review;
+            5 minutes for Express
+        :param review: Wait for a human decision (a task token published to ``review_topic``)
+            before recording success. Default: ``False``
+        :param review_timeout: How long a review may take; only with ``review``. Default: - 1 day
+        :param log_execution_data: Include states' input and output (object keys, sizes) in the
+            execution log. Default: ``False`` (keys may be personal data)
+        :param encryption_key: Key for the buckets, table, topics, logs and function environments;
+            it must admit CloudWatch Logs and CloudWatch alarms. Default: - a new key with rotation
+        :param architecture: Lambda architecture; the layer is built for it. Default: ``ARM_64``
+        :param memory_size: Memory of the image functions, MB (1769 MB is one full vCPU). Default: ``1769``
+        :param function_timeout: Timeout of each image function. Default: ``Duration.minutes(1)``
+        :param reserved_concurrency: Reserved concurrency of each function, so a flood of uploads
+            cannot starve the account. Default: ``10``
+        :param retry_interval: First retry delay of every task (then doubled, with full jitter).
+            Default: ``Duration.seconds(2)``
+        :param retry_attempts: Retries of every task on transient errors. Default: ``4``
+        :param vpc: Run the functions in this VPC (they need S3, DynamoDB and CloudWatch Logs
+            endpoints or NAT). Default: - no VPC
+        :param vpc_subnets: Subnets for the functions, with ``vpc``. Default: - private subnets
+        :param log_retention: Retention of every log group. Default: ``RetentionDays.ONE_YEAR``
+        :param removal_policy: What happens to buckets, table, key and logs when removed.
+            Default: ``RemovalPolicy.RETAIN``
+        """
+        super().__init__(scope, id)
+        _check_renditions(renditions)
+        check_unique(_OWNER, "filters", list(filters))
+        for name in filters:
+            check_one_of(_OWNER, "filters", name, FILTERS)
+        check_not_empty(_OWNER, "allowed_formats", list(allowed_formats))
+        for fmt in allowed_formats:
+            check_one_of(_OWNER, "allowed_formats", fmt, INPUT_FORMATS)
+        check_unique(_OWNER, "allowed_formats", list(allowed_formats))
+        check_not_empty(_OWNER, "output_formats", list(output_formats))
+        for fmt in output_formats:
+            check_one_of(_OWNER, "output_formats", fmt, OUTPUT_FORMATS)
+        check_unique(_OWNER, "output_formats", list(output_formats))
+        check_whole_range(_OWNER, "jpeg_quality", jpeg_quality, minimum=1, maximum=100)
+        check_whole_range(_OWNER, "webp_quality", webp_quality, minimum=1, maximum=100)
+        check_whole_range(_OWNER, "memory_size", memory_size, minimum=512, maximum=_LAMBDA_MAX_MEMORY_MB)
+        # The handlers hold the upload in memory along with its decoded pixels.
+        check_whole_range(_OWNER, "max_bytes", max_bytes, minimum=1, maximum=memory_size * 1024 * 1024 // 4)
+        largest = max(r.width * r.height for r in renditions)
+        check_whole_range(_OWNER, "max_pixels", max_pixels, minimum=largest, maximum=500_000_000)
+        _check_key_part("upload_prefix", upload_prefix)
+        _check_key_part("output_prefix", output_prefix)
+        check_not_empty(_OWNER, "upload_suffixes", list(upload_suffixes))
+        for suffix in upload_suffixes:
+            _check_suffix("upload_suffixes", suffix)
+        check_unique(_OWNER, "upload_suffixes", [s.lower() for s in upload_suffixes])
+        if manifest_suffix is not None:
+            _check_suffix("manifest_suffix", manifest_suffix)
+            if manifest_suffix.lower() in {s.lower() for s in upload_suffixes}:
+                raise PropValidationError(
+                    _OWNER, "manifest_suffix", manifest_suffix, "It must differ from every upload suffix."
+                )
+        check_whole_range(_OWNER, "max_manifest_items", max_manifest_items, minimum=1, maximum=10_000)
+        check_whole_range(_OWNER, "max_concurrency", max_concurrency, minimum=1, maximum=40)
+        check_whole_range(_OWNER, "reserved_concurrency", reserved_concurrency, minimum=1, maximum=1000)
+        check_whole_range(_OWNER, "retry_attempts", retry_attempts, minimum=0, maximum=10)
+        check_duration_range(
+            _OWNER, "retry_interval", retry_interval, minimum=Duration.seconds(1), maximum=Duration.minutes(5)
+        )
+        check_duration_range(
+            _OWNER, "function_timeout", function_timeout, minimum=Duration.seconds(10), maximum=Duration.minutes(15)
+        )
+        express = state_machine_type == sfn.StateMachineType.EXPRESS
+        if review_timeout is not None and not review:
+            raise PropValidationError(
+                _OWNER, "review_timeout", review_timeout.to_human_string(), "It needs review=True."
+            )
+        if review and express:
+            raise PropValidationError(
+                _OWNER, "review", review, "Express state machines cannot wait for a task token: use STANDARD."
+            )
+        check_duration_range(
+            _OWNER, "review_timeout", review_timeout, minimum=Duration.minutes(1), maximum=Duration.days(364)
+        )
+        max_timeout = Duration.minutes(5) if express else Duration.days(365)
+        check_duration_range(_OWNER, "timeout", timeout, minimum=Duration.minutes(1), maximum=max_timeout)
+        if vpc_subnets is not None and vpc is None:
+            raise PropValidationError(_OWNER, "vpc_subnets", vpc_subnets, "It needs vpc.")
+
+        self.renditions = tuple(renditions)
+        self.filters = tuple(filters)
+        self.upload_prefix = upload_prefix
+        self.output_prefix = output_prefix
+        self.review_enabled = review
+
+        # -- encryption, storage ---------------------------------------------------------
+        if encryption_key is None:
+            key = _builders.build_key(
+                self,
+                "Key",
+                description=f"{self.node.path}: images, status, topics, logs",
+                removal_policy=removal_policy,
+            )
+            _builders.allow_cloudwatch_logs(key, self)
+            # CloudWatch alarms publish to the encrypted error topic.
+            key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowCloudWatchAlarmsToPublish",
+                    principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=["*"],  # in a key policy, "*" means this key
+                    conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+                )
+            )
+            encryption_key = key
+        self.encryption_key = encryption_key
+
+        access_logs = _builders.build_access_log_bucket(self, "AccessLogs", removal_policy=removal_policy)
+        self.upload_bucket = _builders.build_data_bucket(
+            self,
+            "Uploads",
+            encryption_key=encryption_key,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="uploads/",
+            removal_policy=removal_policy,
+        )
+        # EventBridge delivery set on the bucket resource itself: the L2's event_bridge_enabled goes
+        # through a custom-resource Lambda (inline policy, AWS managed policy) that is not needed.
+        cfn_upload = self.upload_bucket.node.default_child
+        cfn_upload.add_property_override(  # type: ignore[union-attr]
+            "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
+        )
+        self.output_bucket: s3.IBucket = output_bucket or _builders.build_data_bucket(
+            self,
+            "Renditions",
+            encryption_key=encryption_key,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="renditions/",
+            removal_policy=removal_policy,
+            lifecycle_rules=[
+                # Intermediates a failed execution leaves behind; a successful one deletes them.
+                s3.LifecycleRule(
+                    id="ExpireWorkFiles",
+                    prefix=_WORK_PREFIX,
+                    expiration=Duration.days(1),
+                    noncurrent_version_expiration=Duration.days(1),
+                ),
+                s3.LifecycleRule(
+                    id="ExpireReplacedRenditions", prefix=output_prefix, noncurrent_version_expiration=Duration.days(30)
+                ),
+                s3.LifecycleRule(id="AbortUploads", abort_incomplete_multipart_upload_after=Duration.days(7)),
+            ],
+        )
+
+        self.table = dynamodb.Table(
+            self,
+            "Status",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=encryption_key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            # Only the handlers' idempotency records carry this attribute; status items never expire.
+            time_to_live_attribute="expiration",
+            deletion_protection=removal_policy == RemovalPolicy.RETAIN,
+            removal_policy=removal_policy,
+        )
+        acknowledge(
+            self.table,
+            "Point-in-time recovery keeps 35 days of continuous backups under the customer key; an AWS Backup "
+            "plan on top is an account-wide choice (vaults, cross-account copies) left to the owner.",
+            "HIPAA.Security-DynamoDBInBackupPlan",
+            "NIST.800.53.R5-DynamoDBInBackupPlan",
+            "PCI.DSS.321-DynamoDBInBackupPlan",
+        )
+
+        self.success_topic = sns.Topic(
+            self, "Succeeded", master_key=encryption_key, enforce_ssl=True, display_name="Image processed"
+        )
+        self.error_topic = sns.Topic(
+            self, "Failed", master_key=encryption_key, enforce_ssl=True, display_name="Image rejected or failed"
+        )
+        self.review_topic: sns.Topic | None = (
+            sns.Topic(self, "Review", master_key=encryption_key, enforce_ssl=True, display_name="Image review")
+            if review
+            else None
+        )
+
+        # -- functions -------------------------------------------------------------------
+        self.layer = dependencies_layer(
+            self,
+            "Dependencies",
+            requirements="image_processor",
+            architecture=architecture,
+            description="Pillow, AWS Lambda Powertools and fastjsonschema for the image processor",
+        )
+        environment = {
+            "POWERTOOLS_SERVICE_NAME": "image-processor",
+            "RENDITIONS": json.dumps([{"name": r.name, "width": r.width, "height": r.height} for r in renditions]),
+            "FILTERS": json.dumps(list(filters)),
+            "ALLOWED_FORMATS": ",".join(allowed_formats),
+            "OUTPUT_FORMATS": ",".join(output_formats),
+            "JPEG_QUALITY": str(jpeg_quality),
+            "WEBP_QUALITY": str(webp_quality),
+            "MAX_BYTES": str(max_bytes),
+            "MAX_PIXELS": str(max_pixels),
+            "OUTPUT_BUCKET": self.output_bucket.bucket_name,
+            "OUTPUT_PREFIX": output_prefix,
+            "WORK_PREFIX": _WORK_PREFIX,
+            "STATUS_TABLE": self.table.table_name,
+            "MAX_MANIFEST_ITEMS": str(max_manifest_items),
+        }
+        code = handler_code("image_processor")
+        subnets = (vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)) if vpc else None
+
+        def function(id: str, handler: str, description: str, memory: int) -> lambda_.Function:
+            fn = _builders.build_python_function(
+                self,
+                id,
+                description=description,
+                code=code,
+                handler=f"image_processor.{handler}",
+                encryption_key=encryption_key,
+                removal_policy=removal_policy,
+                architecture=architecture,
+                layers=[self.layer],
+                environment=environment,
+                timeout=function_timeout or Duration.minutes(1),
+                memory_size=memory,
+                reserved_concurrent_executions=reserved_concurrency,
+                vpc=vpc,
+                vpc_subnets=subnets,
+                log_retention=log_retention,
+            )
+            acknowledge(
+                fn,
+                "Step Functions invokes this function synchronously and handles its errors with Retry and "
+                "Catch (recorded in DynamoDB, published to the error topic): there is no async event to dead-letter.",
+                "HIPAA.Security-LambdaDLQ",
+                "NIST.800.53.R5-LambdaDLQ",
+                "PCI.DSS.321-LambdaDLQ",
+            )
+            if vpc is None:
+                acknowledge(
+                    fn,
+                    "The function reaches only S3, DynamoDB and CloudWatch over TLS with IAM-signed calls and "
+                    "no private resources; pass vpc= to run it in private subnets with endpoints.",
+                    "HIPAA.Security-LambdaInsideVPC",
+                    "NIST.800.53.R5-LambdaInsideVPC",
+                    "PCI.DSS.321-LambdaInsideVPC",
+                )
+            return fn
+
+        self.validate_function = function(
+            "ValidateFunction", "handlers.validate", "Validates an uploaded image", memory_size
+        )
+        self.resize_function = function(
+            "ResizeFunction", "handlers.resize", "Resizes an image into renditions", memory_size
+        )
+        self.optimize_function = function(
+            "OptimizeFunction", "handlers.optimize", "Encodes renditions as progressive JPEG and WebP", memory_size
+        )
+        self.filter_function = (
+            function("FilterFunction", "handlers.apply_filters", "Applies the configured filters", memory_size)
+            if filters
+            else None
+        )
+        self.manifest_function = (
+            function("ManifestFunction", "manifest.load", "Reads a batch manifest of image keys", 512)
+            if manifest_suffix is not None
+            else None
+        )
+        image_functions = [f for f in (self.validate_function, self.resize_function, self.filter_function) if f]
+        for fn in image_functions:
+            self._grant_read_uploads(fn)
+        if self.manifest_function is not None:
+            self._grant_read_uploads(self.manifest_function, list_bucket=True)
+        writers = [f for f in (self.resize_function, self.filter_function, self.optimize_function) if f]
+        for fn in writers:
+            self._grant_output(fn)
+            self._grant_idempotency(fn)
+
+        # -- state machine ---------------------------------------------------------------
+        self.log_group = _builders.build_log_group(
+            self, "ExecutionLogs", encryption_key=encryption_key, retention=log_retention, removal_policy=removal_policy
+        )
+        role = _builders.ManagedPolicyRole(
+            self,
+            "StateMachineRole",
+            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            description=f"{self.node.path} state machine",
+        )
+        definition = build_definition(
+            self,
+            WorkflowParts(
+                validate=self.validate_function,
+                resize=self.resize_function,
+                optimize=self.optimize_function,
+                filters=self.filter_function,
+                manifest=self.manifest_function,
+                table=self.table,
+                success_topic=self.success_topic,
+                error_topic=self.error_topic,
+                review_topic=self.review_topic,
+                review_timeout=review_timeout,
+                manifest_suffix=manifest_suffix,
+                max_concurrency=max_concurrency,
+                retry_interval=retry_interval or Duration.seconds(2),
+                retry_attempts=retry_attempts,
+            ),
+        )
+        default_timeout = Duration.minutes(5) if express else Duration.hours(1)
+        if review:
+            default_timeout = Duration.minutes(60 + (review_timeout or Duration.days(1)).to_minutes())
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            state_machine_type=state_machine_type,
+            role=role,
+            timeout=timeout or default_timeout,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=log_execution_data
+            ),
+        )
+        # The topics and the table are encrypted with the key: the role needs it to publish and write.
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[encryption_key.key_arn])
+        )
+        acknowledge(
+            role,
+            "Step Functions' log delivery (logs:CreateLogDelivery and related) and X-Ray's PutTraceSegments "
+            "support no resource-level permissions: AWS documents Resource '*' as the only form.",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
+        acknowledge(
+            role,
+            "lambda:InvokeFunction on '<function ARN>:*' lets the state machine call the function's versions "
+            "and aliases; it is limited to this construct's own functions.",
+            *{
+                f"AwsSolutions-IAM5[Resource::<{Stack.of(self).get_logical_id(fn.node.default_child)}.Arn>:*]"  # type: ignore[arg-type]
+                for fn in (*image_functions, self.optimize_function, self.manifest_function)
+                if fn
+            },
+        )
+
+        # -- trigger ---------------------------------------------------------------------
+        suffixes = sorted({s.lower() for s in upload_suffixes} | {s.upper() for s in upload_suffixes})
+        if manifest_suffix is not None:
+            suffixes.append(manifest_suffix)
+        trigger_role = _builders.ManagedPolicyRole(
+            self,
+            "TriggerRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description=f"{self.node.path} upload trigger",
+        )
+        self.rule = events.Rule(
+            self,
+            "OnUpload",
+            description=f"Starts {self.node.path} for images uploaded under {upload_prefix!r}",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [self.upload_bucket.bucket_name]},
+                    "object": {"key": [{"wildcard": f"{upload_prefix}*{s}"} for s in suffixes]},
+                },
+            ),
+        )
+        self.rule.add_target(
+            targets.SfnStateMachine(
+                self.state_machine,
+                role=trigger_role,
+                input=events.RuleTargetInput.from_object(
+                    {
+                        "bucket": events.EventField.from_path("$.detail.bucket.name"),
+                        "key": events.EventField.from_path("$.detail.object.key"),
+                        "versionId": events.EventField.from_path("$.detail.object.version-id"),
+                    }
+                ),
+                retry_attempts=10,
+                max_event_age=Duration.hours(24),
+            )
+        )
+
+        # -- alarms ----------------------------------------------------------------------
+        period = Duration.minutes(5)
+        self.alarms = {
+            name: cloudwatch.Alarm(
+                self,
+                f"Executions{name}Alarm",
+                alarm_description=f"{self.node.path}: executions {name.lower()}",
+                metric=metric,
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            for name, metric in (
+                ("Failed", self.state_machine.metric_failed(period=period, statistic="Sum")),
+                ("TimedOut", self.state_machine.metric_timed_out(period=period, statistic="Sum")),
+                ("Throttled", self.state_machine.metric_throttled(period=period, statistic="Sum")),
+            )
+        }
+        for alarm in self.alarms.values():
+            alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.error_topic))
+
+    # -- grants ---------------------------------------------------------------------------
+
+    def _grant_read_uploads(self, fn: lambda_.IFunction, *, list_bucket: bool = False) -> None:
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[self.upload_bucket.arn_for_objects(f"{self.upload_prefix}*")],
+            )
+        )
+        if list_bucket:  # HeadObject answers 404 (not 403) for a missing key only with ListBucket
+            fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[self.upload_bucket.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{self.upload_prefix}*"]}},
+                )
+            )
+        fn.add_to_role_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.encryption_key.key_arn]))
+        self._acknowledge_object_arns(fn, self.upload_bucket, [self.upload_prefix])
+
+    def _grant_output(self, fn: lambda_.IFunction) -> None:
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+                resources=[
+                    self.output_bucket.arn_for_objects(f"{_WORK_PREFIX}*"),
+                    self.output_bucket.arn_for_objects(f"{self.output_prefix}*"),
+                ],
+            )
+        )
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=[
+                    self.encryption_key.key_arn,
+                    *(
+                        [self.output_bucket.encryption_key.key_arn]
+                        if self.output_bucket.encryption_key
+                        and self.output_bucket.encryption_key is not self.encryption_key
+                        else []
+                    ),
+                ],
+            )
+        )
+        self._acknowledge_object_arns(fn, self.output_bucket, [_WORK_PREFIX, self.output_prefix])
+
+    def _grant_idempotency(self, fn: lambda_.IFunction) -> None:
+        """Powertools idempotency records live in the status table (key ``pk``, TTL ``expiration``)."""
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                resources=[self.table.table_arn],
+            )
+        )
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                resources=[self.encryption_key.key_arn],
+            )
+        )
+
+    def _acknowledge_object_arns(self, fn: lambda_.IFunction, bucket: s3.IBucket, prefixes: list[str]) -> None:
+        if fn.role is None:
+            return
+        bucket_id = Stack.of(self).get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            fn.role,
+            "S3 object permissions name objects by ARN pattern: the grant is limited to this construct's "
+            "key prefix, which is as narrow as object-level IAM gets.",
+            *(f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]" for prefix in prefixes),
+        )
+
+    # -- public API -----------------------------------------------------------------------
+
+    def grant_upload(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` put objects under the upload prefix (and use the key to encrypt them)."""
+        self.encryption_key.grant_encrypt(grantee)
+        return self.upload_bucket.grant_put(grantee, f"{self.upload_prefix}*")
+
+    def grant_read_renditions(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read renditions (and decrypt them)."""
+        return self.output_bucket.grant_read(grantee, f"{self.output_prefix}*")
+
+    def grant_read_status(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read the status table."""
+        return self.table.grant_read_data(grantee)
+
+    def grant_review(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` answer reviews (SendTaskSuccess/SendTaskFailure) and read the renditions."""
+        if self.review_topic is None:
+            raise PropValidationError(_OWNER, "review", False, "grant_review needs review=True.")
+        self.grant_read_renditions(grantee)
+        return self.state_machine.grant_task_response(grantee)
+
+    def metric_failed(self, **kwargs: object) -> cloudwatch.Metric:
+        """Failed executions."""
+        return self.state_machine.metric_failed(**kwargs)  # type: ignore[arg-type]
+
+    def metric_succeeded(self, **kwargs: object) -> cloudwatch.Metric:
+        """Succeeded executions."""
+        return self.state_machine.metric_succeeded(**kwargs)  # type: ignore[arg-type]
+
+
+def _check_renditions(renditions: Sequence[ImageRendition]) -> None:
+    if not renditions:
+        raise PropValidationError(_OWNER, "renditions", list(renditions), "Allowed: at least one rendition.")
+    for r in renditions:
+        if not _NAME.match(r.name) or r.name == "filtered":
+            raise PropValidationError(
+                _OWNER,
+                "renditions",
+                r.name,
+                "Names are 1-32 of a-z, 0-9, '-' and '_', starting with a letter or digit; 'filtered' is reserved.",
+            )
+        for side in ("width", "height"):
+            check_whole_range(_OWNER, f"renditions[{r.name}].{side}", getattr(r, side), minimum=1, maximum=10_000)
+    check_unique(_OWNER, "renditions", [r.name for r in renditions])
+
+
+def _check_key_part(prop: str, value: str) -> None:
+    if not isinstance(value, str) or not _KEY_PART.match(value) or value.startswith("/"):
+        raise PropValidationError(
+            _OWNER, prop, value, "Allowed: S3-safe characters (letters, digits, ! _ . ' ( ) / -), no leading '/'."
+        )
+
+
+def _check_suffix(prop: str, value: str) -> None:
+    if not isinstance(value, str) or not value.startswith(".") or len(value) < 2 or not _KEY_PART.match(value):
+        raise PropValidationError(_OWNER, prop, value, "Allowed: a file suffix such as '.jpg' (S3-safe characters).")

@@ -1,0 +1,1 @@
+"""End-to-end runs of reference workflows in moto (no AWS account, no Docker)."""

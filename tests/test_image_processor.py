@@ -1,0 +1,410 @@
+"""ImageProcessor: buckets, trigger, state machine, functions and layer, table, topics, alarms,
+grants, and bad props failing early."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk.assertions import Match
+
+from refarch.constructs import ImageProcessor, ImageRendition, PropValidationError
+from refarch.constructs.image_processor_workflow import LAMBDA_RETRY_ERRORS
+from tests.harness import ReferenceStacks, SynthesizedStack, new_app, synth
+
+STACK = "ImageProcessorStack"
+
+
+@pytest.fixture(scope="module")
+def ref(reference_stacks: ReferenceStacks) -> SynthesizedStack:
+    return reference_stacks[STACK]
+
+
+@pytest.fixture(scope="module")
+def variant() -> SynthesizedStack:
+    """Review on, a VPC, a user's output bucket, no manifests, no filters, DESTROY for a dev stack."""
+    stack = cdk.Stack(new_app(), "Variant")
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=1)
+    bucket = s3.Bucket(stack, "Mine", encryption=s3.BucketEncryption.S3_MANAGED)
+    processor = ImageProcessor(
+        stack,
+        "Images",
+        review=True,
+        review_timeout=Duration.hours(2),
+        vpc=vpc,
+        output_bucket=bucket,
+        manifest_suffix=None,
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    reviewer = iam.Role(stack, "Reviewer", assumed_by=iam.AccountRootPrincipal())
+    processor.grant_review(reviewer)
+    return synth(stack)
+
+
+def _definition(synthesized: SynthesizedStack) -> dict[str, Any]:
+    (machine,) = synthesized.resources("AWS::StepFunctions::StateMachine").values()
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    text = "".join(p if isinstance(p, str) else "__TOKEN__" for p in parts)
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def _states(definition: dict[str, Any]) -> dict[str, Any]:
+    """Every state, nested ones (Map, Parallel) included, by name."""
+    found: dict[str, Any] = {}
+
+    def walk(states: dict[str, Any]) -> None:
+        for name, state in states.items():
+            found[name] = state
+            for branch in state.get("Branches", []):
+                walk(branch["States"])
+            if "ItemProcessor" in state:
+                walk(state["ItemProcessor"]["States"])
+
+    walk(definition["States"])
+    return found
+
+
+# -- storage and trigger -----------------------------------------------------------------------
+
+
+def test_upload_bucket_is_encrypted_versioned_private_and_sends_events(ref: SynthesizedStack) -> None:
+    ref.template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {"BucketKeyEnabled": True, "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}
+                ]
+            },
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "PublicAccessBlockConfiguration": Match.object_like(
+                {"BlockPublicAcls": True, "RestrictPublicBuckets": True}
+            ),
+            "LoggingConfiguration": Match.object_like({"LogFilePrefix": "uploads/"}),
+            "NotificationConfiguration": {"EventBridgeConfiguration": {"EventBridgeEnabled": True}},
+        },
+    )
+    # Native EventBridge setting: no custom-resource Lambda for bucket notifications.
+    assert not ref.resources("Custom::S3BucketNotifications")
+
+
+def test_renditions_bucket_expires_work_files(ref: SynthesizedStack) -> None:
+    ref.template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "LifecycleConfiguration": {
+                "Rules": Match.array_with(
+                    [Match.object_like({"Id": "ExpireWorkFiles", "Prefix": "work/", "ExpirationInDays": 1})]
+                )
+            }
+        },
+    )
+
+
+def test_rule_matches_uploads_by_prefix_and_suffix_and_passes_the_version(ref: SynthesizedStack) -> None:
+    (rule,) = ref.resources("AWS::Events::Rule").values()
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
+    keys = {k["wildcard"] for k in pattern["detail"]["object"]["key"]}
+    assert {"uploads/*.jpg", "uploads/*.JPG", "uploads/*.png", "uploads/*.manifest.json"} <= keys
+    assert all(k.startswith("uploads/") for k in keys)
+    target = rule["Properties"]["Targets"][0]
+    assert target["InputTransformer"]["InputPathsMap"]["detail-object-version-id"] == "$.detail.object.version-id"
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 10}
+
+
+def test_status_table_is_on_demand_encrypted_with_pitr(ref: SynthesizedStack) -> None:
+    ref.template.has_resource(
+        "AWS::DynamoDB::Table",
+        {
+            "DeletionPolicy": "Retain",
+            "Properties": Match.object_like(
+                {
+                    "BillingMode": "PAY_PER_REQUEST",
+                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                    "SSESpecification": Match.object_like({"SSEEnabled": True, "SSEType": "KMS"}),
+                    "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+                    "DeletionProtectionEnabled": True,
+                }
+            ),
+        },
+    )
+
+
+def test_topics_are_encrypted_and_tls_only(ref: SynthesizedStack) -> None:
+    topics = ref.resources("AWS::SNS::Topic")
+    assert len(topics) == 2
+    for topic in topics.values():
+        assert "KmsMasterKeyId" in topic["Properties"]
+    for policy in ref.resources("AWS::SNS::TopicPolicy").values():
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+# -- functions and layer -----------------------------------------------------------------------
+
+
+def test_one_layer_shared_by_every_function(ref: SynthesizedStack) -> None:
+    (layer_id,) = ref.resources("AWS::Lambda::LayerVersion")
+    functions = ref.resources("AWS::Lambda::Function")
+    assert {f["Properties"]["Handler"] for f in functions.values()} == {
+        "image_processor.handlers.validate",
+        "image_processor.handlers.resize",
+        "image_processor.handlers.apply_filters",
+        "image_processor.handlers.optimize",
+        "image_processor.manifest.load",
+    }
+    for function in functions.values():
+        props = function["Properties"]
+        assert props["Layers"] == [{"Ref": layer_id}]
+        assert props["Runtime"] == "python3.14" and props["Architectures"] == ["arm64"]
+        assert props["TracingConfig"] == {"Mode": "Active"} and "KmsKeyArn" in props
+        assert props["ReservedConcurrentExecutions"] == 10
+
+
+def test_functions_get_the_configuration(ref: SynthesizedStack) -> None:
+    function = next(
+        f for f in ref.resources("AWS::Lambda::Function").values() if f["Properties"]["Handler"].endswith(".resize")
+    )
+    env = function["Properties"]["Environment"]["Variables"]
+    assert json.loads(env["RENDITIONS"])[1] == {"name": "medium", "width": 800, "height": 600}
+    assert json.loads(env["FILTERS"]) == ["sharpen"]
+    assert (env["JPEG_QUALITY"], env["WEBP_QUALITY"], env["OUTPUT_FORMATS"]) == ("82", "80", "JPEG,WEBP")
+    assert env["MAX_PIXELS"] == "50000000"
+
+
+def test_function_permissions_are_narrow(ref: SynthesizedStack) -> None:
+    policies = ref.resources("AWS::IAM::ManagedPolicy")
+    validate = next(p for k, p in policies.items() if k.startswith("ImagesValidateFunctionRolePolicy"))
+    statements = validate["Properties"]["PolicyDocument"]["Statement"]
+    actions = sorted(a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+    # Validation reads the upload and decrypts it; it cannot write anywhere.
+    assert actions == [
+        "kms:Decrypt",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+    ]
+    text = json.dumps(policies)
+    assert '"s3:*"' not in text and '"dynamodb:*"' not in text and "kms:ReEncrypt*" not in text
+    assert not ref.resources("AWS::IAM::Policy"), "grants go to managed policies (HIPAA/NIST/PCI IAMNoInlinePolicy)"
+
+
+# -- state machine -----------------------------------------------------------------------------
+
+
+def test_state_machine_is_standard_logged_and_traced(ref: SynthesizedStack) -> None:
+    ref.template.has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {
+            "StateMachineType": "STANDARD",
+            "TracingConfiguration": {"Enabled": True},
+            "LoggingConfiguration": Match.object_like({"Level": "ALL", "IncludeExecutionData": False}),
+        },
+    )
+
+
+def test_definition_has_the_workflow(ref: SynthesizedStack) -> None:
+    definition = _definition(ref)
+    states = _states(definition)
+    assert definition["StartAt"] == "IsManifest"
+    for name in (
+        "LoadManifest",
+        "SingleImage",
+        "ProcessImages",
+        "CheckStatus",
+        "ValidateImage",
+        "IsValid",
+        "ProcessImage",
+        "ResizeImage",
+        "ApplyFilters",
+        "OptimizeImage",
+        "RecordSuccess",
+        "NotifySuccess",
+        "RecordRejected",
+        "NotifyRejected",
+        "RecordFailure",
+        "NotifyError",
+        "ImageFailed",
+    ):
+        assert name in states, name
+    assert states["ProcessImages"]["MaxConcurrency"] == 4
+    assert states["ProcessImage"]["Type"] == "Parallel" and len(states["ProcessImage"]["Branches"]) == 2
+    assert states["RecordSuccess"]["Resource"].endswith(":states:::dynamodb:putItem")
+    assert states["NotifySuccess"]["Resource"].endswith(":states:::sns:publish")
+    assert "AwaitReview" not in states
+
+
+def test_every_lambda_task_retries_with_jitter_and_every_task_is_caught(ref: SynthesizedStack) -> None:
+    states = _states(_definition(ref))
+    for name, state in states.items():
+        if state["Type"] != "Task":
+            continue
+        if state["Resource"] == "__TOKEN__":  # a Lambda function
+            (retry,) = state["Retry"]
+            assert retry["ErrorEquals"] == LAMBDA_RETRY_ERRORS
+            assert retry["JitterStrategy"] == "FULL" and retry["BackoffRate"] == 2
+        else:
+            assert state["Retry"][0]["JitterStrategy"] == "FULL", name
+        in_branch = name in ("ResizeImage", "ApplyFilters")  # caught by their Parallel
+        terminal = name in ("RecordFailure", "NotifyError", "NotifyManifestError")
+        if not in_branch and not terminal:
+            assert state["Catch"][0]["ErrorEquals"] == ["States.ALL"], name
+
+
+def test_alarms_on_failed_timed_out_and_throttled_executions(ref: SynthesizedStack) -> None:
+    alarms = {a["Properties"]["MetricName"]: a["Properties"] for a in ref.resources("AWS::CloudWatch::Alarm").values()}
+    assert set(alarms) == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionThrottled"}
+    for alarm in alarms.values():
+        assert alarm["Namespace"] == "AWS/States" and alarm["AlarmActions"]
+
+
+def test_alarms_can_publish_to_the_encrypted_topic(ref: SynthesizedStack) -> None:
+    ref.template.has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "KeyPolicy": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Sid": "AllowCloudWatchAlarmsToPublish",
+                                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+# -- the variant -------------------------------------------------------------------------------
+
+
+def test_review_waits_for_a_task_token_with_a_timeout(variant: SynthesizedStack) -> None:
+    states = _states(_definition(variant))
+    review = states["AwaitReview"]
+    assert review["Resource"].endswith(":states:::sns:publish.waitForTaskToken")
+    assert review["TimeoutSeconds"] == 7200
+    assert review["Parameters"]["Message"]["taskToken.$"] == "$$.Task.Token"
+    assert review["Next"] == "RecordSuccess" and review["Catch"][0]["Next"] == "RecordFailure"
+    assert states["OptimizeImage"]["Next"] == "AwaitReview"
+    assert len(variant.resources("AWS::SNS::Topic")) == 3
+
+
+def test_without_manifests_or_filters(variant: SynthesizedStack) -> None:
+    definition = _definition(variant)
+    states = _states(definition)
+    assert definition["StartAt"] == "SingleImage" and "LoadManifest" not in states
+    assert len(states["ProcessImage"]["Branches"]) == 1
+    handlers = {
+        f["Properties"]["Handler"]
+        for f in variant.resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("Runtime") == "python3.14"
+    }
+    assert handlers == {
+        "image_processor.handlers.validate",
+        "image_processor.handlers.resize",
+        "image_processor.handlers.optimize",
+    }
+
+
+def test_vpc_functions_and_user_bucket(variant: SynthesizedStack) -> None:
+    for function in variant.resources("AWS::Lambda::Function").values():
+        if function["Properties"].get("Runtime") == "python3.14":
+            assert "VpcConfig" in function["Properties"]
+    assert len(variant.resources("AWS::S3::Bucket")) == 3  # uploads, access logs, the user's own
+    assert json.dumps(variant.json).count('"DeletionPolicy": "Delete"') >= 1
+
+
+def test_grant_review_allows_task_responses(variant: SynthesizedStack) -> None:
+    variant.template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": [
+                                    "states:SendTaskFailure",
+                                    "states:SendTaskHeartbeat",
+                                    "states:SendTaskSuccess",
+                                ],
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_grant_review_needs_review(make_stack: Callable[..., cdk.Stack]) -> None:
+    processor = ImageProcessor(make_stack(), "Images")
+    with pytest.raises(PropValidationError, match="review"):
+        processor.grant_review(iam.AccountRootPrincipal())
+
+
+# -- bad props ---------------------------------------------------------------------------------
+
+R = ImageRendition
+BAD_PROPS: list[tuple[str, dict[str, Any], str]] = [
+    ("no renditions", {"renditions": []}, "renditions"),
+    ("duplicate renditions", {"renditions": [R("a", 10, 10), R("a", 20, 20)]}, "renditions"),
+    ("zero width", {"renditions": [R("a", 0, 10)]}, r"renditions\[a\].width"),
+    ("negative height", {"renditions": [R("a", 10, -5)]}, r"renditions\[a\].height"),
+    ("bad rendition name", {"renditions": [R("Big One", 10, 10)]}, "renditions"),
+    ("reserved rendition name", {"renditions": [R("filtered", 10, 10)]}, "renditions"),
+    ("jpeg quality 0", {"jpeg_quality": 0}, "jpeg_quality"),
+    ("webp quality 101", {"webp_quality": 101}, "webp_quality"),
+    ("unknown filter", {"filters": ["sepia"]}, "filters"),
+    ("duplicate filter", {"filters": ["blur", "blur"]}, "filters"),
+    ("concurrency 0", {"max_concurrency": 0}, "max_concurrency"),
+    ("pixel limit below the largest rendition", {"max_pixels": 1000}, "max_pixels"),
+    ("review timeout without review", {"review_timeout": Duration.hours(1)}, "review_timeout"),
+    ("review on express", {"review": True, "state_machine_type": sfn.StateMachineType.EXPRESS}, "review"),
+    (
+        "express timeout over 5 minutes",
+        {"state_machine_type": sfn.StateMachineType.EXPRESS, "timeout": Duration.minutes(10)},
+        "timeout",
+    ),
+    ("no allowed formats", {"allowed_formats": []}, "allowed_formats"),
+    ("unknown input format", {"allowed_formats": ["HEIC"]}, "allowed_formats"),
+    ("unknown output format", {"output_formats": ["AVIF"]}, "output_formats"),
+    ("max bytes 0", {"max_bytes": 0}, "max_bytes"),
+    ("max bytes beyond memory", {"max_bytes": 2 * 1024**3}, "max_bytes"),
+    ("wildcard in prefix", {"upload_prefix": "up*/"}, "upload_prefix"),
+    ("suffix without dot", {"upload_suffixes": ["jpg"]}, "upload_suffixes"),
+    ("duplicate suffix", {"upload_suffixes": [".jpg", ".JPG"]}, "upload_suffixes"),
+    ("manifest suffix equal to an image suffix", {"manifest_suffix": ".png"}, "manifest_suffix"),
+    ("manifest items 0", {"max_manifest_items": 0}, "max_manifest_items"),
+    ("memory too small", {"memory_size": 128}, "memory_size"),
+    ("reserved concurrency 0", {"reserved_concurrency": 0}, "reserved_concurrency"),
+    ("retry interval 0", {"retry_interval": Duration.seconds(0)}, "retry_interval"),
+    ("function timeout 20 minutes", {"function_timeout": Duration.minutes(20)}, "function_timeout"),
+    ("subnets without vpc", {"vpc_subnets": ec2.SubnetSelection()}, "vpc_subnets"),
+]
+
+
+@pytest.mark.parametrize("props,prop", [(p, n) for _, p, n in BAD_PROPS], ids=[c for c, _, _ in BAD_PROPS])
+def test_bad_props_fail_early(props: dict[str, Any], prop: str, make_stack: Callable[..., cdk.Stack]) -> None:
+    with pytest.raises(PropValidationError, match=rf"ImageProcessor: invalid {prop}="):
+        ImageProcessor(make_stack(), "Images", **props)
+
+
+def test_error_shows_the_value_and_what_is_allowed(make_stack: Callable[..., cdk.Stack]) -> None:
+    with pytest.raises(ValueError) as error:
+        ImageProcessor(make_stack(), "Images", jpeg_quality=150)
+    assert str(error.value) == "ImageProcessor: invalid jpeg_quality=150. Allowed: a number from 1 to 100."
