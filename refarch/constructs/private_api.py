@@ -132,7 +132,8 @@ class PrivateApi(Construct):
             the isolated subnets
         :param stage_name: Name of the API stage. Default: ``"prod"``
         :param authorization: Who may call the API. ``ApiAuthorization.NONE`` leaves it open (WAF and
-            throttling still apply). Default: ``ApiAuthorization.IAM``
+            throttling still apply) and the compliance packs report it (AwsSolutions-APIG4, -COG4): it is
+            the user's decision, not acknowledged here. Default: ``ApiAuthorization.IAM``
         :param user_pool: The Cognito user pool whose tokens are accepted; required with, and only with,
             ``ApiAuthorization.COGNITO``. Default: - none
         :param throttling_rate_limit: Steady-state requests per second of the stage, at least 1. Default: ``100``
@@ -179,8 +180,8 @@ class PrivateApi(Construct):
             (create it in the database: see the README). Default: ``"app"``
         :param allocated_storage_gib: Initial storage, 20 to 65536 GiB. Default: ``20``
         :param max_allocated_storage_gib: Storage autoscaling ceiling. Default: ``100``
-        :param multi_az: A standby in a second AZ with automatic failover (doubles the instance cost).
-            Default: ``True``
+        :param multi_az: A standby in a second AZ with automatic failover (doubles the instance cost). With
+            ``False`` the packs report AwsSolutions-RDS3 and RDSMultiAZSupport, by design. Default: ``True``
         :param backup_retention: How long automated backups are kept, 1 to 35 days. Default: ``Duration.days(7)``
         :param deletion_protection: Protect the database and the NLB from deletion. Default: ``True``
         :param secret_rotation_interval: How often the master password rotates, 1 to 365 days.
@@ -245,6 +246,10 @@ class PrivateApi(Construct):
         self.stage_name = stage_name
         log_retention = log_retention or _defaults.LOG_RETENTION
 
+        # -- network: a given one is checked before anything is built ---------------------------
+        if vpc is not None:
+            service_subnets, database_subnets = self._use_network(vpc, service_subnets, database_subnets)
+
         # -- key -------------------------------------------------------------------------------
         if encryption_key is None:
             key = _builders.build_key(
@@ -256,8 +261,6 @@ class PrivateApi(Construct):
             _builders.allow_cloudwatch_logs(key, self)
             encryption_key = key
         self.encryption_key: kms.IKey = encryption_key
-
-        # -- network ---------------------------------------------------------------------------
         if vpc is None:
             vpc = ThreeTierVpc(
                 self,
@@ -267,17 +270,8 @@ class PrivateApi(Construct):
                 encryption_key=encryption_key,
                 removal_policy=removal_policy,
             )
-        self.network: ThreeTierVpc | None = vpc if isinstance(vpc, ThreeTierVpc) else None
-        self.vpc: ec2.IVpc = vpc.vpc if isinstance(vpc, ThreeTierVpc) else vpc
-        if self.network is not None:
-            service_subnets = service_subnets or self.network.app.subnet_selection
-            database_subnets = database_subnets or self.network.db.subnet_selection
-        service_subnets = service_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
-        database_subnets = database_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        checks.check_subnets(
-            self.vpc, "service_subnets", service_subnets, "private subnets with egress (a NAT gateway)"
-        )
-        checks.check_subnets(self.vpc, "database_subnets", database_subnets, "isolated subnets")
+            service_subnets, database_subnets = self._use_network(vpc, service_subnets, database_subnets)
+        assert service_subnets is not None and database_subnets is not None  # set by _use_network
 
         # -- security groups: VPC Link -> NLB -> service -> database ---------------------------
         self.load_balancer_security_group = ec2.SecurityGroup(
@@ -494,6 +488,17 @@ class PrivateApi(Construct):
                 "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
             )
         stage = self.api.deployment_stage
+        # API Gateway would create the execution log group itself: unencrypted, kept forever. It
+        # exists first here, under the name API Gateway writes to, encrypted and with retention.
+        self.execution_log_group = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            log_group_name=f"API-Gateway-Execution-Logs_{self.api.rest_api_id}/{stage_name}",
+            encryption_key=encryption_key,
+            retention=log_retention,
+            removal_policy=removal_policy,
+        )
+        stage.node.add_dependency(self.execution_log_group)
         acknowledge(
             stage,
             "API Gateway presents client certificates only to HTTPS backends; this backend is reached solely "
@@ -588,6 +593,25 @@ class PrivateApi(Construct):
                     "NIST.800.53.R5-CloudWatchAlarmAction",
                 )
 
+    def _use_network(
+        self,
+        vpc: ec2.IVpc | ThreeTierVpc,
+        service_subnets: ec2.SubnetSelection | None,
+        database_subnets: ec2.SubnetSelection | None,
+    ) -> tuple[ec2.SubnetSelection, ec2.SubnetSelection]:
+        self.network: ThreeTierVpc | None = vpc if isinstance(vpc, ThreeTierVpc) else None
+        self.vpc: ec2.IVpc = vpc.vpc if isinstance(vpc, ThreeTierVpc) else vpc
+        if self.network is not None:
+            service_subnets = service_subnets or self.network.app.subnet_selection
+            database_subnets = database_subnets or self.network.db.subnet_selection
+        service_subnets = service_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+        database_subnets = database_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        checks.check_subnets(
+            self.vpc, "service_subnets", service_subnets, "private subnets with egress (a NAT gateway)"
+        )
+        checks.check_subnets(self.vpc, "database_subnets", database_subnets, "isolated subnets")
+        return service_subnets, database_subnets
+
     # -- API methods ---------------------------------------------------------------------------
 
     def _vpc_link_integration(self, uri: str, *, proxy: bool) -> apigw.Integration:
@@ -624,14 +648,6 @@ class PrivateApi(Construct):
                 "suits service callers; pass authorization=ApiAuthorization.COGNITO for user tokens.",
                 "AwsSolutions-COG4",
             )
-        elif self.authorization is ApiAuthorization.NONE:
-            acknowledge(
-                method,
-                "authorization=ApiAuthorization.NONE was asked for explicitly: the API is open to anyone who "
-                "reaches it, behind WAF and stage throttling.",
-                "AwsSolutions-APIG4",
-                "AwsSolutions-COG4",
-            )
         return method
 
     # -- attributes and grants -----------------------------------------------------------------
@@ -664,3 +680,6 @@ class PrivateApi(Construct):
     def metric_server_error_rate(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Fraction of API requests answered 5XX."""
         return self.api.metric_server_error(statistic="Average", period=period or Duration.minutes(5))
+
+
+__all__ = ["ApiAuthorization", "PrivateApi"]
