@@ -364,7 +364,9 @@ class ImageProcessor(Construct):
         code = handler_code("image_processor")
         subnets = (vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)) if vpc else None
 
-        def function(id: str, handler: str, description: str, memory: int) -> lambda_.Function:
+        def function(
+            id: str, handler: str, description: str, memory: int, *, read: bool, write: bool, list_uploads: bool = False
+        ) -> lambda_.Function:
             fn = _builders.build_python_function(
                 self,
                 id,
@@ -383,53 +385,86 @@ class ImageProcessor(Construct):
                 vpc_subnets=subnets,
                 log_retention=log_retention,
             )
-            acknowledge(
-                fn,
-                "Step Functions invokes this function synchronously and handles its errors with Retry and "
-                "Catch (recorded in DynamoDB, published to the error topic): there is no async event to dead-letter.",
-                "HIPAA.Security-LambdaDLQ",
-                "NIST.800.53.R5-LambdaDLQ",
-                "PCI.DSS.321-LambdaDLQ",
+            self._grant(fn, read=read, write=write, list_uploads=list_uploads)
+            dlq = (
+                "Step Functions invokes this function synchronously and handles its errors with Retry and Catch "
+                "(recorded in DynamoDB, published to the error topic): there is no async event to dead-letter."
             )
+            rules = ["HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ", "PCI.DSS.321-LambdaDLQ"]
             if vpc is None:
-                acknowledge(
-                    fn,
-                    "The function reaches only S3, DynamoDB and CloudWatch over TLS with IAM-signed calls and "
-                    "no private resources; pass vpc= to run it in private subnets with endpoints.",
+                dlq += (
+                    " It runs outside a VPC because it reaches only S3, DynamoDB and CloudWatch over TLS with "
+                    "IAM-signed calls and no private resources; pass vpc= to run it in private subnets."
+                )
+                rules += [
                     "HIPAA.Security-LambdaInsideVPC",
                     "NIST.800.53.R5-LambdaInsideVPC",
                     "PCI.DSS.321-LambdaInsideVPC",
-                )
+                ]
+            acknowledge(fn, dlq, *rules)
             return fn
 
+        # Tokens read once: every property read is a round-trip to the jsii runtime.
+        self._arns = {
+            "key": self.encryption_key.key_arn,
+            "uploads": self.upload_bucket.arn_for_objects(f"{upload_prefix}*"),
+            "upload_bucket": self.upload_bucket.bucket_arn,
+            "work": self.output_bucket.arn_for_objects(f"{_WORK_PREFIX}*"),
+            "renditions": self.output_bucket.arn_for_objects(f"{output_prefix}*"),
+            "table": self.table.table_arn,
+        }
+        output_key = self.output_bucket.encryption_key
+        self._output_key_arn = (
+            output_key.key_arn if output_key is not None and output_key is not encryption_key else None
+        )
+        self._object_arn_ids = {
+            "upload": Stack.of(self).get_logical_id(self.upload_bucket.node.default_child),  # type: ignore[arg-type]
+            "output": (
+                Stack.of(self).get_logical_id(self.output_bucket.node.default_child)  # type: ignore[arg-type]
+                if self.output_bucket.node.default_child is not None
+                else None
+            ),
+        }
         self.validate_function = function(
-            "ValidateFunction", "handlers.validate", "Validates an uploaded image", memory_size
+            "ValidateFunction", "handlers.validate", "Validates an uploaded image", memory_size, read=True, write=False
         )
         self.resize_function = function(
-            "ResizeFunction", "handlers.resize", "Resizes an image into renditions", memory_size
+            "ResizeFunction", "handlers.resize", "Resizes an image into renditions", memory_size, read=True, write=True
         )
         self.optimize_function = function(
-            "OptimizeFunction", "handlers.optimize", "Encodes renditions as progressive JPEG and WebP", memory_size
+            "OptimizeFunction",
+            "handlers.optimize",
+            "Encodes renditions as progressive JPEG and WebP",
+            memory_size,
+            read=False,
+            write=True,
         )
         self.filter_function = (
-            function("FilterFunction", "handlers.apply_filters", "Applies the configured filters", memory_size)
+            function(
+                "FilterFunction",
+                "handlers.apply_filters",
+                "Applies the configured filters",
+                memory_size,
+                read=True,
+                write=True,
+            )
             if filters
             else None
         )
         self.manifest_function = (
-            function("ManifestFunction", "manifest.load", "Reads a batch manifest of image keys", 512)
+            function(
+                "ManifestFunction",
+                "manifest.load",
+                "Reads a batch manifest of image keys",
+                512,
+                read=True,
+                write=False,
+                list_uploads=True,
+            )
             if manifest_suffix is not None
             else None
         )
         image_functions = [f for f in (self.validate_function, self.resize_function, self.filter_function) if f]
-        for fn in image_functions:
-            self._grant_read_uploads(fn)
-        if self.manifest_function is not None:
-            self._grant_read_uploads(self.manifest_function, list_bucket=True)
-        writers = [f for f in (self.resize_function, self.filter_function, self.optimize_function) if f]
-        for fn in writers:
-            self._grant_output(fn)
-            self._grant_idempotency(fn)
 
         # -- state machine ---------------------------------------------------------------
         self.log_group = _builders.build_log_group(
@@ -559,75 +594,63 @@ class ImageProcessor(Construct):
 
     # -- grants ---------------------------------------------------------------------------
 
-    def _grant_read_uploads(self, fn: lambda_.IFunction, *, list_bucket: bool = False) -> None:
-        fn.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:GetObjectVersion"],
-                resources=[self.upload_bucket.arn_for_objects(f"{self.upload_prefix}*")],
+    def _grant(self, fn: lambda_.Function, *, read: bool, write: bool, list_uploads: bool) -> None:
+        """One function's permissions, narrow and added in one go: reading uploads (by version),
+        writing work files and renditions, its idempotency records, and the key for all of them."""
+        statements: list[iam.PolicyStatement] = []
+        key_actions = {"kms:Decrypt"}
+        key_arns = [self._arns["key"]]
+        object_arns: list[str] = []
+        if read:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject", "s3:GetObjectVersion"],
+                    resources=[self._arns["uploads"]],
+                )
             )
-        )
-        if list_bucket:  # HeadObject answers 404 (not 403) for a missing key only with ListBucket
-            fn.add_to_role_policy(
+            object_arns.append(f"<{self._object_arn_ids['upload']}.Arn>/{self.upload_prefix}*")
+        if list_uploads:  # HeadObject answers 404 (not 403) for a missing key only with ListBucket
+            statements.append(
                 iam.PolicyStatement(
                     actions=["s3:ListBucket"],
-                    resources=[self.upload_bucket.bucket_arn],
+                    resources=[self._arns["upload_bucket"]],
                     conditions={"StringLike": {"s3:prefix": [f"{self.upload_prefix}*"]}},
                 )
             )
-        fn.add_to_role_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.encryption_key.key_arn]))
-        self._acknowledge_object_arns(fn, self.upload_bucket, [self.upload_prefix])
-
-    def _grant_output(self, fn: lambda_.IFunction) -> None:
-        fn.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
-                resources=[
-                    self.output_bucket.arn_for_objects(f"{_WORK_PREFIX}*"),
-                    self.output_bucket.arn_for_objects(f"{self.output_prefix}*"),
-                ],
+        if write:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+                    resources=[self._arns["work"], self._arns["renditions"]],
+                )
             )
-        )
-        fn.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[
-                    self.encryption_key.key_arn,
-                    *(
-                        [self.output_bucket.encryption_key.key_arn]
-                        if self.output_bucket.encryption_key
-                        and self.output_bucket.encryption_key is not self.encryption_key
-                        else []
-                    ),
-                ],
+            output_id = self._object_arn_ids["output"]
+            if output_id is not None:
+                object_arns += [f"<{output_id}.Arn>/{p}*" for p in (_WORK_PREFIX, self.output_prefix)]
+            if self._output_key_arn is not None:
+                key_arns.append(self._output_key_arn)
+            # Powertools idempotency records live in the status table (key ``pk``, TTL ``expiration``).
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                    resources=[self._arns["table"]],
+                )
             )
-        )
-        self._acknowledge_object_arns(fn, self.output_bucket, [_WORK_PREFIX, self.output_prefix])
-
-    def _grant_idempotency(self, fn: lambda_.IFunction) -> None:
-        """Powertools idempotency records live in the status table (key ``pk``, TTL ``expiration``)."""
-        fn.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-                resources=[self.table.table_arn],
+            key_actions |= {"kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
+        statements.append(iam.PolicyStatement(actions=sorted(key_actions), resources=key_arns))
+        role = fn.role
+        if isinstance(role, _builders.ManagedPolicyRole):
+            role.policy.add_statements(*statements)
+        else:  # pragma: no cover - build_python_function always gives a ManagedPolicyRole
+            for statement in statements:
+                fn.add_to_role_policy(statement)
+        if object_arns and role is not None:
+            acknowledge(
+                role,
+                "S3 object permissions name objects by ARN pattern: the grant is limited to this construct's "
+                "key prefixes, which is as narrow as object-level IAM gets.",
+                *(f"AwsSolutions-IAM5[Resource::{arn}]" for arn in object_arns),
             )
-        )
-        fn.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                resources=[self.encryption_key.key_arn],
-            )
-        )
-
-    def _acknowledge_object_arns(self, fn: lambda_.IFunction, bucket: s3.IBucket, prefixes: list[str]) -> None:
-        if fn.role is None:
-            return
-        bucket_id = Stack.of(self).get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
-        acknowledge(
-            fn.role,
-            "S3 object permissions name objects by ARN pattern: the grant is limited to this construct's "
-            "key prefix, which is as narrow as object-level IAM gets.",
-            *(f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]" for prefix in prefixes),
-        )
 
     # -- public API -----------------------------------------------------------------------
 

@@ -88,6 +88,21 @@ class _Builder:
     def __init__(self, scope: Construct, parts: WorkflowParts) -> None:
         self.scope = scope
         self.parts = parts
+        # Shared by every status write: built once (each value is a round-trip to the jsii runtime).
+        self.common_item = {
+            "pk": tasks.DynamoAttributeValue.from_string(_RECORD_ID),
+            "bucket": _string("$.bucket"),
+            "key": _string("$.key"),
+            "versionId": _string("$.versionId"),
+            "execution": tasks.DynamoAttributeValue.from_string(sfn.JsonPath.execution_id),
+            "startedAt": tasks.DynamoAttributeValue.from_string(sfn.JsonPath.execution_start_time),
+            "finishedAt": tasks.DynamoAttributeValue.from_string(sfn.JsonPath.state_entered_time),
+        }
+        self.ident = {
+            "bucket": sfn.JsonPath.string_at("$.bucket"),
+            "key": sfn.JsonPath.string_at("$.key"),
+            "versionId": sfn.JsonPath.string_at("$.versionId"),
+        }
 
     # -- tasks -----------------------------------------------------------------------------
 
@@ -118,16 +133,7 @@ class _Builder:
             self.scope,
             id,
             table=self.parts.table,
-            item={
-                "pk": tasks.DynamoAttributeValue.from_string(_RECORD_ID),
-                "bucket": _string("$.bucket"),
-                "key": _string("$.key"),
-                "versionId": _string("$.versionId"),
-                "execution": tasks.DynamoAttributeValue.from_string(sfn.JsonPath.execution_id),
-                "startedAt": tasks.DynamoAttributeValue.from_string(sfn.JsonPath.execution_start_time),
-                "finishedAt": tasks.DynamoAttributeValue.from_string(sfn.JsonPath.state_entered_time),
-                **item,
-            },
+            item={**self.common_item, **item},
             result_path=sfn.JsonPath.DISCARD,
             comment=comment,
         )
@@ -176,9 +182,7 @@ class _Builder:
             self.parts.error_topic,
             {
                 "status": "FAILED",
-                "bucket": sfn.JsonPath.string_at("$.bucket"),
-                "key": sfn.JsonPath.string_at("$.key"),
-                "versionId": sfn.JsonPath.string_at("$.versionId"),
+                **self.ident,
                 "error": sfn.JsonPath.string_at("$.error.Error"),
                 "cause": sfn.JsonPath.string_at("$.error.Cause"),
                 "execution": sfn.JsonPath.execution_id,
@@ -238,9 +242,7 @@ class _Builder:
             parts.error_topic,
             {
                 "status": "REJECTED",
-                "bucket": sfn.JsonPath.string_at("$.bucket"),
-                "key": sfn.JsonPath.string_at("$.key"),
-                "versionId": sfn.JsonPath.string_at("$.versionId"),
+                **self.ident,
                 "reason": sfn.JsonPath.string_at("$.validation.reason"),
                 "detail": sfn.JsonPath.string_at("$.validation.detail"),
             },
@@ -292,9 +294,7 @@ class _Builder:
             parts.success_topic,
             {
                 "status": "SUCCEEDED",
-                "bucket": sfn.JsonPath.string_at("$.bucket"),
-                "key": sfn.JsonPath.string_at("$.key"),
-                "versionId": sfn.JsonPath.string_at("$.versionId"),
+                **self.ident,
                 "outputs": sfn.JsonPath.list_at("$.optimized.outputs"),
             },
             "Image processed",
