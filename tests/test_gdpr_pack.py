@@ -183,6 +183,17 @@ def test_acknowledgments_are_honoured() -> None:
     assert "GDPR-SNSKMS" not in findings(GdprChecks().validate_scope(stack))
 
 
+def test_acknowledgments_above_the_stack_are_honoured() -> None:
+    """An acknowledgment on the App (not recorded in the stack's metadata) still counts."""
+    stack = _bad_stack()
+    cdk.Validations.of(stack.node.root).acknowledge(
+        cdk.Acknowledgment(id="GDPR-KMSRotation", reason="Static key material is required by our HSM import tooling.")
+    )
+    found = findings(GdprChecks().validate_scope(stack))
+    assert "GDPR-KMSRotation" not in found
+    assert "GDPR-SQSKMS" in found
+
+
 def test_residency_follows_the_allowed_regions() -> None:
     stack = _good_stack("eu-west-1")
     assert "GDPR-Residency" in findings(GdprChecks(allowed_regions=["eu-central-1"]).validate_scope(stack))

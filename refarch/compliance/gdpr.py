@@ -33,20 +33,35 @@ Use it like any cdk-nag 3 pack::
 Acknowledge a finding with ``refarch.compliance.acknowledge.acknowledge(resource, reason,
 "GDPR-S3KMS")`` (or ``Validations.of(x).acknowledge(...)``), exactly as for the other packs.
 
-Like cdk-nag's own rules, the checks read each L1's properties (``cfnProperties``); values set
-only through raw ``add_property_override`` calls are not seen.
+How it runs: the pack is a ``NagPack`` (so it sits in any list of cdk-nag packs), but instead of
+cdk-nag's per-resource callbacks, which cross the jsii boundary for every resource and cost more
+than the rules themselves, it evaluates the synthesized CloudFormation templates in Python: as a
+validation plugin it reads the templates the synthesis just wrote; ``validate_scope`` synthesizes
+the scope's stage (like ``Template.from_stack``, whose cached assembly it shares). Rules therefore
+see the final properties, overrides included. Acknowledgments are read from the construct tree,
+for findings only. Nested stacks' templates are not checked.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
-import jsii
-from aws_cdk import CfnResource, Stack, Token
-from aws_cdk import aws_s3 as s3
-from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
+from aws_cdk import (
+    CfnResource,
+    IPolicyValidationContext,
+    PolicyValidationPluginReport,
+    PolicyViolatingResource,
+    PolicyViolation,
+    Stack,
+    Stage,
+    Validations,
+)
+from cdk_nag import NagMessageLevel, NagPack
 from constructs import IConstruct
 
 from refarch.compliance.residency import EUROPE_REGIONS, check_regions
@@ -221,44 +236,30 @@ DATA_STORE_TYPES = frozenset(
 _AWS_MANAGED_ALIAS = "alias/aws/"
 
 
-@jsii.implements(IApplyRule)
+#: AWS-managed key aliases: encrypted, but not under the owner's control.
+_AWS_MANAGED_ALIAS = "alias/aws/"
+
+_UNKNOWN_REGION = "unknown-region"
+_ACK_PREFIX = re.compile(r"^annotation::", re.IGNORECASE)
+#: ``Validations.ACKNOWLEDGED_RULES_METADATA_KEY``, read once (each read is a jsii round trip).
+_ACKNOWLEDGED = str(Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+
+
+@dataclass(frozen=True)
 class _Finding:
-    """A rule already evaluated in Python, handed to cdk-nag so that it records the violation
-    (and honours acknowledgments) exactly as for its own packs."""
-
-    def __init__(self, node: CfnResource, rule: GdprRule) -> None:
-        self._node = node
-        self._rule = rule
-
-    @property
-    def node(self) -> CfnResource:
-        return self._node
-
-    @property
-    def rule_suffix_override(self) -> str:
-        return self._rule.suffix
-
-    @property
-    def info(self) -> str:
-        return f"{self._rule.info} (GDPR art. {self._rule.article})"
-
-    @property
-    def explanation(self) -> str:
-        return self._rule.explanation
-
-    @property
-    def level(self) -> NagMessageLevel:
-        return self._rule.level
-
-    def rule(self, node: CfnResource) -> NagRuleCompliance:
-        return NagRuleCompliance.NON_COMPLIANT
+    rule: GdprRule
+    construct_path: str | None
+    logical_id: str
+    template_path: str | None
+    #: Path of the stack the resource is in: acknowledgments on it and below were already applied.
+    stack_path: str | None = None
 
 
 class GdprChecks(NagPack):
     """Checks data stores for the GDPR's technical measures (see the module docstring).
 
-    Rules are evaluated in Python from each resource's resolved properties, with one round
-    trip to the jsii runtime per resource; only violations cross back to cdk-nag.
+    Use it as a validation plugin (``Validations.of(app).add_plugins(GdprChecks())``) or call
+    ``GdprChecks().validate_scope(stack)`` and read ``report.violations``.
     """
 
     def __init__(
@@ -277,74 +278,208 @@ class GdprChecks(NagPack):
         :param verbose: Put each rule's explanation into its findings. Default: ``False``
         """
         self.allowed_regions = check_regions("GdprChecks", "allowed_regions", allowed_regions)
+        self.verbose = bool(verbose)
         super().__init__(scope, verbose=verbose)
         self._pack_name = PACK_NAME
-        self._tls_buckets: set[str] = set()
-        self._regions: dict[str, str | None] = {}
 
     @property
     def name(self) -> str:
         return PACK_NAME
 
-    def validate_scope(self, scope: IConstruct) -> Any:
-        # Bucket policies are separate resources: index which buckets deny plain HTTP before
-        # cdk-nag walks the tree (a policy may come after its bucket in the walk).
-        self._tls_buckets = set()
-        self._regions = {}
-        for construct in scope.node.find_all():
-            if isinstance(construct, s3.CfnBucketPolicy):
-                props = Stack.of(construct).resolve(construct._cfn_properties)
-                if _denies_insecure_transport(props.get("policyDocument")):
-                    self._tls_buckets.add(_ref_key(props.get("bucket")))
-        return super().validate_scope(scope)
+    # -- entry points -----------------------------------------------------------------------
+
+    def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
+        """Called by the CDK validation framework during synthesis, with the written templates."""
+        findings: list[_Finding] = []
+        for stack in context.stack_templates:
+            findings.extend(self._evaluate_file(stack.template_path, stack.region))
+        return self._report(context.app_construct, findings)
+
+    def validate_scope(self, scope: IConstruct) -> PolicyValidationPluginReport:
+        """Check every stack of ``scope`` (a Stack, Stage or App; or any construct, whose own
+        resources are then checked), for example in tests.
+
+        Synthesizes the scope's stage the way ``Template.from_stack`` does (the stage caches its
+        assembly, so a test that already synthesized pays nothing more).
+        """
+        if Stage.is_stage(scope):
+            stage, prefix = cast(Stage, scope), ""
+        else:
+            owner = Stage.of(scope)
+            if owner is None:
+                raise ValueError(f"GdprChecks: {scope.node.path!r} is not inside an App or Stage.")
+            stage, prefix = owner, scope.node.path
+        assembly = stage.synth()
+        if prefix:
+            artifacts = [assembly.get_stack_artifact(Stack.of(scope).artifact_id)]
+        else:
+            artifacts = list(assembly.stacks_recursively)
+        findings: list[_Finding] = []
+        for artifact in artifacts:
+            region = artifact.environment.region
+            for finding in self._evaluate_file(
+                artifact.template_full_path, None if region == _UNKNOWN_REGION else region
+            ):
+                path = finding.construct_path or ""
+                if not prefix or path == prefix or path.startswith(prefix + "/"):
+                    findings.append(finding)
+        return self._report(scope.node.root, findings)
 
     def _check_resource(self, node: CfnResource) -> None:
-        checker = _CHECKS.get(node.cfn_resource_type)
-        findings: list[str] = []
-        stack = Stack.of(node)
-        if checker is not None:
-            props = stack.resolve(node._cfn_properties) or {}
-            findings.extend(checker(self, node, props))
-        if self.allowed_regions is not None and node.cfn_resource_type in DATA_STORE_TYPES:
-            region = self._region_of(stack)
-            if region is not None and region not in self.allowed_regions:
-                findings.append("Residency")
-        for suffix in findings:
-            self._apply_rule(cast(IApplyRule, _Finding(node, RULES[suffix])))
+        """Unused: the rules run over synthesized templates, not through cdk-nag's tree walk."""
 
-    def _region_of(self, stack: Stack) -> str | None:
-        path = stack.node.path
-        if path not in self._regions:
-            region = stack.region
-            self._regions[path] = None if Token.is_unresolved(region) else region
-        return self._regions[path]
+    def _evaluate_file(self, template_path: str, region: str | None) -> list[_Finding]:
+        template = json.loads(Path(template_path).read_text())
+        metadata = _StackMetadata.read(template_path)
+        findings = []
+        for finding in self.evaluate_template(template, region=region, template_path=template_path):
+            path = finding.construct_path or metadata.paths.get(finding.logical_id)
+            if path is not None and metadata.acknowledges(path, finding.rule.rule_id):
+                continue
+            findings.append(_Finding(finding.rule, path, finding.logical_id, template_path, metadata.stack_path))
+        return findings
 
-    # -- per-type checks: each yields the suffixes of the rules the resource violates --------
+    # -- rules --------------------------------------------------------------------------------
 
-    def _bucket(self, node: CfnResource, props: dict[str, Any]) -> Iterator[str]:
-        encryption = (props.get("bucketEncryption") or {}).get("serverSideEncryptionConfiguration") or []
-        if not any(
-            (rule.get("serverSideEncryptionByDefault") or {}).get("sseAlgorithm") in ("aws:kms", "aws:kms:dsse")
-            and _customer_key((rule.get("serverSideEncryptionByDefault") or {}).get("kmsMasterKeyId"))
-            for rule in encryption
-        ):
-            yield "S3KMS"
-        logical_id = Stack.of(node).resolve(node.logical_id)
-        if logical_id not in self._tls_buckets:
-            yield "S3TLS"
-        block = props.get("publicAccessBlockConfiguration") or {}
-        if not all(
-            block.get(k) is True
-            for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-        ):
-            yield "S3PublicAccess"
-        rules = (props.get("lifecycleConfiguration") or {}).get("rules") or []
-        if not any(
-            r.get("status") == "Enabled" and (r.get("expirationInDays") or r.get("expirationDate")) for r in rules
-        ):
-            yield "S3Expiration"
-        if not props.get("loggingConfiguration"):
-            yield "S3AccessLogging"
+    def evaluate_template(
+        self, template: dict[str, Any], *, region: str | None, template_path: str | None = None
+    ) -> list[_Finding]:
+        """Every rule violation in one CloudFormation template, before acknowledgments."""
+        resources: dict[str, Any] = template.get("Resources") or {}
+        tls_buckets = {
+            _ref(r.get("Properties", {}).get("Bucket"))
+            for r in resources.values()
+            if r.get("Type") == "AWS::S3::BucketPolicy"
+            and _denies_insecure_transport(r.get("Properties", {}).get("PolicyDocument"))
+        }
+        wrong_region = region is not None and self.allowed_regions is not None and region not in self.allowed_regions
+        findings: list[_Finding] = []
+        for logical_id, resource in resources.items():
+            resource_type = resource.get("Type")
+            checker = _CHECKS.get(resource_type)
+            suffixes: list[str] = []
+            if checker is not None:
+                props = resource.get("Properties") or {}
+                suffixes.extend(checker(props))
+                if resource_type == "AWS::S3::Bucket" and logical_id not in tls_buckets:
+                    suffixes.append("S3TLS")
+            if wrong_region and resource_type in DATA_STORE_TYPES:
+                suffixes.append("Residency")
+            path = (resource.get("Metadata") or {}).get("aws:cdk:path")
+            findings.extend(_Finding(RULES[suffix], path, logical_id, template_path) for suffix in suffixes)
+        return findings
+
+    # -- report -------------------------------------------------------------------------------
+
+    def _report(self, root: IConstruct, findings: list[_Finding]) -> PolicyValidationPluginReport:
+        acknowledged = _Acknowledgments(root)
+        grouped: dict[str, list[_Finding]] = {}
+        for finding in findings:
+            if finding.construct_path and acknowledged.covers(
+                finding.construct_path, finding.rule.rule_id, below=finding.stack_path
+            ):
+                continue
+            grouped.setdefault(finding.rule.rule_id, []).append(finding)
+        violations = [
+            PolicyViolation(
+                rule_name=rule_id,
+                description=self._describe(group[0].rule),
+                severity="error" if group[0].rule.level == NagMessageLevel.ERROR else "warning",
+                violating_resources=[_violating_resource(f) for f in group],
+            )
+            for rule_id, group in grouped.items()
+        ]
+        return PolicyValidationPluginReport(success=not violations, violations=violations)
+
+    def _describe(self, rule: GdprRule) -> str:
+        info = f"{rule.info} (GDPR art. {rule.article})"
+        return f"{info} {rule.explanation}" if self.verbose else info
+
+
+@dataclass
+class _StackMetadata:
+    """What the cloud assembly records beside a stack's template (written before validation
+    runs): the construct path of each logical ID, and the acknowledgments made on the stack's
+    constructs. Reading it costs no call into the jsii runtime."""
+
+    stack_path: str | None
+    paths: dict[str, str]
+    acknowledged: dict[str, set[str]]
+
+    @classmethod
+    def read(cls, template_path: str) -> _StackMetadata:
+        directory = Path(template_path).parent
+        manifest_file = directory / "manifest.json"
+        metadata: dict[str, Any] = {}
+        if manifest_file.exists():
+            manifest = json.loads(manifest_file.read_text())
+            for artifact in (manifest.get("artifacts") or {}).values():
+                if (artifact.get("properties") or {}).get("templateFile") == Path(template_path).name:
+                    metadata = artifact.get("metadata") or {}
+                    if not metadata and artifact.get("additionalMetadataFile"):
+                        metadata = json.loads((directory / artifact["additionalMetadataFile"]).read_text())
+                    break
+        paths: dict[str, str] = {}
+        acknowledged: dict[str, set[str]] = {}
+        for raw_path, entries in metadata.items():
+            path = raw_path.lstrip("/")
+            for entry in entries:
+                if entry.get("type") == "aws:cdk:logicalId":
+                    paths[str(entry["data"])] = path
+                elif entry.get("type") == _ACKNOWLEDGED and entry.get("data"):
+                    acknowledged.setdefault(path, set()).update(_ACK_PREFIX.sub("", k) for k in entry["data"])
+        stack_path = min((p.lstrip("/") for p in metadata), key=len) if metadata else None
+        return cls(stack_path, paths, acknowledged)
+
+    def acknowledges(self, construct_path: str, rule_id: str) -> bool:
+        """Acknowledged on the construct or an ancestor inside the stack."""
+        parts = construct_path.split("/")
+        return any(rule_id in self.acknowledged.get("/".join(parts[:i]), ()) for i in range(len(parts), 0, -1))
+
+
+def _violating_resource(finding: _Finding) -> PolicyViolatingResource:
+    if finding.construct_path:
+        return PolicyViolatingResource(construct_path=finding.construct_path, locations=["Properties"])
+    # No path metadata: the framework maps the logical ID back to its construct.
+    return PolicyViolatingResource(
+        resource_logical_id=finding.logical_id, template_path=finding.template_path, locations=["Properties"]
+    )
+
+
+class _Acknowledgments:
+    """Rule ids acknowledged on a construct or its ancestors (``Validations.of(x).acknowledge``),
+    looked up lazily: only constructs with findings, and each ancestor once."""
+
+    def __init__(self, root: IConstruct) -> None:
+        self._root = root
+        self._by_path: dict[str, frozenset[str]] = {}
+
+    def covers(self, construct_path: str, rule_id: str, below: str | None = None) -> bool:
+        """Whether ``rule_id`` is acknowledged on the construct or an ancestor; with ``below`` (a
+        stack path whose acknowledgments were already read from its metadata), only on ancestors
+        above it (the stage or app)."""
+        parts = construct_path.split("/")
+        ancestors = ["/".join(parts[:i]) for i in range(len(parts), -1, -1)]
+        if below is not None:
+            ancestors = [a for a in ancestors if not (a == below or a.startswith(below + "/"))]
+        return any(rule_id in self._at(a) for a in ancestors)
+
+    def _at(self, path: str) -> frozenset[str]:
+        if path not in self._by_path:
+            construct = self._find(path)
+            ids: set[str] = set()
+            if construct is not None:
+                for entry in construct.node.metadata:
+                    if entry.type == _ACKNOWLEDGED and entry.data:
+                        ids.update(_ACK_PREFIX.sub("", key) for key in entry.data)
+            self._by_path[path] = frozenset(ids)
+        return self._by_path[path]
+
+    def _find(self, path: str) -> IConstruct | None:
+        construct: IConstruct | None = self._root
+        for part in path.split("/") if path else []:
+            construct = construct.node.try_find_child(part) if construct is not None else None
+        return construct
 
 
 def _customer_key(key_id: Any) -> bool:
@@ -353,14 +488,16 @@ def _customer_key(key_id: Any) -> bool:
         return False
     if isinstance(key_id, str):
         return _AWS_MANAGED_ALIAS not in key_id
-    return True  # a Ref/GetAtt to a key of the template, or an imported key's ARN token
+    return True  # a Ref/GetAtt to a key of the template, or an imported key's ARN built by Fn::Join
 
 
-def _ref_key(value: Any) -> str:
-    """The logical ID a ``{"Ref": id}`` points at, or the value itself as a string."""
-    if isinstance(value, dict) and "Ref" in value:
-        return str(value["Ref"])
-    return repr(value)
+def _true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _ref(value: Any) -> str | None:
+    """The logical ID a ``{"Ref": id}`` points at."""
+    return str(value["Ref"]) if isinstance(value, dict) and "Ref" in value else None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -380,7 +517,7 @@ def _denies_insecure_transport(document: Any) -> bool:
         if statement.get("Effect") != "Deny" or not _is_everyone(statement.get("Principal")):
             continue
         actions = _as_list(statement.get("Action"))
-        secure = (statement.get("Condition") or {}).get("Bool", {}).get("aws:SecureTransport")
+        secure = ((statement.get("Condition") or {}).get("Bool") or {}).get("aws:SecureTransport")
         if any(a in ("s3:*", "*") for a in actions) and str(secure).lower() == "false":
             return True
     return False
@@ -401,82 +538,107 @@ def _allows_everyone(document: Any) -> bool:
     )
 
 
-def _check_table(_: GdprChecks, __: CfnResource, props: dict[str, Any]) -> Iterator[str]:
-    sse = props.get("sseSpecification") or {}
-    enabled = sse.get("sseEnabled") is True or str(sse.get("sseType", "")).upper() == "KMS"
-    if not (enabled and _customer_key(sse.get("kmsMasterKeyId"))):
-        # A global table puts the key per replica.
-        replicas = props.get("replicas") or []
-        if not (
-            replicas
-            and sse.get("sseEnabled") is True
-            and all(_customer_key((r.get("sseSpecification") or {}).get("kmsMasterKeyId")) for r in replicas)
-        ):
-            yield "DynamoDBKMS"
+# -- per-type checks: each yields the suffixes of the rules a resource's Properties violate -----
 
 
-def _check_rds(_: GdprChecks, __: CfnResource, props: dict[str, Any]) -> Iterator[str]:
-    if props.get("dbClusterIdentifier"):
+def _check_bucket(props: dict[str, Any]) -> Iterator[str]:
+    encryption = (props.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration") or []
+    if not any(
+        (rule.get("ServerSideEncryptionByDefault") or {}).get("SSEAlgorithm") in ("aws:kms", "aws:kms:dsse")
+        and _customer_key((rule.get("ServerSideEncryptionByDefault") or {}).get("KMSMasterKeyID"))
+        for rule in encryption
+    ):
+        yield "S3KMS"
+    block = props.get("PublicAccessBlockConfiguration") or {}
+    if not all(
+        _true(block.get(k))
+        for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+    ):
+        yield "S3PublicAccess"
+    rules = (props.get("LifecycleConfiguration") or {}).get("Rules") or []
+    if not any(r.get("Status") == "Enabled" and (r.get("ExpirationInDays") or r.get("ExpirationDate")) for r in rules):
+        yield "S3Expiration"
+    if not props.get("LoggingConfiguration"):
+        yield "S3AccessLogging"
+
+
+def _check_table(props: dict[str, Any]) -> Iterator[str]:
+    sse = props.get("SSESpecification") or {}
+    if _true(sse.get("SSEEnabled")) and _customer_key(sse.get("KMSMasterKeyId")):
+        return
+    # A global table names its key per replica.
+    replicas = props.get("Replicas") or []
+    if (
+        replicas
+        and _true(sse.get("SSEEnabled"))
+        and all(_customer_key((r.get("SSESpecification") or {}).get("KMSMasterKeyId")) for r in replicas)
+    ):
+        return
+    yield "DynamoDBKMS"
+
+
+def _check_rds(props: dict[str, Any]) -> Iterator[str]:
+    if props.get("DBClusterIdentifier") and "StorageEncrypted" not in props:
         return  # an instance of a cluster: the cluster holds the storage settings
-    if not (props.get("storageEncrypted") is True and _customer_key(props.get("kmsKeyId"))):
+    if not (_true(props.get("StorageEncrypted")) and _customer_key(props.get("KmsKeyId"))):
         yield "RDSKMS"
 
 
-def _check_stream(_: GdprChecks, __: CfnResource, props: dict[str, Any]) -> Iterator[str]:
-    encryption = props.get("streamEncryption") or {}
-    if not (encryption.get("encryptionType") == "KMS" and _customer_key(encryption.get("keyId"))):
+def _check_stream(props: dict[str, Any]) -> Iterator[str]:
+    encryption = props.get("StreamEncryption") or {}
+    if not (encryption.get("EncryptionType") == "KMS" and _customer_key(encryption.get("KeyId"))):
         yield "KinesisKMS"
 
 
-def _check_queue(_: GdprChecks, __: CfnResource, props: dict[str, Any]) -> Iterator[str]:
-    if not _customer_key(props.get("kmsMasterKeyId")):
+def _check_queue(props: dict[str, Any]) -> Iterator[str]:
+    if not _customer_key(props.get("KmsMasterKeyId")):
         yield "SQSKMS"
 
 
-def _check_topic(_: GdprChecks, __: CfnResource, props: dict[str, Any]) -> Iterator[str]:
-    if not _customer_key(props.get("kmsMasterKeyId")):
+def _check_topic(props: dict[str, Any]) -> Iterator[str]:
+    if not _customer_key(props.get("KmsMasterKeyId")):
         yield "SNSKMS"
 
 
-def _check_log_group(_: GdprChecks, __: CfnResource, props: dict[str, Any]) -> Iterator[str]:
-    if not _customer_key(props.get("kmsKeyId")):
+def _check_log_group(props: dict[str, Any]) -> Iterator[str]:
+    if not _customer_key(props.get("KmsKeyId")):
         yield "LogGroupKMS"
-    if not props.get("retentionInDays"):
+    if not props.get("RetentionInDays"):
         yield "LogGroupRetention"
 
 
-def _check_redshift(_: GdprChecks, __: CfnResource, props: dict[str, Any]) -> Iterator[str]:
-    if not (props.get("encrypted") is True and _customer_key(props.get("kmsKeyId"))):
+def _check_redshift(props: dict[str, Any]) -> Iterator[str]:
+    if not (_true(props.get("Encrypted")) and _customer_key(props.get("KmsKeyId"))):
         yield "RedshiftKMS"
 
 
-def _check_redshift_namespace(_: GdprChecks, __: CfnResource, props: dict[str, Any]) -> Iterator[str]:
-    if not _customer_key(props.get("kmsKeyId")):
+def _check_redshift_namespace(props: dict[str, Any]) -> Iterator[str]:
+    if not _customer_key(props.get("KmsKeyId")):
         yield "RedshiftKMS"
 
 
-def _check_key(_: GdprChecks, __: CfnResource, props: dict[str, Any]) -> Iterator[str]:
-    symmetric = props.get("keySpec") in (None, "SYMMETRIC_DEFAULT")
-    if symmetric and props.get("enableKeyRotation") is not True:
+def _check_key(props: dict[str, Any]) -> Iterator[str]:
+    symmetric = props.get("KeySpec") in (None, "SYMMETRIC_DEFAULT")
+    if symmetric and not _true(props.get("EnableKeyRotation")):
         yield "KMSRotation"
-    if _allows_everyone(props.get("keyPolicy")):
+    if _allows_everyone(props.get("KeyPolicy")):
         yield "PublicPolicy"
 
 
-def _check_trail(_: GdprChecks, __: CfnResource, props: dict[str, Any]) -> Iterator[str]:
-    if not _customer_key(props.get("kmsKeyId")):
+def _check_trail(props: dict[str, Any]) -> Iterator[str]:
+    if not _customer_key(props.get("KMSKeyId")):
         yield "CloudTrailKMS"
-    if props.get("enableLogFileValidation") is not True:
+    if not _true(props.get("EnableLogFileValidation")):
         yield "CloudTrailValidation"
 
 
-def _check_policy(_: GdprChecks, __: CfnResource, props: dict[str, Any]) -> Iterator[str]:
-    if _allows_everyone(props.get("policyDocument")):
+def _check_policy(props: dict[str, Any]) -> Iterator[str]:
+    if _allows_everyone(props.get("PolicyDocument")):
         yield "PublicPolicy"
 
 
-_CHECKS: dict[str, Callable[[GdprChecks, CfnResource, dict[str, Any]], Iterator[str]]] = {
-    "AWS::S3::Bucket": GdprChecks._bucket,
+_CHECKS: dict[str, Callable[[dict[str, Any]], Iterator[str]]] = {
+    "AWS::S3::Bucket": _check_bucket,
     "AWS::DynamoDB::Table": _check_table,
     "AWS::DynamoDB::GlobalTable": _check_table,
     "AWS::RDS::DBInstance": _check_rds,
