@@ -16,7 +16,6 @@ The pieces map onto the GDPR's technical measures:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from aws_cdk import Duration, Names, RemovalPolicy, Stack
@@ -35,15 +34,9 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
-from refarch.compliance.residency import check_regions, guard_region
+from refarch.compliance.residency import guard_region
 from refarch.constructs import _builders, _defaults
-from refarch.constructs._validation import (
-    PropValidationError,
-    check_exclusive,
-    check_int_range,
-    check_whole_range,
-    is_token,
-)
+from refarch.constructs._validation import PropValidationError
 from refarch.constructs.encrypted_data_store_audit import (
     AUDIT_ALARMS,
     AuditAlarm,
@@ -52,65 +45,14 @@ from refarch.constructs.encrypted_data_store_audit import (
     build_trail,
 )
 from refarch.constructs.encrypted_data_store_database import DEFAULT_ENGINE_VERSION, build_database
-
-_OWNER = "EncryptedDataStore"
-
-#: Administrative KMS actions: manage the key, never use it on data.
-KEY_ADMIN_ACTIONS = (
-    "kms:Create*",
-    "kms:Describe*",
-    "kms:Enable*",
-    "kms:List*",
-    "kms:Put*",
-    "kms:Update*",
-    "kms:Revoke*",
-    "kms:Disable*",
-    "kms:Get*",
-    "kms:Delete*",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:ScheduleKeyDeletion",
-    "kms:CancelKeyDeletion",
-    "kms:RotateKeyOnDemand",
+from refarch.constructs.encrypted_data_store_keys import (
+    KEY_ADMIN_ACTIONS,
+    KEY_SERVICES,
+    KEY_USE_ACTIONS,
+    data_key_policy,
+    deny_other_encryption,
 )
-
-#: Cryptographic KMS actions the data services perform on a key user's behalf.
-KEY_USE_ACTIONS = (
-    "kms:Encrypt",
-    "kms:Decrypt",
-    "kms:ReEncrypt*",
-    "kms:GenerateDataKey*",
-    "kms:DescribeKey",
-    "kms:CreateGrant",
-)
-
-#: Services through which key users may use the data key (``kms:ViaService``).
-KEY_SERVICES = ("s3", "dynamodb", "rds", "secretsmanager")
-
-_DAY = 86400
-_MAX_RETENTION_DAYS = 36500  # 100 years
-_ALIAS = re.compile(r"^[a-zA-Z0-9/_-]{1,200}$")
-_SHIELD_ARN = re.compile(
-    r"^arn:aws[a-z-]*:(cloudfront::\d{12}:distribution/|elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/"
-    r"|ec2:[a-z0-9-]+:\d{12}:eip-allocation/|globalaccelerator::\d{12}:accelerator/|route53:::hostedzone/)"
-)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _whole_days(
-    prop: str, value: Duration | None, *, minimum: int = 1, maximum: int = _MAX_RETENTION_DAYS
-) -> int | None:
-    """``value`` in whole days within ``minimum..maximum``; ``None`` passes."""
-    if value is None:
-        return None
-    if value.is_unresolved():
-        raise PropValidationError(_OWNER, prop, value, "Allowed: a concrete Duration in whole days, not a token.")
-    seconds = value.to_seconds()
-    days = seconds / _DAY
-    if days != int(days):
-        raise PropValidationError(_OWNER, prop, value.to_human_string(), "Allowed: a whole number of days.")
-    check_whole_range(_OWNER, prop, int(days), minimum=minimum, maximum=maximum)
-    return int(days)
+from refarch.constructs.encrypted_data_store_props import _OWNER, check_props
 
 
 class EncryptedDataStore(Construct):
@@ -230,118 +172,45 @@ class EncryptedDataStore(Construct):
             stack. Default: ``RemovalPolicy.RETAIN``
         """
         super().__init__(scope, id)
-        retention_days = _whole_days("data_retention", data_retention)
-        if retention_days is None:
-            raise PropValidationError(_OWNER, "data_retention", None, "Required: how long personal data may be kept.")
-        noncurrent_days = _whole_days("noncurrent_version_retention", noncurrent_version_retention) or 30
-        lock_days = _whole_days("object_lock_retention", object_lock_retention)
-        if lock_days is not None:
-            if not versioned:
-                raise PropValidationError(
-                    _OWNER,
-                    "object_lock_retention",
-                    object_lock_retention.to_human_string() if object_lock_retention else None,
-                    "Object Lock needs versioning: leave versioned=True, or drop object_lock_retention.",
-                )
-            if lock_days > retention_days:
-                raise PropValidationError(
-                    _OWNER,
-                    "data_retention",
-                    data_retention.to_human_string(),
-                    f"It must be at least object_lock_retention ({lock_days} days): "
-                    "objects cannot expire while locked.",
-                )
-        if object_lock_mode not in (s3.ObjectLockMode.GOVERNANCE, s3.ObjectLockMode.COMPLIANCE):
-            raise PropValidationError(
-                _OWNER, "object_lock_mode", object_lock_mode, "Allowed: GOVERNANCE or COMPLIANCE."
-            )
-        rotation_days = _whole_days("key_rotation_period", key_rotation_period, minimum=90, maximum=2560)
-        if (
-            key_alias_prefix is not None
-            and not is_token(key_alias_prefix)
-            and (
-                not key_alias_prefix.startswith("alias/")
-                or key_alias_prefix.startswith("alias/aws/")
-                or not _ALIAS.match(key_alias_prefix)
-            )
-        ):
-            raise PropValidationError(
-                _OWNER,
-                "key_alias_prefix",
-                key_alias_prefix,
-                "Allowed: 'alias/' followed by letters, digits, '/', '_' or '-', not starting with 'alias/aws/'.",
-            )
-        if table_partition_key is None:
-            for prop, value in (("table_sort_key", table_sort_key), ("table_ttl_attribute", table_ttl_attribute)):
-                if value is not None:
-                    raise PropValidationError(_OWNER, prop, value, "It needs table_partition_key (the table) too.")
-        if database_vpc is None:
-            db_props: tuple[tuple[str, object], ...] = (
-                ("database_subnets", database_subnets),
-                ("database_security_groups", database_security_groups),
-                ("database_engine_version", database_engine_version),
-                ("database_backup_retention", database_backup_retention),
-            )
-            for db_prop, db_value in db_props:
-                if db_value is not None:
-                    raise PropValidationError(_OWNER, db_prop, db_value, "It needs database_vpc (the database) too.")
-        backup_days = _whole_days("database_backup_retention", database_backup_retention, maximum=35) or 14
-        check_int_range(_OWNER, "database_min_capacity", database_min_capacity, minimum=0, maximum=256)
-        if database_min_capacity * 2 != int(database_min_capacity * 2):
-            raise PropValidationError(_OWNER, "database_min_capacity", database_min_capacity, "Allowed: steps of 0.5.")
-        check_int_range(_OWNER, "database_max_capacity", database_max_capacity, minimum=1, maximum=256)
-        if database_max_capacity * 2 != int(database_max_capacity * 2):
-            raise PropValidationError(_OWNER, "database_max_capacity", database_max_capacity, "Allowed: steps of 0.5.")
-        if database_max_capacity < database_min_capacity:
-            raise PropValidationError(
-                _OWNER,
-                "database_max_capacity",
-                database_max_capacity,
-                f"It must be at least database_min_capacity ({database_min_capacity}).",
-            )
-        check_whole_range(_OWNER, "database_readers", database_readers, minimum=0, maximum=15)
-        if audit_trail and trail_log_group is not None:
-            raise PropValidationError(
-                _OWNER,
-                "trail_log_group",
-                trail_log_group.node.path,
-                "Give it only with audit_trail=False (the log group of an existing trail).",
-            )
-        if alarms and not audit_trail and trail_log_group is None:
-            raise PropValidationError(
-                _OWNER,
-                "trail_log_group",
-                None,
-                "With audit_trail=False the alarms need the log group your existing trail delivers to; "
-                "give it, or set alarms=False.",
-            )
-        trail_days = _whole_days("trail_retention", trail_retention) or 365
-        log_retention = _retention_days(trail_days)
-        check_exclusive(_OWNER, alarm_topic=alarm_topic, alarm_emails=list(alarm_emails) or None)
-        for email in alarm_emails:
-            if not is_token(email) and not _EMAIL.match(email):
-                raise PropValidationError(
-                    _OWNER, "alarm_emails", email, "Allowed: email addresses such as 'dpo@example.com'."
-                )
-        if not re.match(r"^[A-Za-z0-9._/#:-]{1,255}$", metric_namespace) or metric_namespace.startswith("AWS/"):
-            raise PropValidationError(
-                _OWNER,
-                "metric_namespace",
-                metric_namespace,
-                "Allowed: 1-255 letters, digits and . _ / # : -, not starting with 'AWS/'.",
-            )
-        for arn in shield_advanced_protected_arns:
-            if not is_token(arn) and not _SHIELD_ARN.match(arn):
-                raise PropValidationError(
-                    _OWNER,
-                    "shield_advanced_protected_arns",
-                    arn,
-                    "Allowed: ARNs of CloudFront distributions, load balancers, Elastic IP allocations, "
-                    "Global Accelerator accelerators or Route 53 hosted zones.",
-                )
-        regions = check_regions(_OWNER, "allowed_regions", allowed_regions)
+        settings = check_props(
+            data_retention=data_retention,
+            noncurrent_version_retention=noncurrent_version_retention,
+            versioned=versioned,
+            object_lock_retention=object_lock_retention,
+            object_lock_mode=object_lock_mode,
+            key_rotation_period=key_rotation_period,
+            key_alias_prefix=key_alias_prefix,
+            table_partition_key=table_partition_key,
+            table_sort_key=table_sort_key,
+            table_ttl_attribute=table_ttl_attribute,
+            database_vpc=database_vpc,
+            database_subnets=database_subnets,
+            database_security_groups=database_security_groups,
+            database_engine_version=database_engine_version,
+            database_backup_retention=database_backup_retention,
+            database_min_capacity=database_min_capacity,
+            database_max_capacity=database_max_capacity,
+            database_readers=database_readers,
+            audit_trail=audit_trail,
+            trail_log_group=trail_log_group,
+            trail_retention=trail_retention,
+            alarms=alarms,
+            alarm_topic=alarm_topic,
+            alarm_emails=alarm_emails,
+            metric_namespace=metric_namespace,
+            allowed_regions=allowed_regions,
+            shield_advanced_protected_arns=shield_advanced_protected_arns,
+        )
+        regions = settings.regions
         if regions is not None:
             guard_region(self, _OWNER, regions)
+        retention_days, noncurrent_days, lock_days = (
+            settings.retention_days,
+            settings.noncurrent_days,
+            settings.lock_days,
+        )
+        rotation_days, backup_days, trail_days = settings.rotation_days, settings.backup_days, settings.trail_days
+        log_retention = settings.log_retention
 
         self.allowed_regions = regions
         self.data_retention_days = retention_days
@@ -358,7 +227,7 @@ class EncryptedDataStore(Construct):
             rotation_period=rotation,
             alias=f"{alias_prefix}/data",
             removal_policy=removal_policy,
-            policy=_data_key_policy(stack, key_admins or [iam.AccountRootPrincipal()]),
+            policy=data_key_policy(stack, key_admins or [iam.AccountRootPrincipal()]),
         )
         self.audit_key = _builders.build_key(
             self,
@@ -403,7 +272,7 @@ class EncryptedDataStore(Construct):
             object_lock_enabled=True if lock_days is not None else None,
             object_lock_default_retention=lock_retention,
         )
-        self._deny_other_encryption()
+        deny_other_encryption(self.bucket, self.key)
 
         # -- table ------------------------------------------------------------------------------
         self.table: dynamodb.Table | None = None
@@ -619,92 +488,5 @@ class EncryptedDataStore(Construct):
             return grant
         return grant.combine(self.database.grant_connect(grantee, database_user))
 
-    def _deny_other_encryption(self) -> None:
-        """Deny uploads that ask for any encryption other than SSE-KMS with the data key.
 
-        Uploads without encryption headers get the bucket's default (this key); ``IfExists``
-        lets them through and rejects explicit SSE-S3, DSSE or another key.
-        """
-        for sid, condition_key, value in (
-            ("DenyOtherEncryptionTypes", "s3:x-amz-server-side-encryption", "aws:kms"),
-            ("DenyOtherKmsKeys", "s3:x-amz-server-side-encryption-aws-kms-key-id", self.key.key_arn),
-        ):
-            self.bucket.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=sid,
-                    effect=iam.Effect.DENY,
-                    principals=[iam.AnyPrincipal()],
-                    actions=["s3:PutObject"],
-                    resources=[self.bucket.arn_for_objects("*")],
-                    conditions={"StringNotEqualsIfExists": {condition_key: value}},
-                )
-            )
-
-
-def _data_key_policy(stack: Stack, admins: Sequence[iam.IPrincipal]) -> iam.PolicyDocument:
-    """Administrators manage the key and cannot use it; users (granted through IAM by
-    :meth:`EncryptedDataStore.grant_read`/``grant_write``) use it only through the data services."""
-    return iam.PolicyDocument(
-        statements=[
-            iam.PolicyStatement(
-                sid="KeyAdministration",
-                principals=list(admins),
-                actions=list(KEY_ADMIN_ACTIONS),
-                resources=["*"],  # in a key policy, "*" means this key
-            ),
-            iam.PolicyStatement(
-                sid="KeyUseThroughDataServicesOnly",
-                principals=[iam.AccountRootPrincipal()],
-                actions=list(KEY_USE_ACTIONS),
-                resources=["*"],
-                conditions={
-                    "StringEquals": {
-                        "kms:CallerAccount": stack.account,
-                        "kms:ViaService": [f"{service}.{stack.region}.amazonaws.com" for service in KEY_SERVICES],
-                    }
-                },
-            ),
-        ]
-    )
-
-
-#: The retention periods CloudWatch Logs offers, in days (RetentionDays' Python values are its names).
-_LOG_RETENTION_DAYS = {
-    1: logs.RetentionDays.ONE_DAY,
-    3: logs.RetentionDays.THREE_DAYS,
-    5: logs.RetentionDays.FIVE_DAYS,
-    7: logs.RetentionDays.ONE_WEEK,
-    14: logs.RetentionDays.TWO_WEEKS,
-    30: logs.RetentionDays.ONE_MONTH,
-    60: logs.RetentionDays.TWO_MONTHS,
-    90: logs.RetentionDays.THREE_MONTHS,
-    120: logs.RetentionDays.FOUR_MONTHS,
-    150: logs.RetentionDays.FIVE_MONTHS,
-    180: logs.RetentionDays.SIX_MONTHS,
-    365: logs.RetentionDays.ONE_YEAR,
-    400: logs.RetentionDays.THIRTEEN_MONTHS,
-    545: logs.RetentionDays.EIGHTEEN_MONTHS,
-    731: logs.RetentionDays.TWO_YEARS,
-    1096: logs.RetentionDays.THREE_YEARS,
-    1827: logs.RetentionDays.FIVE_YEARS,
-    2192: logs.RetentionDays.SIX_YEARS,
-    2557: logs.RetentionDays.SEVEN_YEARS,
-    2922: logs.RetentionDays.EIGHT_YEARS,
-    3288: logs.RetentionDays.NINE_YEARS,
-    3653: logs.RetentionDays.TEN_YEARS,
-}
-
-
-def _retention_days(days: int | None) -> logs.RetentionDays | None:
-    """The ``RetentionDays`` for a whole number of days, which must be one CloudWatch Logs offers."""
-    if days is None:
-        return None
-    by_days = _LOG_RETENTION_DAYS
-    if days not in by_days:
-        raise PropValidationError(
-            _OWNER,
-            "trail_retention",
-            f"{days} days",
-            f"Allowed: one of CloudWatch Logs' retention periods, in days: {sorted(by_days)}.",
-        )
-    return by_days[days]
+__all__ = ["KEY_ADMIN_ACTIONS", "KEY_SERVICES", "KEY_USE_ACTIONS", "EncryptedDataStore"]

@@ -1,0 +1,92 @@
+"""The keys of :class:`~refarch.constructs.EncryptedDataStore`: a data key whose policy separates
+administrators from users, and the bucket policy that admits no other encryption."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+
+#: Administrative KMS actions: manage the key, never use it on data.
+KEY_ADMIN_ACTIONS = (
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:RotateKeyOnDemand",
+)
+
+#: Cryptographic KMS actions the data services perform on a key user's behalf.
+KEY_USE_ACTIONS = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:DescribeKey",
+    "kms:CreateGrant",
+)
+
+#: Services through which key users may use the data key (``kms:ViaService``).
+KEY_SERVICES = ("s3", "dynamodb", "rds", "secretsmanager")
+
+
+def data_key_policy(stack: Stack, admins: Sequence[iam.IPrincipal]) -> iam.PolicyDocument:
+    """Administrators manage the key and cannot use it; users (granted through IAM by
+    :meth:`EncryptedDataStore.grant_read` and ``grant_write``) use it only through the data services."""
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="KeyAdministration",
+                principals=list(admins),
+                actions=list(KEY_ADMIN_ACTIONS),
+                resources=["*"],  # in a key policy, "*" means this key
+            ),
+            iam.PolicyStatement(
+                sid="KeyUseThroughDataServicesOnly",
+                principals=[iam.AccountRootPrincipal()],
+                actions=list(KEY_USE_ACTIONS),
+                resources=["*"],
+                conditions={
+                    "StringEquals": {
+                        "kms:CallerAccount": stack.account,
+                        "kms:ViaService": [f"{service}.{stack.region}.amazonaws.com" for service in KEY_SERVICES],
+                    }
+                },
+            ),
+        ]
+    )
+
+
+def deny_other_encryption(bucket: s3.Bucket, key: kms.IKey) -> None:
+    """Deny uploads that ask for any encryption other than SSE-KMS with the data key.
+
+    Uploads without encryption headers get the bucket's default (this key); ``IfExists``
+    lets them through and rejects explicit SSE-S3, DSSE or another key.
+    """
+    for sid, condition_key, value in (
+        ("DenyOtherEncryptionTypes", "s3:x-amz-server-side-encryption", "aws:kms"),
+        ("DenyOtherKmsKeys", "s3:x-amz-server-side-encryption-aws-kms-key-id", key.key_arn),
+    ):
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=sid,
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects("*")],
+                conditions={"StringNotEqualsIfExists": {condition_key: value}},
+            )
+        )
