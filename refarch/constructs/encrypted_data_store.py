@@ -432,7 +432,9 @@ class EncryptedDataStore(Construct):
                 resource_arns=[self.bucket.bucket_arn],
             )
         )
-        grant = grant.combine(self.key.grant(grantee, "kms:Decrypt"))
+        # DynamoDB also describes the table key on the caller's behalf.
+        key_actions = ["kms:Decrypt", "kms:DescribeKey"] if self.table is not None else ["kms:Decrypt"]
+        grant = grant.combine(self.key.grant(grantee, *key_actions))
         if self.table is not None:
             grant = grant.combine(
                 iam.Grant.add_to_principal(
@@ -462,7 +464,10 @@ class EncryptedDataStore(Construct):
             resource_arns=[self.bucket.arn_for_objects(objects_key_pattern)],
         )
         # Multipart uploads read back the data key (kms:Decrypt) to assemble the parts.
-        grant = grant.combine(self.key.grant(grantee, "kms:GenerateDataKey", "kms:Decrypt"))
+        key_actions = ["kms:GenerateDataKey", "kms:Decrypt"]
+        if self.table is not None:  # DynamoDB encrypts items and describes the key on the caller's behalf
+            key_actions += ["kms:Encrypt", "kms:DescribeKey"]
+        grant = grant.combine(self.key.grant(grantee, *key_actions))
         if self.table is not None:
             grant = grant.combine(
                 iam.Grant.add_to_principal(
