@@ -203,6 +203,7 @@ class PrivateApi(Construct):
         :param alarm_db_connections: Database connections that alarm. Default: ``100``
         """
         super().__init__(scope, id)
+        path = self.node.path
         check_one_of(_OWNER, "authorization", authorization, list(ApiAuthorization))
         engine = engine or rds.DatabaseInstanceEngine.mysql(version=DEFAULT_ENGINE_VERSION)
         engine_family = checks.engine_family(engine)
@@ -255,7 +256,7 @@ class PrivateApi(Construct):
             key = _builders.build_key(
                 self,
                 "Key",
-                description=f"Encrypts the database, its secret and the logs of {self.node.path}",
+                description=f"Encrypts the database, its secret and the logs of {path}",
                 removal_policy=removal_policy,
             )
             _builders.allow_cloudwatch_logs(key, self)
@@ -308,7 +309,7 @@ class PrivateApi(Construct):
             tiers.nacl_rules_for_service(
                 self,
                 self.network.app.network_acl,
-                [s.ipv4_cidr_block for s in checks.selected(self.vpc, service_subnets)],
+                [s.ipv4_cidr_block for s in self._service_subnet_list],
                 app_port,
                 _NACL_FIRST_RULE,
             )
@@ -357,7 +358,7 @@ class PrivateApi(Construct):
         )
 
         # -- service tier ----------------------------------------------------------------------
-        self.instance_role = tiers.build_service_role(self, f"PrivateApi service instances of {self.node.path}")
+        self.instance_role = tiers.build_service_role(self, f"PrivateApi service instances of {path}")
         self.database.grant_connect(self.instance_role, database_iam_user)
         instance_type = instance_type or ec2.InstanceType.of(
             ec2.InstanceClass.BURSTABLE4_GRAVITON, ec2.InstanceSize.SMALL
@@ -450,7 +451,7 @@ class PrivateApi(Construct):
             self,
             "Api",
             rest_api_name=Names.unique_resource_name(self, max_length=255, separator="-"),
-            description=f"Private API of {self.node.path}",
+            description=f"Private API of {path}",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=cloud_watch_role,
             deploy_options=apigw.StageOptions(
@@ -517,7 +518,7 @@ class PrivateApi(Construct):
                 "PCI.DSS.321-APIGWCacheEnabledAndEncrypted",
             )
         self.vpc_link = apigw.VpcLink(
-            self, "VpcLink", targets=[self.load_balancer], description=f"To the internal NLB of {self.node.path}"
+            self, "VpcLink", targets=[self.load_balancer], description=f"To the internal NLB of {path}"
         )
         self.request_validator = self.api.add_request_validator(
             "RequestValidator", validate_request_parameters=True, validate_request_body=True
@@ -544,14 +545,14 @@ class PrivateApi(Construct):
         if usage_plan:
             self.usage_plan = self.api.add_usage_plan(
                 "UsagePlan",
-                description=f"Keys of {self.node.path}",
+                description=f"Keys of {path}",
                 throttle=apigw.ThrottleSettings(rate_limit=throttling_rate_limit, burst_limit=throttling_burst_limit),
                 quota=apigw.QuotaSettings(limit=usage_plan_quota_per_day, period=apigw.Period.DAY)
                 if usage_plan_quota_per_day is not None
                 else None,
             )
             self.usage_plan.add_api_stage(stage=stage)
-            self.api_key = self.api.add_api_key("ApiKey", description=f"Key of {self.node.path}")
+            self.api_key = self.api.add_api_key("ApiKey", description=f"Key of {path}")
             self.usage_plan.add_api_key(self.api_key)
 
         # -- WAF -------------------------------------------------------------------------------
@@ -566,8 +567,10 @@ class PrivateApi(Construct):
         self.web_acl_association = self.web_acl.associate(stage.stage_arn)
 
         # -- alarms ----------------------------------------------------------------------------
+        alarms_scope = Construct(self, "Alarms")
         self.alarms = tiers.build_alarms(
-            self,
+            alarms_scope,
+            owner_path=path,
             api=self.api,
             target_group=self.target_group,
             auto_scaling_group=self.auto_scaling_group,
@@ -579,19 +582,19 @@ class PrivateApi(Construct):
             db_free_storage_gib=alarm_db_free_storage_gib,
             db_connections=alarm_db_connections,
         )
-        for alarm in self.alarms.values():
-            if alarm_topic is not None:
-                action = cw_actions.SnsAction(alarm_topic)
+        if alarm_topic is not None:
+            action = cw_actions.SnsAction(alarm_topic)
+            for alarm in self.alarms.values():
                 alarm.add_alarm_action(action)
                 alarm.add_ok_action(action)
-            else:
-                acknowledge(
-                    alarm,
-                    "No alarm_topic was given: the alarm is visible in CloudWatch and in the alarms attribute "
-                    "for the user to wire to their own paging; pass alarm_topic to notify an SNS topic.",
-                    "HIPAA.Security-CloudWatchAlarmAction",
-                    "NIST.800.53.R5-CloudWatchAlarmAction",
-                )
+        else:
+            acknowledge(
+                alarms_scope,
+                "No alarm_topic was given: the alarms are visible in CloudWatch and in the alarms attribute "
+                "for the user to wire to their own paging; pass alarm_topic to notify an SNS topic.",
+                "HIPAA.Security-CloudWatchAlarmAction",
+                "NIST.800.53.R5-CloudWatchAlarmAction",
+            )
 
     def _use_network(
         self,
@@ -601,12 +604,16 @@ class PrivateApi(Construct):
     ) -> tuple[ec2.SubnetSelection, ec2.SubnetSelection]:
         self.network: ThreeTierVpc | None = vpc if isinstance(vpc, ThreeTierVpc) else None
         self.vpc: ec2.IVpc = vpc.vpc if isinstance(vpc, ThreeTierVpc) else vpc
+        if self.network is not None and service_subnets is None and database_subnets is None:
+            # A ThreeTierVpc always has its App and Db tiers: nothing to look up or check.
+            self._service_subnet_list: list[ec2.ISubnet] = list(self.network.app.subnets)
+            return self.network.app.subnet_selection, self.network.db.subnet_selection
         if self.network is not None:
             service_subnets = service_subnets or self.network.app.subnet_selection
             database_subnets = database_subnets or self.network.db.subnet_selection
-        service_subnets = service_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
-        database_subnets = database_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        checks.check_subnets(
+        service_subnets = service_subnets or checks.PRIVATE_WITH_EGRESS
+        database_subnets = database_subnets or checks.PRIVATE_ISOLATED
+        self._service_subnet_list = checks.check_subnets(
             self.vpc, "service_subnets", service_subnets, "private subnets with egress (a NAT gateway)"
         )
         checks.check_subnets(self.vpc, "database_subnets", database_subnets, "isolated subnets")
@@ -663,7 +670,14 @@ class PrivateApi(Construct):
         return self.api.url
 
     def grant_invoke(self, grantee: iam.IGrantable, *, method: str = "*", path: str = "/*") -> iam.Grant:
-        """Let ``grantee`` call ``method`` on ``path`` (and below) of the stage; needs IAM authorization."""
+        """Let ``grantee`` call ``method`` on ``path`` of the stage; needs IAM authorization.
+
+        :param method: HTTP method, or ``"*"`` for every method. Default: ``"*"``
+        :param path: Resource path; end it with ``/*`` to include everything below. Default: ``"/*"`` (all)
+
+        Wildcards are reported by AwsSolutions-IAM5 on the grantee's policy: grant exact methods and
+        paths where you can (``grant_invoke(role, method="GET", path="/orders")``).
+        """
         if self.authorization is not ApiAuthorization.IAM:
             raise PropValidationError(
                 _OWNER,

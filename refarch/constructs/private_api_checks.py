@@ -49,6 +49,11 @@ class ApiAuthorization(enum.Enum):
     NONE = "none"
 
 
+#: The default subnet selections, for any VPC (selecting by type; a lookup by list is cheaper).
+PRIVATE_WITH_EGRESS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+PRIVATE_ISOLATED = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+
+
 def engine_family(engine: rds.IInstanceEngine) -> str:
     family = engine.engine_type
     if family not in ENGINE_LOG_EXPORTS:
@@ -85,13 +90,20 @@ def selected(vpc: ec2.IVpc, selection: ec2.SubnetSelection) -> list[ec2.ISubnet]
     return list(vpc.select_subnets(**kwargs).subnets)
 
 
-def check_subnets(vpc: ec2.IVpc, prop: str, selection: ec2.SubnetSelection, kind: str) -> None:
+def check_subnets(vpc: ec2.IVpc, prop: str, selection: ec2.SubnetSelection, kind: str) -> list[ec2.ISubnet]:
+    """The subnets ``selection`` picks in ``vpc``; there must be at least one."""
     try:
-        subnets = selected(vpc, selection)
+        if selection == PRIVATE_WITH_EGRESS:
+            subnets = list(vpc.private_subnets)
+        elif selection == PRIVATE_ISOLATED:
+            subnets = list(vpc.isolated_subnets)
+        else:
+            subnets = selected(vpc, selection)
     except Exception as exc:  # jsii raises a RuntimeError-like error when the selection matches nothing
         raise PropValidationError(_OWNER, "vpc", vpc.node.path, f"It has no {kind} for {prop}: {exc}") from exc
     if not subnets:
         raise PropValidationError(_OWNER, "vpc", vpc.node.path, f"It has no {kind} for {prop}.")
+    return subnets
 
 
 def validate(
@@ -189,16 +201,18 @@ def validate(
     check_whole_range(
         _OWNER, "max_allocated_storage_gib", max_allocated_storage_gib, minimum=allocated_storage_gib, maximum=65536
     )
-    check_duration_range(
-        _OWNER, "backup_retention", backup_retention, minimum=Duration.days(1), maximum=Duration.days(35)
-    )
-    check_duration_range(
-        _OWNER,
-        "secret_rotation_interval",
-        secret_rotation_interval,
-        minimum=Duration.days(1),
-        maximum=Duration.days(365),
-    )
+    if backup_retention is not None:
+        check_duration_range(
+            _OWNER, "backup_retention", backup_retention, minimum=Duration.days(1), maximum=Duration.days(35)
+        )
+    if secret_rotation_interval is not None:
+        check_duration_range(
+            _OWNER,
+            "secret_rotation_interval",
+            secret_rotation_interval,
+            minimum=Duration.days(1),
+            maximum=Duration.days(365),
+        )
     if (
         monitoring_interval is not None
         and not monitoring_interval.is_unresolved()

@@ -288,7 +288,7 @@ def nacl_rules_for_service(
             ("Out", ec2.TrafficDirection.EGRESS, ec2.AclTraffic.tcp_port(app_port), rule),
             ("OutEphemeral", ec2.TrafficDirection.EGRESS, ec2.AclTraffic.tcp_port_range(1024, 65535), rule + 5),
         ):
-            ec2.NetworkAclEntry(
+            entry = ec2.NetworkAclEntry(
                 scope,
                 f"AppNacl{id}{number}",
                 network_acl=acl,
@@ -297,6 +297,12 @@ def nacl_rules_for_service(
                 traffic=traffic,
                 direction=direction,
                 rule_action=ec2.Action.ALLOW,
+            )
+            acknowledge(
+                entry,
+                "The entry extends the ThreeTierVpc's deliberate network ACLs (a stateless layer under the "
+                "security groups) to the NLB-to-instance traffic inside the app tier.",
+                "AwsSolutions-VPC3",
             )
 
 
@@ -320,6 +326,7 @@ _AlarmSpec = tuple[str, cloudwatch.IMetric, float, cloudwatch.ComparisonOperator
 def build_alarms(
     scope: Construct,
     *,
+    owner_path: str,
     api: apigw.RestApi,
     target_group: elbv2.NetworkTargetGroup,
     auto_scaling_group: autoscaling.AutoScalingGroup,
@@ -410,7 +417,7 @@ def build_alarms(
             metric=metric,
             threshold=threshold,
             comparison=comparison,
-            description=f"{description} ({scope.node.path})",
+            description=f"{description} ({owner_path})",
             treat_missing_data=missing,
         )
         for name, metric, threshold, comparison, description, missing in specs
