@@ -221,6 +221,26 @@ def test_pack_works_as_a_validation_plugin() -> None:
         app.synth()
 
 
+def test_plugin_honours_acknowledgments_and_region() -> None:
+    """Through the validation framework: acknowledged findings do not fail synth; the stack's
+    region comes from its environment."""
+    app = new_app()
+    stack = cdk.Stack(app, "PluggedEu", env=cdk.Environment(region="eu-west-1"))
+    queue = sqs.Queue(stack, "Queue")
+    acknowledge(queue, "Carries only synthetic load-test messages, never personal data.", "GDPR-SQSKMS")
+    cdk.Validations.of(app).add_plugins(GdprChecks(allowed_regions=EU_REGIONS))
+    app.synth()  # no exception: the one finding is acknowledged, and eu-west-1 is allowed
+
+    app = new_app()
+    stack = cdk.Stack(app, "PluggedUs", env=cdk.Environment(region="us-west-2"))
+    queue = sqs.Queue(stack, "Queue")
+    acknowledge(queue, "Carries only synthetic load-test messages, never personal data.", "GDPR-SQSKMS")
+    cdk.Validations.of(app).add_plugins(GdprChecks(allowed_regions=EU_REGIONS))
+    with pytest.raises(Exception, match=r"outside the allowed regions[\s\S]*PluggedUs/Queue/Resource") as error:
+        app.synth()  # GDPR-Residency is not acknowledged
+    assert "GDPR-SQSKMS" not in str(error.value)
+
+
 @pytest.mark.parametrize("name", list(REFERENCE_STACKS))
 def test_reference_stacks_pass(name: str, reference_stacks: ReferenceStacks) -> None:
     report = GdprChecks().validate_scope(reference_stacks[name].stack)
