@@ -245,7 +245,7 @@ def test_plugin_honours_acknowledgments_and_region() -> None:
 def test_reference_stacks_pass(name: str, reference_stacks: ReferenceStacks) -> None:
     report = GdprChecks().validate_scope(reference_stacks[name].stack)
     errors = {
-        v.rule_name: sorted(r.construct_path for r in v.violating_resources)
+        v.rule_name: sorted(str(r.construct_path) for r in v.violating_resources)
         for v in report.violations
         if v.severity == "error"
     }

@@ -7,6 +7,8 @@ GDPR pack run over the whole app beside the library's four packs.
     cdk synth          # fails if any stack breaks a GDPR rule (or lands outside the EU)
 """
 
+from typing import Any, cast
+
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -20,7 +22,7 @@ from refarch.constructs import EncryptedDataStore, ManagedPolicyRole
 
 
 class CustomerDataStack(cdk.Stack):
-    def __init__(self, scope: Construct, id: str, **kwargs: object) -> None:
+    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
         # The organization trail (Control Tower) already records every account: reuse its log
         # group for the CIS alarms instead of paying for a second trail.
@@ -51,12 +53,12 @@ class CustomerDataStack(cdk.Stack):
             self, "SupportAgents", assumed_by=iam.AccountRootPrincipal(), description="Support agents"
         )
         self.customers.grant_read(support, "profiles/*")
+        bucket_id = self.resolve(self.get_logical_id(cast(cdk.CfnElement, self.customers.bucket.node.default_child)))
         acknowledge(
             support.policy,
             "Support agents read customer profiles, which are the objects under profiles/: an S3 object ARN "
             "needs the wildcard to name the objects of a prefix.",
-            f"AwsSolutions-IAM5[Resource::<{self.resolve(self.get_logical_id(self.customers.bucket.node.default_child))}"
-            ".Arn>/profiles/*]",
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/profiles/*]",
         )
         cdk.CfnOutput(self, "CustomersBucket", value=self.customers.bucket_name)
 
