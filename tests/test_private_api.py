@@ -12,11 +12,13 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_rds as rds
+from aws_cdk import aws_route53 as route53
 from aws_cdk.assertions import Match
 
 from refarch.compliance import packs
@@ -517,6 +519,137 @@ def test_plain_vpc_uses_private_and_isolated_subnets_and_adds_no_acl_entries(
     assert all("PrivateSubnet" in s["Ref"] for s in nlb["Properties"]["Subnets"])
     _, subnet_group = _one(stacked, "AWS::RDS::DBSubnetGroup")
     assert all("IsolatedSubnet" in s["Ref"] for s in subnet_group["Properties"]["SubnetIds"])
+
+
+# -- the optional edge ------------------------------------------------------------------------
+
+
+def _zone(stack: cdk.Stack) -> route53.IHostedZone:
+    return route53.HostedZone.from_hosted_zone_attributes(
+        stack, "Zone", hosted_zone_id="Z0123456789", zone_name="example.com"
+    )
+
+
+US_EAST_1 = cdk.Environment(account="111111111111", region="us-east-1")
+EU_WEST_1 = cdk.Environment(account="111111111111", region="eu-west-1")
+
+
+@pytest.fixture(scope="module")
+def edge() -> SynthesizedStack:
+    stack = cdk.Stack(new_app(), "Edge", env=US_EAST_1)
+    pool = cognito.UserPool(stack, "Users")
+    PrivateApi(
+        stack,
+        "Api",
+        domain_name="api.example.com",
+        hosted_zone=_zone(stack),
+        authorization=ApiAuthorization.COGNITO,
+        user_pool=pool,
+    )
+    return synth(stack)
+
+
+def test_edge_serves_the_domain_over_https_with_security_headers(edge: SynthesizedStack) -> None:
+    api_id = _id(edge, "AWS::ApiGateway::RestApi")
+    cert_id, cert = _one(edge, "AWS::CertificateManager::Certificate")
+    assert cert["Properties"]["DomainName"] == "api.example.com"
+    assert cert["Properties"]["ValidationMethod"] == "DNS"
+    dist_id, dist = _one(edge, "AWS::CloudFront::Distribution")
+    config = dist["Properties"]["DistributionConfig"]
+    assert config["Aliases"] == ["api.example.com"]
+    assert config["ViewerCertificate"]["AcmCertificateArn"] == {"Ref": cert_id}
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    behavior = config["DefaultCacheBehavior"]
+    assert behavior["ViewerProtocolPolicy"] == "https-only"
+    assert behavior["ResponseHeadersPolicyId"] == "67f7725c-6f97-4210-82d7-5512b31e9d03"  # SECURITY_HEADERS
+    assert behavior["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CACHING_DISABLED
+    (origin,) = config["Origins"]
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert json.dumps({"Ref": api_id}) in json.dumps(origin["DomainName"])
+    assert "OriginPath" in origin  # the stage, taken from the API URL
+    assert "Logging" in config
+    records = edge.resources("AWS::Route53::RecordSet").values()
+    assert sorted(r["Properties"]["Type"] for r in records) == ["A", "AAAA"]
+    assert all(r["Properties"]["AliasTarget"]["DNSName"] == {"Fn::GetAtt": [dist_id, "DomainName"]} for r in records)
+
+
+def test_edge_passes_every_pack(edge: SynthesizedStack) -> None:
+    errors = [
+        f"{v.rule_name}: {path}"
+        for pack in packs()
+        for v in pack.validate_scope(edge.stack).violations
+        if v.severity == "error"
+        for path in {str(r.construct_path) for r in v.violating_resources}
+        if path.startswith("Edge/Api/")
+    ]
+    assert not errors
+
+
+def test_no_edge_resources_without_a_domain(ref: SynthesizedStack) -> None:
+    for type_ in ("AWS::CloudFront::Distribution", "AWS::CertificateManager::Certificate", "AWS::Route53::RecordSet"):
+        assert ref.resources(type_) == {}
+
+
+def test_edge_in_another_region_takes_a_certificate_and_an_edge_web_acl(make_stack: Callable[..., cdk.Stack]) -> None:
+    stack = make_stack(env=EU_WEST_1)
+    certificate = acm.Certificate.from_certificate_arn(
+        stack, "Cert", "arn:aws:acm:us-east-1:111111111111:certificate/abc"
+    )
+    acl_arn = "arn:aws:wafv2:us-east-1:111111111111:global/webacl/edge/1"
+    PrivateApi(
+        stack,
+        "Api",
+        domain_name="api.example.com",
+        hosted_zone=_zone(stack),
+        authorization=ApiAuthorization.NONE,
+        edge_certificate=certificate,
+        edge_web_acl_arn=acl_arn,
+    )
+    stacked = synth(stack)
+    assert stacked.resources("AWS::CertificateManager::Certificate") == {}
+    _, dist = _one(stacked, "AWS::CloudFront::Distribution")
+    assert dist["Properties"]["DistributionConfig"]["WebACLId"] == acl_arn
+    assert (
+        dist["Properties"]["DistributionConfig"]["ViewerCertificate"]["AcmCertificateArn"]
+        == certificate.certificate_arn
+    )
+
+
+def _edge_props(stack: cdk.Stack, **extra: Any) -> dict[str, Any]:
+    return {
+        "domain_name": "api.example.com",
+        "hosted_zone": _zone(stack),
+        "authorization": ApiAuthorization.NONE,
+        **extra,
+    }
+
+
+EDGE_BAD_PROPS: list[tuple[str, Callable[[cdk.Stack], dict[str, Any]]]] = [
+    ("hosted_zone", lambda s: {**_edge_props(s), "hosted_zone": None}),
+    ("hosted_zone", lambda s: {"hosted_zone": _zone(s)}),
+    ("edge_web_acl_arn", lambda s: {"edge_web_acl_arn": "arn:aws:wafv2:us-east-1:1:global/webacl/x/1"}),
+    ("domain_name", lambda s: _edge_props(s, domain_name="API.Example.com")),
+    ("domain_name", lambda s: _edge_props(s, domain_name="api.example.org")),
+    ("domain_name", lambda s: _edge_props(s, authorization=ApiAuthorization.IAM)),
+]
+
+
+@pytest.mark.parametrize(("prop", "props"), EDGE_BAD_PROPS, ids=[f"{p}-{i}" for i, (p, _) in enumerate(EDGE_BAD_PROPS)])
+def test_bad_edge_props_fail_early(
+    prop: str, props: Callable[[cdk.Stack], dict[str, Any]], make_stack: Callable[..., cdk.Stack]
+) -> None:
+    stack = make_stack(env=US_EAST_1)
+    with pytest.raises(PropValidationError, match=rf"^PrivateApi: invalid {prop}="):
+        PrivateApi(stack, "Api", **props(stack))
+
+
+@pytest.mark.parametrize("env", [EU_WEST_1, None], ids=["eu-west-1", "env-agnostic"])
+def test_edge_needs_a_us_east_1_certificate_elsewhere(
+    env: cdk.Environment | None, make_stack: Callable[..., cdk.Stack]
+) -> None:
+    stack = make_stack(env=env)
+    with pytest.raises(PropValidationError, match=r"invalid edge_certificate=None. CloudFront takes certificates"):
+        PrivateApi(stack, "Api", **_edge_props(stack))
 
 
 # -- bad props ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import jsii
 from aws_cdk import Duration, Names, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_cognito as cognito
@@ -20,6 +21,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
+from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -33,6 +35,7 @@ from refarch.constructs._validation import (
     check_one_of,
 )
 from refarch.constructs.private_api_checks import ApiAuthorization
+from refarch.constructs.private_api_edge import Edge, build_edge
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.constructs.web_acl import ProtectiveWebAcl
 
@@ -51,6 +54,11 @@ _AlarmSpec = tuple[str, cloudwatch.IMetric, float, cloudwatch.ComparisonOperator
 @jsii.implements(ec2.IConnectable)
 class PrivateApi(Construct):
     """A REST API whose backend lives only in private subnets, with its database isolated behind it.
+
+    Attributes: ``api`` (RestApi), ``vpc_link``, ``load_balancer``, ``listener``, ``target_group``,
+    ``auto_scaling_group``, ``launch_template``, ``instance_role``, ``database``, ``database_secret``,
+    ``secret_rotation``, ``web_acl`` (ProtectiveWebAcl), ``alarms`` (name -> Alarm), ``edge`` (or None),
+    ``encryption_key``, the log groups, the three security groups, and ``connections`` (the instances).
 
     Example::
 
@@ -84,6 +92,10 @@ class PrivateApi(Construct):
         lambda_function: lambda_.IFunction | None = None,
         lambda_path: str | None = None,
         waf_rate_limit: int = 2000,
+        domain_name: str | None = None,
+        hosted_zone: route53.IHostedZone | None = None,
+        edge_certificate: acm.ICertificate | None = None,
+        edge_web_acl_arn: str | None = None,
         # -- service tier
         listener_port: int = 80,
         app_port: int = 8080,
@@ -156,6 +168,16 @@ class PrivateApi(Construct):
         :param lambda_path: Path segment of the Lambda route; needs ``lambda_function``. Default: ``"lambda"``
         :param waf_rate_limit: Requests per 5 minutes one client IP may send before WAF blocks it.
             Default: ``2000``
+        :param domain_name: A custom domain for the API: CloudFront in front of it (HTTPS only, TLS 1.2+,
+            security headers, no caching), an ACM certificate and Route 53 alias records. Needs
+            ``hosted_zone`` and Cognito or no authorization (SigV4 signatures name the host CloudFront
+            replaces). Default: - no edge resources
+        :param hosted_zone: The public hosted zone ``domain_name`` belongs to. Default: - none
+        :param edge_certificate: A certificate for ``domain_name`` in us-east-1, as CloudFront requires.
+            Default: - a new DNS-validated certificate, when the stack is in us-east-1 (required otherwise)
+        :param edge_web_acl_arn: ARN of a CloudFront-scoped web ACL for the distribution (for example a
+            ``ProtectiveWebAcl`` with ``WafScope.CLOUDFRONT`` in a us-east-1 stack).
+            Default: - none at the edge; the stage's regional web ACL still applies
         :param listener_port: TCP port of the NLB listener. Default: ``80``
         :param app_port: TCP port the service listens on. Default: ``8080``
         :param health_check_path: HTTP path of the NLB health check on the app port. Default: ``"/health"``
@@ -239,6 +261,14 @@ class PrivateApi(Construct):
             alarm_db_cpu_percent=alarm_db_cpu_percent,
             alarm_db_free_storage_gib=alarm_db_free_storage_gib,
             alarm_db_connections=alarm_db_connections,
+        )
+        checks.check_edge(
+            self,
+            domain_name=domain_name,
+            hosted_zone=hosted_zone,
+            certificate=edge_certificate,
+            web_acl_arn=edge_web_acl_arn,
+            authorization=authorization,
         )
         self.authorization = authorization
         self.app_port = app_port
@@ -565,6 +595,19 @@ class PrivateApi(Construct):
             removal_policy=removal_policy,
         )
         self.web_acl_association = self.web_acl.associate(stage.stage_arn)
+
+        # -- edge ------------------------------------------------------------------------------
+        self.edge: Edge | None = None
+        if domain_name is not None and hosted_zone is not None:
+            self.edge = build_edge(
+                self,
+                api=self.api,
+                domain_name=domain_name,
+                hosted_zone=hosted_zone,
+                certificate=edge_certificate,
+                web_acl_arn=edge_web_acl_arn,
+                removal_policy=removal_policy,
+            )
 
         # -- alarms ----------------------------------------------------------------------------
         alarms_scope = Construct(self, "Alarms")

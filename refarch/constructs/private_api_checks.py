@@ -6,11 +6,14 @@ import enum
 import re
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_rds as rds
+from aws_cdk import aws_route53 as route53
+from constructs import Construct
 
 from refarch.constructs._validation import (
     PropValidationError,
@@ -231,3 +234,62 @@ def validate(
     check_int_range(_OWNER, "alarm_db_cpu_percent", alarm_db_cpu_percent, minimum=1, maximum=100)
     check_int_range(_OWNER, "alarm_db_free_storage_gib", alarm_db_free_storage_gib, minimum=0.1, maximum=65536)
     check_whole_range(_OWNER, "alarm_db_connections", alarm_db_connections, minimum=1, maximum=100_000)
+
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def check_edge(
+    scope: Construct,
+    *,
+    domain_name: str | None,
+    hosted_zone: route53.IHostedZone | None,
+    certificate: acm.ICertificate | None,
+    web_acl_arn: str | None,
+    authorization: ApiAuthorization,
+) -> None:
+    if domain_name is None:
+        for prop, value in (
+            ("hosted_zone", hosted_zone),
+            ("edge_certificate", certificate),
+            ("edge_web_acl_arn", web_acl_arn),
+        ):
+            if value is not None:
+                raise PropValidationError(_OWNER, prop, _shown(value), "It needs domain_name (the edge is off).")
+        return
+    if not is_token(domain_name) and not _DOMAIN.match(domain_name):
+        raise PropValidationError(
+            _OWNER, "domain_name", domain_name, "Allowed: a lower-case DNS name such as 'api.example.com'."
+        )
+    if hosted_zone is None:
+        raise PropValidationError(
+            _OWNER, "hosted_zone", None, f"domain_name={domain_name!r} needs the hosted zone it belongs to."
+        )
+    zone_name = hosted_zone.zone_name
+    if not is_token(domain_name) and not is_token(zone_name):
+        zone = zone_name.rstrip(".")
+        if domain_name != zone and not domain_name.endswith("." + zone):
+            raise PropValidationError(_OWNER, "domain_name", domain_name, f"It is not in the hosted zone {zone!r}.")
+    if authorization is ApiAuthorization.IAM:
+        raise PropValidationError(
+            _OWNER,
+            "domain_name",
+            domain_name,
+            "The edge needs ApiAuthorization.COGNITO or NONE: SigV4 (IAM) signatures name the host, which "
+            "CloudFront replaces with the API's own. Call the API's URL directly with IAM authorization.",
+        )
+    region = Stack.of(scope).region
+    where = "an unresolved region" if is_token(region) else region
+    if certificate is None and (is_token(region) or region != "us-east-1"):
+        raise PropValidationError(
+            _OWNER,
+            "edge_certificate",
+            None,
+            f"CloudFront takes certificates from us-east-1 and this stack is in {where}: "
+            "pass a us-east-1 certificate for domain_name, or deploy the stack to us-east-1.",
+        )
+
+
+def _shown(value: object) -> object:
+    node = getattr(value, "node", None)
+    return node.path if node is not None else value
