@@ -78,6 +78,17 @@ def png16() -> bytes:
     return _save(Image.new("I;16", (640, 480), 32768), "PNG")
 
 
+def _half(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def _flip(data: bytes) -> bytes:
+    """One byte of the compressed pixels changed: the chunk CRC no longer matches."""
+    damaged = bytearray(data)
+    damaged[len(data) // 2] ^= 0xFF
+    return bytes(damaged)
+
+
 CASES: dict[str, tuple[bytes, bool, str | None]] = {
     # name: (bytes, valid, reason)
     "jpeg": (jpeg(), True, None),
@@ -92,6 +103,8 @@ CASES: dict[str, tuple[bytes, bool, str | None]] = {
     "16-bit png": (png16(), True, None),
     "animated gif": (animated_gif(), True, None),
     "exif-rotated photo": (jpeg((1200, 900), orientation=6), True, None),
+    "truncated png": (_half(_save(_scene((600, 400)), "PNG")), False, imaging.TRUNCATED),
+    "bit-flipped png": (_flip(_save(_scene((600, 400)), "PNG")), False, imaging.CORRUPT),
     "tiff (not allowed)": (_save(_scene((200, 100)), "TIFF"), False, imaging.FORMAT_NOT_ALLOWED),
 }
 

@@ -114,7 +114,7 @@ def inspect(data: bytes, *, allowed_formats: Iterable[str], max_bytes: int, max_
                     TOO_MANY_PIXELS,
                     f"{width}x{height}x{frames} frames = {width * height * frames} pixels; the limit is {max_pixels}.",
                 )
-            _decode_check(image)
+            _decode_check(image, data)
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
         if isinstance(exc, Image.DecompressionBombError):
             return Inspection(False, TOO_MANY_PIXELS, str(exc), bytes=size)
@@ -141,10 +141,14 @@ def _reject(result: Inspection, reason: str, detail: str) -> Inspection:
     return result
 
 
-def _decode_check(image: Image.Image) -> None:
-    """Decode enough of ``image`` to prove it is whole. JPEG decodes at 1/8 scale (all the
-    entropy-coded data is still read, so truncation shows); the others decode fully, which the
-    pixel limit has already bounded."""
+def _decode_check(image: Image.Image, data: bytes) -> None:
+    """Read enough of ``image`` to prove it is whole. JPEG decodes at 1/8 scale (all the
+    entropy-coded data is still read, so truncation shows); PNG checks every chunk's CRC through
+    IEND without inflating the pixels; the others decode fully, which the pixel limit has bounded."""
+    if image.format == "PNG":
+        with Image.open(io.BytesIO(data)) as fresh:  # verify() must come straight after open
+            fresh.verify()
+        return
     if image.format == "JPEG":
         image.draft(image.mode, (1, 1))
     image.load()
@@ -167,7 +171,8 @@ def open_for_box(data: bytes, box: tuple[int, int]) -> Image.Image:
         image.draft(image.mode, (math.ceil(raw_w * scale), math.ceil(raw_h * scale)))
     if getattr(image, "n_frames", 1) > 1:
         image.seek(0)
-    oriented: Image.Image = ImageOps.exif_transpose(image) or image
+    # exif_transpose copies the whole image even when there is nothing to turn: call it only when needed.
+    oriented: Image.Image = (ImageOps.exif_transpose(image) or image) if orientation != 1 else image
     return to_display_mode(oriented)
 
 
@@ -198,7 +203,9 @@ def resize_to(image: Image.Image, box: tuple[int, int]) -> Image.Image:
     target = fit_size(image.size, box)
     if target == image.size:
         return image.copy()
-    return image.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    # reducing_gap=2.0: a box reduction to at least twice the target, then LANCZOS (what Pillow's thumbnail
+    # does); visually the same as LANCZOS from full size, at a fraction of the cost.
+    return image.resize(target, Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
 def make_renditions(data: bytes, renditions: Sequence[Rendition]) -> list[tuple[Rendition, Image.Image]]:
