@@ -219,10 +219,11 @@ class EncryptedDataStore(Construct):
         stack = Stack.of(self)
 
         # -- keys ----------------------------------------------------------------------------
+        path = self.node.path
         self.key = kms.Key(
             self,
             "DataKey",
-            description=f"Personal data of {self.node.path}",
+            description=f"Personal data of {path}",
             enable_key_rotation=True,
             rotation_period=rotation,
             alias=f"{alias_prefix}/data",
@@ -232,7 +233,7 @@ class EncryptedDataStore(Construct):
         self.audit_key = _builders.build_key(
             self,
             "AuditKey",
-            description=f"Audit trail and alarms of {self.node.path}",
+            description=f"Audit trail and alarms of {path}",
             removal_policy=removal_policy,
             rotation_period=rotation,
             alias=f"{alias_prefix}/audit",

@@ -89,7 +89,8 @@ def allow_audit_services(key: kms.IKey, scope: Construct) -> None:
     context of this account's trails.
     """
     stack = Stack.of(scope)
-    this_account = {"aws:SourceAccount": stack.account}
+    account = stack.account
+    this_account = {"aws:SourceAccount": account}
     key.add_to_resource_policy(
         iam.PolicyStatement(
             sid="AllowCloudTrailToEncryptLogFiles",
@@ -100,7 +101,7 @@ def allow_audit_services(key: kms.IKey, scope: Construct) -> None:
                 "StringEquals": this_account,
                 "StringLike": {
                     "kms:EncryptionContext:aws:cloudtrail:arn": (
-                        f"arn:{stack.partition}:cloudtrail:*:{stack.account}:trail/*"
+                        f"arn:{stack.partition}:cloudtrail:*:{account}:trail/*"
                     )
                 },
             },
@@ -184,6 +185,7 @@ def build_alarms(
     """A metric filter and an alarm per :data:`AUDIT_ALARMS` entry; each alarm notifies ``topic``."""
     alarms: dict[str, cloudwatch.Alarm] = {}
     action = cw_actions.SnsAction(topic)
+    period = Duration.minutes(5)
     for check in AUDIT_ALARMS:
         metric_filter = logs.MetricFilter(
             scope,
@@ -197,7 +199,7 @@ def build_alarms(
         alarm = cloudwatch.Alarm(
             scope,
             f"{check.name}Alarm",
-            metric=metric_filter.metric(statistic="Sum", period=Duration.minutes(5)),
+            metric=metric_filter.metric(statistic="Sum", period=period),
             threshold=1,
             evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -46,6 +46,7 @@ KEY_SERVICES = ("s3", "dynamodb", "rds", "secretsmanager")
 def data_key_policy(stack: Stack, admins: Sequence[iam.IPrincipal]) -> iam.PolicyDocument:
     """Administrators manage the key and cannot use it; users (granted through IAM by
     :meth:`EncryptedDataStore.grant_read` and ``grant_write``) use it only through the data services."""
+    region = stack.region
     return iam.PolicyDocument(
         statements=[
             iam.PolicyStatement(
@@ -62,7 +63,7 @@ def data_key_policy(stack: Stack, admins: Sequence[iam.IPrincipal]) -> iam.Polic
                 conditions={
                     "StringEquals": {
                         "kms:CallerAccount": stack.account,
-                        "kms:ViaService": [f"{service}.{stack.region}.amazonaws.com" for service in KEY_SERVICES],
+                        "kms:ViaService": [f"{service}.{region}.amazonaws.com" for service in KEY_SERVICES],
                     }
                 },
             ),
