@@ -73,6 +73,19 @@ def test_audit_key_admits_logs_cloudtrail_and_alarms_of_this_account(ref: Synthe
     assert "aws:SourceAccount" in trail["Condition"]["StringEquals"]
     assert statements["AllowCloudWatchAlarmsToPublishEncrypted"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert "AllowCloudWatchLogsOfThisAccount" in statements
+    assert sorted(statements["KeyAdministration"]["Action"]) == sorted(KEY_ADMIN_ACTIONS)
+    assert statements["KeyUseThroughIamPolicies"]["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+
+
+def test_no_key_grants_everything(ref: SynthesizedStack) -> None:
+    """Separation of duties: no statement of any key policy allows kms:* (the CDK default)."""
+    for logical_id, key in ref.resources("AWS::KMS::Key").items():
+        if not logical_id.startswith("Store"):
+            continue
+        for statement in key["Properties"]["KeyPolicy"]["Statement"]:
+            assert "kms:*" not in (
+                statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            )
 
 
 def test_keys_have_aliases(ref: SynthesizedStack) -> None:

@@ -49,6 +49,7 @@ from refarch.constructs.encrypted_data_store_keys import (
     KEY_ADMIN_ACTIONS,
     KEY_SERVICES,
     KEY_USE_ACTIONS,
+    audit_key_policy,
     data_key_policy,
     deny_other_encryption,
 )
@@ -121,9 +122,9 @@ class EncryptedDataStore(Construct):
             (nobody can, not even root). Default: ``ObjectLockMode.GOVERNANCE``
         :param key_rotation_period: Rotation period of the keys, 90 to 2560 days.
             Default: ``Duration.days(365)``
-        :param key_admins: Principals that administer the data key (enable, disable, schedule
-            deletion, change its policy) but can never decrypt with it. Default: - the account,
-            through IAM policies
+        :param key_admins: Principals that administer the keys (enable, disable, schedule deletion,
+            change their policies); the key policies give them no cryptographic action. Default: - the
+            account, through IAM policies
         :param key_alias_prefix: Prefix of the key aliases, ``<prefix>/data`` and ``<prefix>/audit``
             (letters, digits, ``/``, ``_``, ``-``). Default: - ``alias/`` and the construct's unique ID
         :param table_partition_key: Create a DynamoDB table with this partition key for structured
@@ -220,6 +221,7 @@ class EncryptedDataStore(Construct):
 
         # -- keys ----------------------------------------------------------------------------
         path = self.node.path
+        admins = key_admins or [iam.AccountRootPrincipal()]
         self.key = kms.Key(
             self,
             "DataKey",
@@ -228,15 +230,17 @@ class EncryptedDataStore(Construct):
             rotation_period=rotation,
             alias=f"{alias_prefix}/data",
             removal_policy=removal_policy,
-            policy=data_key_policy(stack, key_admins or [iam.AccountRootPrincipal()]),
+            policy=data_key_policy(stack, admins),
         )
-        self.audit_key = _builders.build_key(
+        self.audit_key = kms.Key(
             self,
             "AuditKey",
             description=f"Audit trail and alarms of {path}",
-            removal_policy=removal_policy,
+            enable_key_rotation=True,
             rotation_period=rotation,
             alias=f"{alias_prefix}/audit",
+            removal_policy=removal_policy,
+            policy=audit_key_policy(stack, admins),
         )
         _builders.allow_cloudwatch_logs(self.audit_key, self)
         allow_audit_services(self.audit_key, self)

@@ -71,6 +71,29 @@ def data_key_policy(stack: Stack, admins: Sequence[iam.IPrincipal]) -> iam.Polic
     )
 
 
+def audit_key_policy(stack: Stack, admins: Sequence[iam.IPrincipal]) -> iam.PolicyDocument:
+    """The audit key: the same administrators, and principals of this account use it through
+    IAM policies (reading trail logs and alarms). The services that write with it (CloudWatch
+    Logs, CloudTrail, CloudWatch alarms) get statements of their own."""
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="KeyAdministration",
+                principals=list(admins),
+                actions=list(KEY_ADMIN_ACTIONS),
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="KeyUseThroughIamPolicies",
+                principals=[iam.AccountRootPrincipal()],
+                actions=["kms:Decrypt", "kms:DescribeKey"],
+                resources=["*"],
+                conditions={"StringEquals": {"kms:CallerAccount": stack.account}},
+            ),
+        ]
+    )
+
+
 def deny_other_encryption(bucket: s3.Bucket, key: kms.IKey) -> None:
     """Deny uploads that ask for any encryption other than SSE-KMS with the data key.
 
