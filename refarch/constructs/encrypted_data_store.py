@@ -12,6 +12,9 @@ The pieces map onto the GDPR's technical measures:
 - art. 30 (records of processing): a CloudTrail trail with the bucket's data events, server
   access logs, and CIS-benchmark alarms to an encrypted topic.
 - art. 44 (transfers): ``allowed_regions`` fails synth in a region outside the list.
+
+Threat protection of the internet-facing resources in front of the data is ``ProtectiveWebAcl``
+(WAF); Shield Advanced only behind ``shield_advanced_protected_arns`` (USD 3,000 a month).
 """
 
 from __future__ import annotations
@@ -57,8 +60,8 @@ from refarch.constructs.encrypted_data_store_props import _OWNER, check_props
 
 
 class EncryptedDataStore(Construct):
-    """An S3 bucket (and optionally a DynamoDB table) for personal data, with keys, retention,
-    grants, an audit trail and alarms.
+    """An S3 bucket (and optionally a DynamoDB table and an Aurora PostgreSQL cluster) for personal
+    data, with keys, retention, grants, an audit trail and alarms.
 
     Example::
 
@@ -69,7 +72,7 @@ class EncryptedDataStore(Construct):
             allowed_regions=EU_REGIONS,
             alarm_emails=["dpo@example.com"],
         )
-        store.grant_read(reporting_role)
+        store.grant_read(reporting_role, "reports/*")
     """
 
     def __init__(
