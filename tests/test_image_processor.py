@@ -351,6 +351,41 @@ def test_grant_review_allows_task_responses(variant: SynthesizedStack) -> None:
     )
 
 
+def test_user_grants_are_narrow_and_leave_the_role_clean(make_stack: Callable[..., cdk.Stack]) -> None:
+    from refarch.compliance import packs
+    from refarch.constructs import ManagedPolicyRole
+
+    stack = make_stack()
+    processor = ImageProcessor(stack, "Images")
+    uploader = ManagedPolicyRole(stack, "Uploader", assumed_by=iam.AccountRootPrincipal(), description="uploader")
+    reader = ManagedPolicyRole(stack, "Reader", assumed_by=iam.AccountRootPrincipal(), description="reader")
+    processor.grant_upload(uploader)
+    processor.grant_read_renditions(reader)
+    synthesized = synth(stack)
+    policies = {
+        k: v["Properties"]["PolicyDocument"]["Statement"]
+        for k, v in synthesized.resources("AWS::IAM::ManagedPolicy").items()
+        if k.startswith(("Uploader", "Reader"))
+    }
+    actions = {
+        k[:6]: sorted(a for st in v for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"]))
+        for k, v in policies.items()
+    }
+    assert actions == {
+        "Upload": ["kms:Decrypt", "kms:GenerateDataKey", "s3:AbortMultipartUpload", "s3:PutObject"],
+        "Reader": ["kms:Decrypt", "s3:GetObject", "s3:GetObjectVersion"],
+    }
+    assert '"/uploads/*"' in json.dumps(policies) and '"/renditions/*"' in json.dumps(policies)
+    errors = [
+        v.rule_name
+        for pack in packs()
+        for v in pack.validate_scope(stack).violations
+        if v.severity == "error"
+        and any(r.construct_path.startswith(("TestStack/Uploader", "TestStack/Reader")) for r in v.violating_resources)
+    ]
+    assert errors == []
+
+
 def test_grant_review_needs_review(make_stack: Callable[..., cdk.Stack]) -> None:
     processor = ImageProcessor(make_stack(), "Images")
     with pytest.raises(PropValidationError, match="review"):

@@ -655,13 +655,54 @@ class ImageProcessor(Construct):
     # -- public API -----------------------------------------------------------------------
 
     def grant_upload(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` put objects under the upload prefix (and use the key to encrypt them)."""
-        self.encryption_key.grant_encrypt(grantee)
-        return self.upload_bucket.grant_put(grantee, f"{self.upload_prefix}*")
+        """Let ``grantee`` put objects under the upload prefix, encrypted with the key (nothing else:
+        no reads, no deletes, no other prefix)."""
+        return self._grant_objects(
+            "grant_upload",
+            grantee,
+            ["s3:PutObject", "s3:AbortMultipartUpload"],
+            self.upload_bucket,
+            self.upload_prefix,
+            ["kms:GenerateDataKey", "kms:Decrypt"],
+        )
 
     def grant_read_renditions(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` read renditions (and decrypt them)."""
-        return self.output_bucket.grant_read(grantee, f"{self.output_prefix}*")
+        """Let ``grantee`` read renditions, any version, and decrypt them."""
+        return self._grant_objects(
+            "grant_read_renditions",
+            grantee,
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            self.output_bucket,
+            self.output_prefix,
+            ["kms:Decrypt"],
+        )
+
+    def _grant_objects(
+        self,
+        method: str,
+        grantee: iam.IGrantable,
+        actions: list[str],
+        bucket: s3.IBucket,
+        prefix: str,
+        key_actions: list[str],
+    ) -> iam.Grant:
+        key = bucket.encryption_key or self.encryption_key
+        iam.Grant.add_to_principal(grantee=grantee, actions=key_actions, resource_arns=[key.key_arn])
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee, actions=actions, resource_arns=[bucket.arn_for_objects(f"{prefix}*")]
+        )
+        # The finding lands on the grantee's policy: name it there, narrowly, when the grantee is
+        # a construct of the same app (a role the user created).
+        default_child = bucket.node.default_child
+        if isinstance(grantee, Construct) and default_child is not None:
+            bucket_id = Stack.of(self).get_logical_id(default_child)  # type: ignore[arg-type]
+            acknowledge(
+                grantee,
+                f"Granted by ImageProcessor.{method}: object-level S3 permissions name objects by ARN pattern, "
+                "here limited to one key prefix.",
+                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
+            )
+        return grant
 
     def grant_read_status(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` read the status table."""
