@@ -132,8 +132,8 @@ class ProtectiveWebAcl(Construct):
                 log_group_name,
                 f"WAF logs only to log groups named '{WAF_LOG_GROUP_PREFIX}...' (then letters, digits, '.-_/#').",
             )
-        region = Stack.of(self).region
-        if waf_scope is WafScope.CLOUDFRONT and not Token.is_unresolved(region) and region != "us-east-1":
+        region = Stack.of(self).region if waf_scope is WafScope.CLOUDFRONT else "us-east-1"
+        if not Token.is_unresolved(region) and region != "us-east-1":
             raise PropValidationError(
                 _OWNER,
                 "waf_scope",
