@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import urllib.error
@@ -431,6 +432,8 @@ def test_variant_builds_its_own_vpc_with_the_postgres_port_and_one_key(variant: 
     props = db["Properties"]
     assert (props["Engine"], props["EngineVersion"], props["Port"]) == ("postgres", "17.6", "5432")
     assert props["MultiAZ"] is False
+    assert re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", props["DBInstanceIdentifier"])
+    assert len(props["DBInstanceIdentifier"]) <= 63
     assert props["EnableCloudwatchLogsExports"] == ["postgresql", "upgrade", "iam-db-auth-error"]
     variant.template.has_resource_properties("AWS::RDS::DBParameterGroup", {"Parameters": {"rds.force_ssl": "1"}})
     assert variant.resources("AWS::RDS::OptionGroup") == {}
@@ -512,8 +515,20 @@ def test_plain_vpc_uses_private_and_isolated_subnets_and_adds_no_acl_entries(
             ec2.SubnetConfiguration(name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
         ],
     )
-    PrivateApi(stack, "Api", vpc=vpc, engine=POSTGRES)
+    user_data = ec2.UserData.custom("#!/bin/bash\n/opt/orders/bin/start --port 8080")
+    PrivateApi(
+        stack,
+        "Api",
+        vpc=vpc,
+        engine=POSTGRES,
+        user_data=user_data,
+        machine_image=ec2.MachineImage.latest_amazon_linux2023(cpu_type=ec2.AmazonLinuxCpuType.ARM_64),
+    )
     stacked = synth(stack)
+    _, template = _one(stacked, "AWS::EC2::LaunchTemplate")
+    assert template["Properties"]["LaunchTemplateData"]["UserData"] == {
+        "Fn::Base64": "#!/bin/bash\n/opt/orders/bin/start --port 8080"
+    }
     assert stacked.resources("AWS::EC2::NetworkAclEntry") == {}
     _, nlb = _one(stacked, "AWS::ElasticLoadBalancingV2::LoadBalancer")
     assert all("PrivateSubnet" in s["Ref"] for s in nlb["Properties"]["Subnets"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -174,7 +175,13 @@ def build_database(
     """The RDS instance, with its exported-log groups created first (encrypted, finite retention)."""
     # A known identifier lets the log groups exist, encrypted and with retention, before RDS
     # starts exporting to them (otherwise RDS creates them: unencrypted, kept forever).
-    identifier = Names.unique_resource_name(scope, max_length=55, separator="-").lower() + "-db"
+    # RDS identifiers: letters, digits and single hyphens, starting with a letter, at most 63 characters.
+    base = re.sub(
+        r"-{2,}",
+        "-",
+        re.sub(r"[^a-z0-9-]", "-", Names.unique_resource_name(scope, max_length=55, separator="-").lower()),
+    )
+    identifier = ("db-" if not base[:1].isalpha() else "") + base.strip("-") + "-db"
     log_types = ENGINE_LOG_EXPORTS[engine_family]
     log_groups = [
         logs.LogGroup(
