@@ -419,6 +419,15 @@ def test_open_api_only_when_asked_and_then_the_packs_say_so(make_stack: Callable
     assert rules == {"AwsSolutions-APIG4", "AwsSolutions-COG4"}
 
 
+def test_the_vpc_of_a_three_tier_vpc_is_used_as_the_three_tier_vpc(make_stack: Callable[..., cdk.Stack]) -> None:
+    stack = make_stack()
+    network = ThreeTierVpc(stack, "Network", max_azs=2)
+    api = PrivateApi(stack, "Api", vpc=network.vpc)
+    assert api.network is network
+    entries = [k for k in synth(stack).resources("AWS::EC2::NetworkAclEntry") if k.startswith("ApiAppNacl")]
+    assert len(entries) == 6  # the app tier's ACL still opens to NLB traffic (2 AZs x 3 entries)
+
+
 # -- options (variant stack) -----------------------------------------------------------------
 
 

@@ -134,10 +134,10 @@ class PrivateApi(Construct):
         alarm_db_connections: int = 100,
     ) -> None:
         """
-        :param vpc: The network. A ``ThreeTierVpc`` is used tier by tier (service in App, database in Db,
-            its app-tier network ACL opened to load balancer traffic); any other ``ec2.IVpc`` needs
-            private subnets with egress and isolated subnets. Default: - a new ``ThreeTierVpc`` with this
-            construct's app and database ports
+        :param vpc: The network. A ``ThreeTierVpc`` (or its ``vpc``) is used tier by tier: service in App,
+            database in Db, its app-tier network ACL opened to load balancer traffic. Any other ``ec2.IVpc``
+            needs private subnets with egress and isolated subnets. Default: - a new ``ThreeTierVpc`` with
+            this construct's app and database ports
         :param service_subnets: Subnets of the NLB and the instances. Default: - the App tier of a
             ThreeTierVpc, else the private subnets with egress
         :param database_subnets: Subnets of the database. Default: - the Db tier of a ThreeTierVpc, else
@@ -645,6 +645,8 @@ class PrivateApi(Construct):
         service_subnets: ec2.SubnetSelection | None,
         database_subnets: ec2.SubnetSelection | None,
     ) -> tuple[ec2.SubnetSelection, ec2.SubnetSelection]:
+        if not isinstance(vpc, ThreeTierVpc) and isinstance(vpc.node.scope, ThreeTierVpc):
+            vpc = vpc.node.scope  # network.vpc was passed: its tiers and network ACLs still apply
         self.network: ThreeTierVpc | None = vpc if isinstance(vpc, ThreeTierVpc) else None
         self.vpc: ec2.IVpc = vpc.vpc if isinstance(vpc, ThreeTierVpc) else vpc
         if self.network is not None and service_subnets is None and database_subnets is None:
