@@ -334,6 +334,12 @@ def test_resize_is_idempotent_per_object_version(aws: Any, monkeypatch: pytest.M
     assert calls == [1], "a new version is new work"
 
 
+def test_url_encoded_keys_from_notifications_are_found(aws: Any) -> None:
+    item = _upload(aws, "uploads/red flower (1).jpg", jpeg((400, 300)))
+    encoded = {**item, "key": "uploads/red+flower+%281%29.jpg"}
+    assert handlers.validate(encoded, Ctx())["valid"] is True
+
+
 def test_throttling_is_transient_and_access_denied_is_not(aws: Any) -> None:
     from botocore.exceptions import ClientError
 

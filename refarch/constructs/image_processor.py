@@ -12,9 +12,7 @@ are only read, by version; renditions go to a separate output bucket.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -35,51 +33,28 @@ from constructs import Construct
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders, _defaults
 from refarch.constructs._bundling import dependencies_layer, handler_code
-from refarch.constructs._validation import (
-    PropValidationError,
-    check_duration_range,
-    check_not_empty,
-    check_one_of,
-    check_unique,
-    check_whole_range,
+from refarch.constructs._validation import PropValidationError
+from refarch.constructs.image_processor_props import (
+    DEFAULT_RENDITIONS,
+    FILTERS,
+    INPUT_FORMATS,
+    OUTPUT_FORMATS,
+    ImageRendition,
+    check_props,
 )
 from refarch.constructs.image_processor_workflow import WorkflowParts, build_definition
 
 _OWNER = "ImageProcessor"
-
-#: Filters the handlers know (refarch/runtime/image_processor/imaging.py FILTERS).
-FILTERS = ("grayscale", "autocontrast", "equalize", "sharpen", "blur", "smooth", "detail", "edge_enhance", "contour")
-#: Input formats the handlers can decode, as Pillow names them after sniffing the bytes.
-INPUT_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP")
-#: Output encodings of OptimizeImage.
-OUTPUT_FORMATS = ("JPEG", "WEBP")
-
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-_KEY_PART = re.compile(r"^[A-Za-z0-9!_.'()/-]*$")  # S3 safe characters; no EventBridge wildcard '*'
 _WORK_PREFIX = "work/"
-_LAMBDA_MAX_MEMORY_MB = 10240
 
-
-@dataclass(frozen=True)
-class ImageRendition:
-    """An output that fits inside ``width`` x ``height`` pixels, aspect ratio kept, never upscaled.
-
-    :param name: Lower-case name, used in output keys (``<prefix><key>/<name>.jpg``).
-    :param width: Maximum width in pixels.
-    :param height: Maximum height in pixels.
-    """
-
-    name: str
-    width: int
-    height: int
-
-
-#: Default renditions: a square-ish thumbnail, a medium web size and a large one.
-DEFAULT_RENDITIONS = (
-    ImageRendition("thumbnail", 200, 200),
-    ImageRendition("medium", 800, 600),
-    ImageRendition("large", 1600, 1200),
-)
+__all__ = [
+    "DEFAULT_RENDITIONS",
+    "FILTERS",
+    "INPUT_FORMATS",
+    "OUTPUT_FORMATS",
+    "ImageProcessor",
+    "ImageRendition",
+]
 
 
 class ImageProcessor(Construct):
@@ -178,64 +153,34 @@ class ImageProcessor(Construct):
             Default: ``RemovalPolicy.RETAIN``
         """
         super().__init__(scope, id)
-        _check_renditions(renditions)
-        check_unique(_OWNER, "filters", list(filters))
-        for name in filters:
-            check_one_of(_OWNER, "filters", name, FILTERS)
-        check_not_empty(_OWNER, "allowed_formats", list(allowed_formats))
-        for fmt in allowed_formats:
-            check_one_of(_OWNER, "allowed_formats", fmt, INPUT_FORMATS)
-        check_unique(_OWNER, "allowed_formats", list(allowed_formats))
-        check_not_empty(_OWNER, "output_formats", list(output_formats))
-        for fmt in output_formats:
-            check_one_of(_OWNER, "output_formats", fmt, OUTPUT_FORMATS)
-        check_unique(_OWNER, "output_formats", list(output_formats))
-        check_whole_range(_OWNER, "jpeg_quality", jpeg_quality, minimum=1, maximum=100)
-        check_whole_range(_OWNER, "webp_quality", webp_quality, minimum=1, maximum=100)
-        check_whole_range(_OWNER, "memory_size", memory_size, minimum=512, maximum=_LAMBDA_MAX_MEMORY_MB)
-        # The handlers hold the upload in memory along with its decoded pixels.
-        check_whole_range(_OWNER, "max_bytes", max_bytes, minimum=1, maximum=memory_size * 1024 * 1024 // 4)
-        largest = max(r.width * r.height for r in renditions)
-        check_whole_range(_OWNER, "max_pixels", max_pixels, minimum=largest, maximum=500_000_000)
-        _check_key_part("upload_prefix", upload_prefix)
-        _check_key_part("output_prefix", output_prefix)
-        check_not_empty(_OWNER, "upload_suffixes", list(upload_suffixes))
-        for suffix in upload_suffixes:
-            _check_suffix("upload_suffixes", suffix)
-        check_unique(_OWNER, "upload_suffixes", [s.lower() for s in upload_suffixes])
-        if manifest_suffix is not None:
-            _check_suffix("manifest_suffix", manifest_suffix)
-            if manifest_suffix.lower() in {s.lower() for s in upload_suffixes}:
-                raise PropValidationError(
-                    _OWNER, "manifest_suffix", manifest_suffix, "It must differ from every upload suffix."
-                )
-        check_whole_range(_OWNER, "max_manifest_items", max_manifest_items, minimum=1, maximum=10_000)
-        check_whole_range(_OWNER, "max_concurrency", max_concurrency, minimum=1, maximum=40)
-        check_whole_range(_OWNER, "reserved_concurrency", reserved_concurrency, minimum=1, maximum=1000)
-        check_whole_range(_OWNER, "retry_attempts", retry_attempts, minimum=0, maximum=10)
-        check_duration_range(
-            _OWNER, "retry_interval", retry_interval, minimum=Duration.seconds(1), maximum=Duration.minutes(5)
-        )
-        check_duration_range(
-            _OWNER, "function_timeout", function_timeout, minimum=Duration.seconds(10), maximum=Duration.minutes(15)
+        check_props(
+            renditions=renditions,
+            filters=filters,
+            allowed_formats=allowed_formats,
+            output_formats=output_formats,
+            jpeg_quality=jpeg_quality,
+            webp_quality=webp_quality,
+            memory_size=memory_size,
+            max_bytes=max_bytes,
+            max_pixels=max_pixels,
+            upload_prefix=upload_prefix,
+            output_prefix=output_prefix,
+            upload_suffixes=upload_suffixes,
+            manifest_suffix=manifest_suffix,
+            max_manifest_items=max_manifest_items,
+            max_concurrency=max_concurrency,
+            reserved_concurrency=reserved_concurrency,
+            retry_attempts=retry_attempts,
+            retry_interval=retry_interval,
+            function_timeout=function_timeout,
+            state_machine_type=state_machine_type,
+            review=review,
+            review_timeout=review_timeout,
+            timeout=timeout,
+            vpc=vpc,
+            vpc_subnets=vpc_subnets,
         )
         express = state_machine_type == sfn.StateMachineType.EXPRESS
-        if review_timeout is not None and not review:
-            raise PropValidationError(
-                _OWNER, "review_timeout", review_timeout.to_human_string(), "It needs review=True."
-            )
-        if review and express:
-            raise PropValidationError(
-                _OWNER, "review", review, "Express state machines cannot wait for a task token: use STANDARD."
-            )
-        check_duration_range(
-            _OWNER, "review_timeout", review_timeout, minimum=Duration.minutes(1), maximum=Duration.days(364)
-        )
-        max_timeout = Duration.minutes(5) if express else Duration.days(365)
-        check_duration_range(_OWNER, "timeout", timeout, minimum=Duration.minutes(1), maximum=max_timeout)
-        if vpc_subnets is not None and vpc is None:
-            raise PropValidationError(_OWNER, "vpc_subnets", vpc_subnets, "It needs vpc.")
-
         self.renditions = tuple(renditions)
         self.filters = tuple(filters)
         self.upload_prefix = upload_prefix
@@ -722,31 +667,3 @@ class ImageProcessor(Construct):
     def metric_succeeded(self, **kwargs: object) -> cloudwatch.Metric:
         """Succeeded executions."""
         return self.state_machine.metric_succeeded(**kwargs)  # type: ignore[arg-type]
-
-
-def _check_renditions(renditions: Sequence[ImageRendition]) -> None:
-    if not renditions:
-        raise PropValidationError(_OWNER, "renditions", list(renditions), "Allowed: at least one rendition.")
-    for r in renditions:
-        if not _NAME.match(r.name) or r.name == "filtered":
-            raise PropValidationError(
-                _OWNER,
-                "renditions",
-                r.name,
-                "Names are 1-32 of a-z, 0-9, '-' and '_', starting with a letter or digit; 'filtered' is reserved.",
-            )
-        for side in ("width", "height"):
-            check_whole_range(_OWNER, f"renditions[{r.name}].{side}", getattr(r, side), minimum=1, maximum=10_000)
-    check_unique(_OWNER, "renditions", [r.name for r in renditions])
-
-
-def _check_key_part(prop: str, value: str) -> None:
-    if not isinstance(value, str) or not _KEY_PART.match(value) or value.startswith("/"):
-        raise PropValidationError(
-            _OWNER, prop, value, "Allowed: S3-safe characters (letters, digits, ! _ . ' ( ) / -), no leading '/'."
-        )
-
-
-def _check_suffix(prop: str, value: str) -> None:
-    if not isinstance(value, str) or not value.startswith(".") or len(value) < 2 or not _KEY_PART.match(value):
-        raise PropValidationError(_OWNER, prop, value, "Allowed: a file suffix such as '.jpg' (S3-safe characters).")

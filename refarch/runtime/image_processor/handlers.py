@@ -18,6 +18,7 @@ import io
 import json
 import os
 import time
+import urllib.parse
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -47,6 +48,7 @@ _TRANSIENT_CODES = {
     "503",
     "500",
 }
+_MISSING = ("NoSuchKey", "NoSuchVersion", "404")
 _EXTENSIONS = {"JPEG": "jpg", "WEBP": "webp", "PNG": "png"}
 
 
@@ -119,8 +121,17 @@ def _idempotent(step: Callable[[dict[str, Any]], dict[str, Any]], event: dict[st
 
 def _read_original(event: dict[str, Any], *, limit: int | None = None) -> tuple[bytes, int]:
     """The original's bytes, by version; ``(b"", size)`` without reading when over ``limit``."""
+    key = event["key"]
     try:
-        response = s3().get_object(Bucket=event["bucket"], Key=event["key"], VersionId=event["versionId"])
+        try:
+            response = s3().get_object(Bucket=event["bucket"], Key=key, VersionId=event["versionId"])
+        except ClientError as exc:
+            # S3 notifications URL-encode keys ("red flower.jpg" -> "red+flower.jpg"); an event
+            # source that does so hands us a key that does not exist as such: try it decoded.
+            decoded = urllib.parse.unquote_plus(key)
+            if decoded == key or exc.response.get("Error", {}).get("Code") not in _MISSING:
+                raise
+            response = s3().get_object(Bucket=event["bucket"], Key=decoded, VersionId=event["versionId"])
     except ClientError as exc:
         raise _classify(exc) from exc
     size = int(response["ContentLength"])
@@ -159,7 +170,7 @@ def validate(event: dict[str, Any], context: LambdaContext | None) -> dict[str, 
     try:
         data, size = _read_original(event, limit=cfg.max_bytes)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "NoSuchVersion", "404"):
+        if exc.response.get("Error", {}).get("Code") in _MISSING:
             return {"valid": False, "reason": "NOT_FOUND", "detail": "The object version no longer exists."}
         raise
     if size > cfg.max_bytes:
