@@ -723,6 +723,7 @@ BAD_PROPS: list[tuple[str, Callable[[cdk.Stack], dict[str, Any]]]] = [
     ("listener_port", lambda s: {"listener_port": 0}),
     ("database_port", lambda s: {"database_port": 8080}),
     ("database_port", lambda s: {"vpc": ThreeTierVpc(s, "Net", db_port=3306), "engine": POSTGRES}),
+    ("database_port", lambda s: {"vpc": ThreeTierVpc(s, "Net", db_port=5432).vpc}),
     ("user_pool", lambda s: {"authorization": ApiAuthorization.COGNITO}),
     ("user_pool", lambda s: {"user_pool": _pool(s)}),
     ("authorization", lambda s: {"authorization": "iam"}),

@@ -174,12 +174,15 @@ def validate(
         check_port(_OWNER, prop, port)
     if db_port == app_port:
         raise PropValidationError(_OWNER, "database_port", db_port, f"It must differ from app_port ({app_port}).")
-    if isinstance(vpc, ThreeTierVpc) and vpc.db_port != db_port:
+    network = vpc if isinstance(vpc, ThreeTierVpc) else None
+    if vpc is not None and network is None and isinstance(vpc.node.scope, ThreeTierVpc):
+        network = vpc.node.scope
+    if network is not None and network.db_port != db_port:
         raise PropValidationError(
             _OWNER,
             "database_port",
             db_port,
-            f"The ThreeTierVpc's network ACLs open db_port={vpc.db_port} to its Db tier: "
+            f"The ThreeTierVpc's network ACLs open db_port={network.db_port} to its Db tier: "
             "build it with the database's port, or pass database_port to match.",
         )
     if not health_check_path.startswith("/") or len(health_check_path) > 1024 or " " in health_check_path:
