@@ -8,7 +8,7 @@ Balancer; the service reaches a database in isolated subnets that nothing else c
 from __future__ import annotations
 
 import jsii
-from aws_cdk import Duration, Names, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -29,6 +29,7 @@ from constructs import Construct
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders, _defaults
 from refarch.constructs import private_api_checks as checks
+from refarch.constructs import private_api_gateway as gateway
 from refarch.constructs import private_api_tiers as tiers
 from refarch.constructs._validation import (
     PropValidationError,
@@ -473,80 +474,20 @@ class PrivateApi(Construct):
         )
 
         # -- API -------------------------------------------------------------------------------
-        self.access_log_group = _builders.build_log_group(
-            self, "AccessLogs", encryption_key=encryption_key, retention=log_retention, removal_policy=removal_policy
-        )
-        caching = cache_cluster_size is not None
-        self.api = apigw.RestApi(
+        self.api, self.access_log_group, self.execution_log_group = gateway.build_rest_api(
             self,
-            "Api",
-            rest_api_name=Names.unique_resource_name(self, max_length=255, separator="-"),
-            description=f"Private API of {path}",
-            endpoint_types=[apigw.EndpointType.REGIONAL],
+            path=path,
+            stage_name=stage_name,
+            throttling_rate_limit=throttling_rate_limit,
+            throttling_burst_limit=throttling_burst_limit,
+            execution_log_level=execution_log_level,
             cloud_watch_role=cloud_watch_role,
-            deploy_options=apigw.StageOptions(
-                stage_name=stage_name,
-                throttling_rate_limit=throttling_rate_limit,
-                throttling_burst_limit=throttling_burst_limit,
-                access_log_destination=apigw.LogGroupLogDestination(self.access_log_group),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
-                ),
-                tracing_enabled=True,
-                logging_level=execution_log_level,
-                data_trace_enabled=False,
-                metrics_enabled=True,
-                cache_cluster_enabled=caching,
-                cache_cluster_size=cache_cluster_size,
-                caching_enabled=caching,
-                cache_data_encrypted=caching,
-            ),
-        )
-        if cloud_watch_role:
-            role = self.api.node.find_child("CloudWatchRole")
-            acknowledge(
-                role,
-                "AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy of the account-wide API "
-                "Gateway logging role; it lets API Gateway write execution logs, nothing else.",
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
-            )
-        stage = self.api.deployment_stage
-        # API Gateway would create the execution log group itself: unencrypted, kept forever. It
-        # exists first here, under the name API Gateway writes to, encrypted and with retention.
-        self.execution_log_group = logs.LogGroup(
-            self,
-            "ExecutionLogs",
-            log_group_name=f"API-Gateway-Execution-Logs_{self.api.rest_api_id}/{stage_name}",
+            cache_cluster_size=cache_cluster_size,
             encryption_key=encryption_key,
-            retention=log_retention,
+            log_retention=log_retention,
             removal_policy=removal_policy,
         )
-        stage.node.add_dependency(self.execution_log_group)
-        acknowledge(
-            stage,
-            "API Gateway presents client certificates only to HTTPS backends; this backend is reached solely "
-            "through the VPC Link (PrivateLink to an internal NLB whose instances admit only the NLB).",
-            "HIPAA.Security-APIGWSSLEnabled",
-            "NIST.800.53.R5-APIGWSSLEnabled",
-            "PCI.DSS.321-APIGWSSLEnabled",
-        )
-        if not caching:
-            acknowledge(
-                stage,
-                "No response cache by default: the backend's answers are per caller and dynamic, and a cache "
-                "is billed per hour. Pass cache_cluster_size for an encrypted cache.",
-                "HIPAA.Security-APIGWCacheEnabledAndEncrypted",
-                "NIST.800.53.R5-APIGWCacheEnabledAndEncrypted",
-                "PCI.DSS.321-APIGWCacheEnabledAndEncrypted",
-            )
+        stage = self.api.deployment_stage
         self.vpc_link = apigw.VpcLink(
             self, "VpcLink", targets=[self.load_balancer], description=f"To the internal NLB of {path}"
         )
@@ -559,9 +500,15 @@ class PrivateApi(Construct):
             self.authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool])
         self._api_key_required = usage_plan
         base = f"http://{self.load_balancer.load_balancer_dns_name}:{listener_port}"
-        self._add_method(self.api.root, self._vpc_link_integration(f"{base}/", proxy=False), proxy=False)
+        self._add_method(
+            self.api.root, gateway.vpc_link_integration(f"{base}/", self.vpc_link, proxy=False), proxy=False
+        )
         self.proxy_resource = self.api.root.add_resource("{proxy+}")
-        self._add_method(self.proxy_resource, self._vpc_link_integration(f"{base}/{{proxy}}", proxy=True), proxy=True)
+        self._add_method(
+            self.proxy_resource,
+            gateway.vpc_link_integration(f"{base}/{{proxy}}", self.vpc_link, proxy=True),
+            proxy=True,
+        )
 
         self.lambda_resource: apigw.Resource | None = None
         if lambda_function is not None:
@@ -664,43 +611,16 @@ class PrivateApi(Construct):
         checks.check_subnets(self.vpc, "database_subnets", database_subnets, "isolated subnets")
         return service_subnets, database_subnets
 
-    # -- API methods ---------------------------------------------------------------------------
-
-    def _vpc_link_integration(self, uri: str, *, proxy: bool) -> apigw.Integration:
-        return apigw.Integration(
-            type=apigw.IntegrationType.HTTP_PROXY,
-            integration_http_method="ANY",
-            uri=uri,
-            options=apigw.IntegrationOptions(
-                connection_type=apigw.ConnectionType.VPC_LINK,
-                vpc_link=self.vpc_link,
-                request_parameters={"integration.request.path.proxy": "method.request.path.proxy"} if proxy else None,
-            ),
-        )
-
     def _add_method(self, resource: apigw.IResource, integration: apigw.Integration, *, proxy: bool) -> apigw.Method:
-        authorization_type = {
-            ApiAuthorization.IAM: apigw.AuthorizationType.IAM,
-            ApiAuthorization.COGNITO: apigw.AuthorizationType.COGNITO,
-            ApiAuthorization.NONE: apigw.AuthorizationType.NONE,
-        }[self.authorization]
-        method = resource.add_method(
-            "ANY",
+        return gateway.add_method(
+            resource,
             integration,
-            authorization_type=authorization_type,
+            authorization=self.authorization,
             authorizer=self.authorizer,
             api_key_required=self._api_key_required,
             request_validator=self.request_validator,
-            request_parameters={"method.request.path.proxy": True} if proxy else None,
+            proxy=proxy,
         )
-        if self.authorization is ApiAuthorization.IAM:
-            acknowledge(
-                method,
-                "The method is authorized with IAM (SigV4 and execute-api:Invoke, see grant_invoke), which "
-                "suits service callers; pass authorization=ApiAuthorization.COGNITO for user tokens.",
-                "AwsSolutions-COG4",
-            )
-        return method
 
     # -- attributes and grants -----------------------------------------------------------------
 
