@@ -386,6 +386,17 @@ def test_user_grants_are_narrow_and_leave_the_role_clean(make_stack: Callable[..
     assert errors == []
 
 
+def test_express_state_machine(make_stack: Callable[..., cdk.Stack]) -> None:
+    stack = make_stack()
+    ImageProcessor(stack, "Images", state_machine_type=sfn.StateMachineType.EXPRESS)
+    synth(stack).template.has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {"StateMachineType": "EXPRESS", "LoggingConfiguration": Match.object_like({"Level": "ALL"})},
+    )
+    definition = _definition(synth(stack))
+    assert definition["TimeoutSeconds"] == 300
+
+
 def test_grant_review_needs_review(make_stack: Callable[..., cdk.Stack]) -> None:
     processor = ImageProcessor(make_stack(), "Images")
     with pytest.raises(PropValidationError, match="review"):

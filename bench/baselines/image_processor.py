@@ -276,7 +276,9 @@ def with_plain_l2(stack: Stack) -> None:  # noqa: PLR0915 - one flat recipe, as 
             {
                 "status": tasks.DynamoAttributeValue.from_string("FAILED"),
                 "error": s("$.error.Error"),
-                "cause": s("$.error.Cause"),
+                "cause": tasks.DynamoAttributeValue.from_string(
+                    sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.error"))
+                ),
             },
         )
         .next(
@@ -287,7 +289,7 @@ def with_plain_l2(stack: Stack) -> None:  # noqa: PLR0915 - one flat recipe, as 
                     "status": "FAILED",
                     **ident,
                     "error": sfn.JsonPath.string_at("$.error.Error"),
-                    "cause": sfn.JsonPath.string_at("$.error.Cause"),
+                    "detail": sfn.JsonPath.object_at("$.error"),
                 },
                 "FAILED",
             )

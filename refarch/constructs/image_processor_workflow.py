@@ -173,7 +173,11 @@ class _Builder:
             {
                 "status": tasks.DynamoAttributeValue.from_string("FAILED"),
                 "error": _string("$.error.Error"),
-                "cause": _string("$.error.Cause"),
+                # The whole Catch output as text: a Cause is not always there (a task token failed
+                # without one, some States.* errors), and a missing path would fail this very state.
+                "cause": tasks.DynamoAttributeValue.from_string(
+                    sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.error"))
+                ),
             },
             "One item per object version: a re-run overwrites it, never duplicates it.",
         )
@@ -184,7 +188,7 @@ class _Builder:
                 "status": "FAILED",
                 **self.ident,
                 "error": sfn.JsonPath.string_at("$.error.Error"),
-                "cause": sfn.JsonPath.string_at("$.error.Cause"),
+                "detail": sfn.JsonPath.object_at("$.error"),
                 "execution": sfn.JsonPath.execution_id,
             },
             "Image processing failed",
@@ -379,7 +383,7 @@ class _Builder:
                 "bucket": sfn.JsonPath.string_at("$.bucket"),
                 "key": sfn.JsonPath.string_at("$.key"),
                 "error": sfn.JsonPath.string_at("$.error.Error"),
-                "cause": sfn.JsonPath.string_at("$.error.Cause"),
+                "detail": sfn.JsonPath.object_at("$.error"),
             },
             "Image manifest failed",
         )

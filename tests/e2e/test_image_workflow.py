@@ -396,7 +396,7 @@ def test_permanent_error_is_caught_recorded_and_notified(world: World, monkeypat
     assert execution.get("error") == "ImageProcessingFailed"
     record = world.status(item)
     assert record["status"] == "FAILED"
-    assert record["error"] == "ClientError" and "AccessDenied" in record["cause"]
+    assert record["error"] == "ClientError" and "AccessDenied" in json.loads(record["cause"])["Cause"]
     (message,) = world.messages("Failed")
     assert message["status"] == "FAILED" and message["error"] == "ClientError"
     assert world.messages("Succeeded") == []
@@ -439,3 +439,23 @@ def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGBA", (500, 400), (10, 200, 10, 128)).save(out, "PNG")
     return out.getvalue()
+
+
+def test_review_rejection_is_recorded_as_a_failure(world: World) -> None:
+    item = world.upload("uploads/rejected.jpg", photo())
+    execution = world.start(item, "Reviewed")
+    deadline = time.monotonic() + 30
+    requests: list[dict[str, Any]] = []
+    while not requests and time.monotonic() < deadline:
+        requests = world.messages("Review")
+        time.sleep(0.1)
+    (request,) = requests
+    world.sfn.send_task_failure(taskToken=request["taskToken"], error="Rejected", cause="nudity")
+    finished = world.wait(execution)
+    assert (finished["status"], finished.get("error")) == ("FAILED", "ImageProcessingFailed"), finished.get("failures")
+    record = world.status(item)
+    assert (record["status"], record["error"]) == ("FAILED", "Rejected")
+    assert json.loads(record["cause"])["Error"] == "Rejected"  # moto 5.2.5 drops the Cause of SendTaskFailure
+    (message,) = world.messages("Failed")
+    assert message["error"] == "Rejected"
+    assert world.messages("Succeeded") == []
