@@ -92,6 +92,10 @@ def with_plain_l2(stack: Stack) -> None:
         multi_az=True,
         iam_authentication=True,
         deletion_protection=True,
+        publicly_accessible=False,
+        delete_automated_backups=False,
+        copy_tags_to_snapshot=True,
+        auto_minor_version_upgrade=True,
         backup_retention=Duration.days(7),
         enable_performance_insights=True,
         performance_insight_encryption_key=key,
@@ -126,11 +130,15 @@ def with_plain_l2(stack: Stack) -> None:
         role=role,
         security_group=service_sg,
         require_imdsv2=True,
+        http_put_response_hop_limit=1,
         detailed_monitoring=True,
+        ebs_optimized=True,
         block_devices=[
             ec2.BlockDevice(
                 device_name="/dev/xvda",
-                volume=ec2.BlockDeviceVolume.ebs(20, encrypted=True, volume_type=ec2.EbsDeviceVolumeType.GP3),
+                volume=ec2.BlockDeviceVolume.ebs(
+                    20, encrypted=True, volume_type=ec2.EbsDeviceVolumeType.GP3, delete_on_termination=True
+                ),
             )
         ],
     )
@@ -146,6 +154,9 @@ def with_plain_l2(stack: Stack) -> None:
             additional_types=[autoscaling.AdditionalHealthCheckType.ELB], grace_period=Duration.minutes(5)
         ),
         group_metrics=[autoscaling.GroupMetrics.all()],
+        cooldown=Duration.minutes(5),
+        default_instance_warmup=Duration.minutes(3),
+        update_policy=autoscaling.UpdatePolicy.rolling_update(),
     )
     group.scale_on_cpu_utilization("Cpu", target_utilization_percent=70)
 
@@ -163,7 +174,14 @@ def with_plain_l2(stack: Stack) -> None:
         "Service",
         port=8080,
         targets=[group],
-        health_check=elbv2.HealthCheck(protocol=elbv2.Protocol.HTTP, path="/health"),
+        deregistration_delay=Duration.seconds(30),
+        health_check=elbv2.HealthCheck(
+            protocol=elbv2.Protocol.HTTP,
+            path="/health",
+            interval=Duration.seconds(10),
+            healthy_threshold_count=3,
+            unhealthy_threshold_count=3,
+        ),
     )
 
     access_logs = logs.LogGroup(stack, "AccessLogs", encryption_key=key, retention=YEAR, removal_policy=RETAIN)
@@ -190,6 +208,7 @@ def with_plain_l2(stack: Stack) -> None:
             ),
             tracing_enabled=True,
             logging_level=apigw.MethodLoggingLevel.INFO,
+            data_trace_enabled=False,
             metrics_enabled=True,
         ),
     )
@@ -300,17 +319,30 @@ def with_plain_l2(stack: Stack) -> None:
         metric_name="GroupInServiceInstances",
         dimensions_map={"AutoScalingGroupName": group.auto_scaling_group_name},
         statistic="Minimum",
+        period=Duration.minutes(1),
     )
-    alarms: list[tuple[str, cloudwatch.IMetric, float, cloudwatch.ComparisonOperator]] = [
-        ("Api5xx", api.metric_server_error(statistic="Average"), 0.05, gt),
-        ("ApiP99", api.metric_latency(statistic="p99"), 2000, gt),
-        ("Unhealthy", target_group.metrics.un_healthy_host_count(), 0, gt),
-        ("InService", in_service, 2, lt),
-        ("DbCpu", database.metric_cpu_utilization(), 80, gt),
-        ("DbStorage", database.metric_free_storage_space(), 2 * 1024**3, lt),
-        ("DbConnections", database.metric_database_connections(), 100, gt),
+    five = Duration.minutes(5)
+    minute = Duration.minutes(1)
+    quiet = cloudwatch.TreatMissingData.NOT_BREACHING
+    missing = cloudwatch.TreatMissingData.MISSING
+    alarms: list[tuple[str, cloudwatch.IMetric, float, cloudwatch.ComparisonOperator, cloudwatch.TreatMissingData]] = [
+        ("Api5xx", api.metric_server_error(statistic="Average", period=five), 0.05, gt, quiet),
+        ("ApiP99", api.metric_latency(statistic="p99", period=five), 2000, gt, quiet),
+        ("Unhealthy", target_group.metrics.un_healthy_host_count(statistic="Maximum", period=minute), 0, gt, missing),
+        ("InService", in_service, 2, lt, cloudwatch.TreatMissingData.BREACHING),
+        ("DbCpu", database.metric_cpu_utilization(period=five), 80, gt, missing),
+        ("DbStorage", database.metric_free_storage_space(statistic="Minimum", period=five), 2 * 1024**3, lt, missing),
+        ("DbConnections", database.metric_database_connections(statistic="Maximum", period=five), 100, gt, missing),
     ]
-    for name, metric, threshold, comparison in alarms:
+    for name, metric, threshold, comparison, treat in alarms:
         cloudwatch.Alarm(
-            stack, name, metric=metric, threshold=threshold, comparison_operator=comparison, evaluation_periods=3
+            stack,
+            name,
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=comparison,
+            evaluation_periods=3,
+            datapoints_to_alarm=3,
+            alarm_description=f"{name} of the private API",
+            treat_missing_data=treat,
         )

@@ -228,8 +228,12 @@ class PrivateApi(Construct):
         super().__init__(scope, id)
         path = self.node.path
         check_one_of(_OWNER, "authorization", authorization, list(ApiAuthorization))
-        engine = engine or rds.DatabaseInstanceEngine.mysql(version=DEFAULT_ENGINE_VERSION)
-        engine_family = checks.engine_family(engine)
+        if engine is None:
+            engine, engine_family = rds.DatabaseInstanceEngine.mysql(version=DEFAULT_ENGINE_VERSION), "mysql"
+        else:
+            engine_family = checks.engine_family(engine)
+        if vpc is not None and not isinstance(vpc, ThreeTierVpc) and isinstance(vpc.node.scope, ThreeTierVpc):
+            vpc = vpc.node.scope  # network.vpc was passed: its tiers and network ACLs still apply
         db_port = database_port if database_port is not None else (3306 if engine_family == "mysql" else 5432)
         checks.validate(
             vpc=vpc,
@@ -592,8 +596,6 @@ class PrivateApi(Construct):
         service_subnets: ec2.SubnetSelection | None,
         database_subnets: ec2.SubnetSelection | None,
     ) -> tuple[ec2.SubnetSelection, ec2.SubnetSelection]:
-        if not isinstance(vpc, ThreeTierVpc) and isinstance(vpc.node.scope, ThreeTierVpc):
-            vpc = vpc.node.scope  # network.vpc was passed: its tiers and network ACLs still apply
         self.network: ThreeTierVpc | None = vpc if isinstance(vpc, ThreeTierVpc) else None
         self.vpc: ec2.IVpc = vpc.vpc if isinstance(vpc, ThreeTierVpc) else vpc
         if self.network is not None and service_subnets is None and database_subnets is None:

@@ -174,9 +174,7 @@ def validate(
         check_port(_OWNER, prop, port)
     if db_port == app_port:
         raise PropValidationError(_OWNER, "database_port", db_port, f"It must differ from app_port ({app_port}).")
-    network = vpc if isinstance(vpc, ThreeTierVpc) else None
-    if vpc is not None and network is None and isinstance(vpc.node.scope, ThreeTierVpc):
-        network = vpc.node.scope
+    network = vpc if isinstance(vpc, ThreeTierVpc) else None  # the caller resolved network.vpc already
     if network is not None and network.db_port != db_port:
         raise PropValidationError(
             _OWNER,

@@ -11,7 +11,7 @@ import enum
 import re
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack, Token
+from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -116,11 +116,13 @@ class ProtectiveWebAcl(Construct):
         super().__init__(scope, id)
         check_one_of(_OWNER, "waf_scope", waf_scope, list(WafScope))
         check_whole_range(_OWNER, "rate_limit", rate_limit, minimum=RATE_LIMIT_RANGE[0], maximum=RATE_LIMIT_RANGE[1])
-        window = rate_limit_window or Duration.minutes(5)
-        if not window.is_unresolved() and window.to_seconds() not in RATE_WINDOWS:
-            raise PropValidationError(
-                _OWNER, "rate_limit_window", window.to_human_string(), "Allowed: 1, 2, 5 or 10 minutes."
-            )
+        window_seconds: float = 300
+        if rate_limit_window is not None and not rate_limit_window.is_unresolved():
+            window_seconds = rate_limit_window.to_seconds()
+            if window_seconds not in RATE_WINDOWS:
+                raise PropValidationError(
+                    _OWNER, "rate_limit_window", rate_limit_window.to_human_string(), "Allowed: 1, 2, 5 or 10 minutes."
+                )
         if web_acl_name is not None and not is_token(web_acl_name) and not _NAME.match(web_acl_name):
             raise PropValidationError(
                 _OWNER, "web_acl_name", web_acl_name, "Allowed: 1 to 128 letters, digits, '_' and '-'."
@@ -133,7 +135,7 @@ class ProtectiveWebAcl(Construct):
                 f"WAF logs only to log groups named '{WAF_LOG_GROUP_PREFIX}...' (then letters, digits, '.-_/#').",
             )
         region = Stack.of(self).region if waf_scope is WafScope.CLOUDFRONT else "us-east-1"
-        if not Token.is_unresolved(region) and region != "us-east-1":
+        if not is_token(region) and region != "us-east-1":
             raise PropValidationError(
                 _OWNER,
                 "waf_scope",
@@ -183,7 +185,7 @@ class ProtectiveWebAcl(Construct):
                 priority=len(rules),
                 statement=wafv2.CfnWebACL.StatementProperty(
                     rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                        aggregate_key_type="IP", limit=rate_limit, evaluation_window_sec=window.to_seconds()
+                        aggregate_key_type="IP", limit=rate_limit, evaluation_window_sec=window_seconds
                     )
                 ),
                 action=wafv2.CfnWebACL.RuleActionProperty(block={}),
