@@ -294,7 +294,7 @@ def with_plain_l2(stack: Stack) -> None:  # noqa: PLR0915 - one flat recipe, as 
                 "FAILED",
             )
         )
-        .next(sfn.Fail(stack, "ImageFailed", error="ImageProcessingFailed"))
+        .next(sfn.Pass(stack, "ImageFailed", result=sfn.Result.from_string("FAILED")))
     )
 
     check = tasks.DynamoGetItem(
@@ -362,21 +362,41 @@ def with_plain_l2(stack: Stack) -> None:  # noqa: PLR0915 - one flat recipe, as 
         state.add_catch(failure, errors=["States.ALL"], result_path="$.error")
     item = check.next(
         sfn.Choice(stack, "AlreadyProcessed?")
-        .when(sfn.Condition.string_equals("$.existing.Item.status.S", "SUCCEEDED"), sfn.Pass(stack, "AlreadyProcessed"))
+        .when(
+            sfn.Condition.string_equals("$.existing.Item.status.S", "SUCCEEDED"),
+            sfn.Pass(stack, "AlreadyProcessed", result=sfn.Result.from_string("SKIPPED")),
+        )
         .otherwise(
             validate_task.next(
                 sfn.Choice(stack, "IsValid")
                 .when(
                     sfn.Condition.boolean_equals("$.validation.valid", True),
-                    process.next(optimize_task).next(record).next(notify),
+                    process.next(optimize_task)
+                    .next(record)
+                    .next(notify)
+                    .next(sfn.Pass(stack, "ImageSucceeded", result=sfn.Result.from_string("SUCCEEDED"))),
                 )
-                .otherwise(rejected.next(notify_rejected).next(sfn.Pass(stack, "ImageRejected")))
+                .otherwise(
+                    rejected.next(notify_rejected).next(
+                        sfn.Pass(stack, "ImageRejected", result=sfn.Result.from_string("REJECTED"))
+                    )
+                )
             )
         )
     )
-    images = sfn.Map(stack, "ProcessImages", items_path="$.items", max_concurrency=4, result_path=sfn.JsonPath.DISCARD)
+    images = sfn.Map(stack, "ProcessImages", items_path="$.items", max_concurrency=4, result_path="$.outcomes")
     images.item_processor(item)
-    images.next(sfn.Succeed(stack, "Done"))
+    images.next(
+        sfn.Pass(
+            stack,
+            "Summarize",
+            parameters={"anyFailed": sfn.JsonPath.array_contains(sfn.JsonPath.list_at("$.outcomes"), "FAILED")},
+        )
+    ).next(
+        sfn.Choice(stack, "AnyImageFailed")
+        .when(sfn.Condition.boolean_equals("$.anyFailed", True), sfn.Fail(stack, "ImagesFailed"))
+        .otherwise(sfn.Succeed(stack, "Done"))
+    )
     load_task = invoke("LoadManifest", load, None)
     load_task.add_catch(
         publish(

@@ -11,6 +11,10 @@ Shape (every upload goes through the same Map, so single images and batches shar
                                                                  -> OptimizeImage [-> AwaitReview (task token)]
                                                                  -> RecordSuccess -> NotifySuccess
                                                      any task fails -> RecordFailure -> NotifyError -> ImageFailed
+                                               -> Summarize -> AnyImageFailed? -> ImagesFailed (Fail) | Done
+
+An image's iteration ends with its outcome (SUCCEEDED, REJECTED, SKIPPED, FAILED): one failed image
+does not stop the others of a batch; the execution fails at the end if any image failed.
 
 Status records and notifications are direct DynamoDB and SNS integrations: no Lambda runs
 for them. Every Lambda task retries service, throttling and timeout errors with exponential
@@ -193,10 +197,10 @@ class _Builder:
             },
             "Image processing failed",
         )
-        fail = sfn.Fail(
-            self.scope, "ImageFailed", error="ImageProcessingFailed", cause="See the status table and the error topic."
-        )
-        return record.next(notify).next(fail)
+        # The iteration ends with its outcome, not a Fail: the other images of a batch go on, and
+        # the execution fails after the Map if any image failed (AnyImageFailed).
+        failed = _outcome(self.scope, "ImageFailed", "FAILED")
+        return record.next(notify).next(failed)
 
     def item_chain(self) -> sfn.IChainable:
         parts = self.parts
@@ -222,7 +226,7 @@ class _Builder:
             jitter_strategy=sfn.JitterType.FULL,
         )
         catch(check)
-        done = sfn.Pass(self.scope, "AlreadyProcessed")
+        done = _outcome(self.scope, "AlreadyProcessed", "SKIPPED")
 
         validate = self._lambda(
             "ValidateImage",
@@ -254,7 +258,7 @@ class _Builder:
         )
         catch(rejected)
         catch(notify_rejected)
-        rejected_end = sfn.Pass(self.scope, "ImageRejected")
+        rejected_end = _outcome(self.scope, "ImageRejected", "REJECTED")
 
         process = sfn.Parallel(self.scope, "ProcessImage", result_path="$.processed")
         process.branch(self._lambda("ResizeImage", parts.resize, result_path=None, comment="Every rendition."))
@@ -330,7 +334,7 @@ class _Builder:
             after_optimize = review.next(record)
 
         valid = process.next(optimize).next(after_optimize)
-        record.next(notify)
+        record.next(notify).next(_outcome(self.scope, "ImageSucceeded", "SUCCEEDED"))
         is_valid = (
             sfn.Choice(self.scope, "IsValid")
             .when(sfn.Condition.boolean_equals("$.validation.valid", True), valid)
@@ -358,11 +362,28 @@ class _Builder:
             "ProcessImages",
             items_path="$.items",
             max_concurrency=parts.max_concurrency,
-            result_path=sfn.JsonPath.DISCARD,
+            result_path="$.outcomes",
             comment="One iteration per image; a single upload is a batch of one.",
         )
         process.item_processor(self.item_chain())
-        process.next(sfn.Succeed(self.scope, "Done"))
+        summary = sfn.Pass(
+            self.scope,
+            "Summarize",
+            parameters={"anyFailed": sfn.JsonPath.array_contains(sfn.JsonPath.list_at("$.outcomes"), "FAILED")},
+        )
+        process.next(summary).next(
+            sfn.Choice(self.scope, "AnyImageFailed")
+            .when(
+                sfn.Condition.boolean_equals("$.anyFailed", True),
+                sfn.Fail(
+                    self.scope,
+                    "ImagesFailed",
+                    error="ImageProcessingFailed",
+                    cause="An image failed: see the status table and the error topic.",
+                ),
+            )
+            .otherwise(sfn.Succeed(self.scope, "Done"))
+        )
         single = sfn.Pass(
             self.scope, "SingleImage", parameters={"items": sfn.JsonPath.array(sfn.JsonPath.entire_payload)}
         )
@@ -397,6 +418,11 @@ class _Builder:
             .when(sfn.Condition.string_matches("$.key", f"*{parts.manifest_suffix}"), load)
             .otherwise(single)
         )
+
+
+def _outcome(scope: Construct, id: str, outcome: str) -> sfn.Pass:
+    """The end of one image's iteration: its outcome, as a plain string in the Map's results."""
+    return sfn.Pass(scope, id, result=sfn.Result.from_string(outcome))
 
 
 def _string(path: str) -> tasks.DynamoAttributeValue:

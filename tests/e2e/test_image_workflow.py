@@ -417,6 +417,27 @@ def test_manifest_processes_each_listed_image(world: World) -> None:
     assert len(world.messages("Succeeded")) == 3
 
 
+def test_one_failed_image_does_not_stop_its_batch(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    items = [world.upload(f"uploads/mixed/{n}.jpg", photo((300, 200))) for n in range(3)]
+    real_s3 = handlers.s3()
+
+    class DenyOne:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real_s3, name)
+
+        def put_object(self, **kwargs: Any) -> Any:
+            if "/mixed/1.jpg/" in kwargs["Key"]:
+                raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "PutObject")
+            return real_s3.put_object(**kwargs)
+
+    monkeypatch.setattr(handlers, "s3", lambda: DenyOne())
+    manifest_item = world.upload("uploads/mixed/run.manifest.json", json.dumps([i["key"] for i in items]).encode())
+    execution = world.run(manifest_item)
+    assert (execution["status"], execution.get("error")) == ("FAILED", "ImageProcessingFailed")
+    assert [world.status(i)["status"] for i in items] == ["SUCCEEDED", "FAILED", "SUCCEEDED"]
+    assert len(world.messages("Succeeded")) == 2 and len(world.messages("Failed")) == 1
+
+
 def test_review_waits_for_the_task_token(world: World) -> None:
     item = world.upload("uploads/review.jpg", photo())
     execution = world.start(item, "Reviewed")
