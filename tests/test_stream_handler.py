@@ -12,6 +12,7 @@ import gzip
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -302,3 +303,106 @@ def test_lambda_handler_from_environment(aws: None, monkeypatch: pytest.MonkeyPa
     assert emf[-1]["RecordsLanded"] == [6.0]
     assert emf[-1]["RecordsQuarantined"] == [6.0]
     assert emf[-1]["ObjectsWritten"] == [2.0]
+
+
+# -- the Redshift SQL custom resource (botocore Stubber: moto has no BatchExecuteStatement) ----------
+
+
+class _Context:
+    def get_remaining_time_in_millis(self) -> int:
+        return 600_000
+
+
+def _stubbed(monkeypatch: pytest.MonkeyPatch, statuses: list[dict[str, Any]], secret: str | None) -> Any:
+    from botocore.stub import ANY, Stubber
+
+    from refarch.runtime.stream_processor import apply_sql
+
+    data = boto3.client("redshift-data", region_name=REGION)
+    serverless = boto3.client("redshift-serverless", region_name=REGION)
+    data_stub, serverless_stub = Stubber(data), Stubber(serverless)
+    namespace: dict[str, Any] = {"namespaceName": "lake-ns"}
+    if secret:
+        namespace["adminPasswordSecretArn"] = secret
+    serverless_stub.add_response("get_namespace", {"namespace": namespace}, {"namespaceName": "lake-ns"})
+    if secret:
+        data_stub.add_response(
+            "batch_execute_statement",
+            {"Id": "stmt-1", "CreatedAt": datetime(2026, 11, 22), "WorkgroupName": "lake-wg"},
+            {
+                "WorkgroupName": "lake-wg",
+                "Database": "dev",
+                "SecretArn": secret,
+                "Sqls": ANY,
+                "StatementName": "refarch-streaming-ingestion",
+            },
+        )
+        for status in statuses:
+            data_stub.add_response("describe_statement", {"Id": "stmt-1", **status}, {"Id": "stmt-1"})
+    data_stub.activate()
+    serverless_stub.activate()
+    clients = {"redshift-data": data, "redshift-serverless": serverless}
+    monkeypatch.setattr(apply_sql.boto3, "client", lambda name: clients[name])
+    monkeypatch.setattr(apply_sql, "POLL_SECONDS", 0)
+    return apply_sql, data_stub
+
+
+SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:redshift!lake-ns-refarch_admin-AbCdEf"
+PROPS = {
+    "WorkgroupName": "lake-wg",
+    "Database": "dev",
+    "NamespaceName": "lake-ns",
+    "Name": "stream_events",
+    "Sqls": ["SET enable_case_sensitive_identifier TO true;", "CREATE MATERIALIZED VIEW stream_events AS SELECT 1;"],
+    "ReplaceSqls": ["DROP MATERIALIZED VIEW IF EXISTS stream_events;"],
+}
+
+
+def test_apply_sql_waits_for_the_statement_and_reports_its_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    apply_sql, stub = _stubbed(monkeypatch, [{"Status": "STARTED"}, {"Status": "FINISHED"}], SECRET)
+    result = apply_sql.on_event({"RequestType": "Create", "ResourceProperties": PROPS}, _Context())
+    assert result == {"PhysicalResourceId": "lake-wg/dev/stream_events", "Data": {"StatementId": "stmt-1"}}
+    stub.assert_no_pending_responses()
+
+
+def test_apply_sql_fails_the_deployment_when_redshift_rejects_the_sql(monkeypatch: pytest.MonkeyPatch) -> None:
+    apply_sql, _ = _stubbed(monkeypatch, [{"Status": "FAILED", "Error": "ERROR: permission denied for schema"}], SECRET)
+    with pytest.raises(apply_sql.SqlFailed, match="permission denied"):
+        apply_sql.on_event({"RequestType": "Create", "ResourceProperties": PROPS}, _Context())
+
+
+def test_apply_sql_update_drops_then_recreates_only_when_the_sql_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    apply_sql, _ = _stubbed(monkeypatch, [{"Status": "FINISHED"}], SECRET)
+    calls: list[list[str]] = []
+    real_run = apply_sql.run
+    monkeypatch.setattr(apply_sql, "run", lambda c, p, sqls, **kw: calls.append(sqls) or real_run(c, p, sqls, **kw))
+    old = {**PROPS, "Sqls": ["CREATE MATERIALIZED VIEW stream_events AS SELECT 0;"]}
+    event = {
+        "RequestType": "Update",
+        "PhysicalResourceId": "x",
+        "ResourceProperties": PROPS,
+        "OldResourceProperties": old,
+    }
+    apply_sql.on_event(event, _Context())
+    assert calls == [[*PROPS["ReplaceSqls"], *PROPS["Sqls"]]]
+
+
+def test_apply_sql_unchanged_update_and_delete_run_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from refarch.runtime.stream_processor import apply_sql
+
+    monkeypatch.setattr(apply_sql.boto3, "client", lambda name: pytest.fail(f"no {name} call expected"))
+    same = {
+        "RequestType": "Update",
+        "PhysicalResourceId": "p",
+        "ResourceProperties": PROPS,
+        "OldResourceProperties": PROPS,
+    }
+    assert apply_sql.on_event(same, _Context()) == {"PhysicalResourceId": "p"}
+    delete = {"RequestType": "Delete", "PhysicalResourceId": "p", "ResourceProperties": PROPS}
+    assert apply_sql.on_event(delete, _Context()) == {"PhysicalResourceId": "p"}
+
+
+def test_apply_sql_needs_the_redshift_managed_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    apply_sql, _ = _stubbed(monkeypatch, [], None)
+    with pytest.raises(apply_sql.SqlFailed, match="no Redshift-managed admin secret"):
+        apply_sql.on_event({"RequestType": "Create", "ResourceProperties": PROPS}, _Context())

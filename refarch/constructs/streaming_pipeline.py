@@ -225,6 +225,13 @@ class StreamingPipeline(Construct):
             removal_policy=removal_policy,
         )
 
+        acknowledge(
+            self.stream,
+            "The stream is encrypted with a customer-managed key on purpose: its key policy, rotation and "
+            "CloudTrail record are the owner's, and the same key covers the lake, queue and Redshift.",
+            "AwsSolutions-KDS3",
+        )
+
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",
@@ -407,8 +414,14 @@ class StreamingPipeline(Construct):
         )
 
     def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` put records into the stream (and encrypt them with the key)."""
-        return self.stream.grant_write(grantee)
+        """Let ``grantee`` put records into the stream: PutRecord(s) and ListShards on this stream, and
+        the one KMS action a producer of an encrypted stream needs (GenerateDataKey, no wildcard)."""
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["kinesis:PutRecord", "kinesis:PutRecords", "kinesis:ListShards", "kinesis:DescribeStreamSummary"],
+            resource_arns=[self.stream.stream_arn],
+        )
+        return grant.combine(self.encryption_key.grant(grantee, "kms:GenerateDataKey"))
 
     def grant_read_lake(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` read the lake (and decrypt it), for example an analytics role."""

@@ -17,6 +17,53 @@ from refarch.constructs.streaming_pipeline_redshift import REDSHIFT_PORT
 _ENDPOINT_RULE = 5000
 
 
+def allow_db_tier_to_endpoints(network: ThreeTierVpc, *, first_rule: int = _ENDPOINT_RULE) -> None:
+    """Let the db tier (Redshift) reach the interface endpoints of the app tier over HTTPS.
+
+    With enhanced VPC routing, Redshift reads Kinesis through the VPC: this opens exactly that flow
+    and its return traffic in the db tier's security group and in both tiers' network ACLs, which
+    otherwise admit only the database port from the app tier.
+    """
+    db, app = network.db, network.app
+    db.security_group.add_egress_rule(
+        ec2.Peer.ipv4(network.cidr), ec2.Port.tcp(443), "HTTPS to interface endpoints (Kinesis)"
+    )
+    ephemeral = ec2.AclTraffic.tcp_port_range(1024, 65535)
+    https = ec2.AclTraffic.tcp_port(443)
+    for index, app_cidr in enumerate(app.cidrs):
+        rule = first_rule + index * 10
+        db.network_acl.add_entry(
+            f"EndpointHttpsOut{rule}",
+            cidr=ec2.AclCidr.ipv4(app_cidr),
+            rule_number=rule,
+            traffic=https,
+            direction=ec2.TrafficDirection.EGRESS,
+        )
+        db.network_acl.add_entry(
+            f"EndpointReturnIn{rule}",
+            cidr=ec2.AclCidr.ipv4(app_cidr),
+            rule_number=rule,
+            traffic=ephemeral,
+            direction=ec2.TrafficDirection.INGRESS,
+        )
+    for index, db_cidr in enumerate(db.cidrs):
+        rule = first_rule + index * 10
+        app.network_acl.add_entry(
+            f"RedshiftHttpsIn{rule}",
+            cidr=ec2.AclCidr.ipv4(db_cidr),
+            rule_number=rule,
+            traffic=https,
+            direction=ec2.TrafficDirection.INGRESS,
+        )
+        app.network_acl.add_entry(
+            f"RedshiftReturnOut{rule}",
+            cidr=ec2.AclCidr.ipv4(db_cidr),
+            rule_number=rule,
+            traffic=ephemeral,
+            direction=ec2.TrafficDirection.EGRESS,
+        )
+
+
 class StreamingPipelineStack(Stack):
     """Kinesis -> Lambda (app tier) -> S3 lake, and Redshift Serverless (db tier) reading the stream
     through a Kinesis interface endpoint (enhanced VPC routing keeps that traffic in the VPC)."""
@@ -30,46 +77,7 @@ class StreamingPipelineStack(Stack):
             interface_endpoints=[ec2.InterfaceVpcEndpointAwsService.KINESIS_STREAMS],
         )
         db, app = self.network.db, self.network.app
-        # Redshift (db tier) reads Kinesis through the interface endpoint in the app tier: open exactly
-        # that HTTPS flow and its return traffic in the db tier's security group and both tiers' ACLs.
-        db.security_group.add_egress_rule(
-            ec2.Peer.ipv4(self.network.cidr), ec2.Port.tcp(443), "HTTPS to the Kinesis interface endpoint"
-        )
-        ephemeral = ec2.AclTraffic.tcp_port_range(1024, 65535)
-        https = ec2.AclTraffic.tcp_port(443)
-        for index, (app_cidr, db_cidr) in enumerate(zip(app.cidrs, db.cidrs, strict=True)):
-            del db_cidr
-            rule = _ENDPOINT_RULE + index * 10
-            db.network_acl.add_entry(
-                f"EndpointHttpsOut{rule}",
-                cidr=ec2.AclCidr.ipv4(app_cidr),
-                rule_number=rule,
-                traffic=https,
-                direction=ec2.TrafficDirection.EGRESS,
-            )
-            db.network_acl.add_entry(
-                f"EndpointReturnIn{rule}",
-                cidr=ec2.AclCidr.ipv4(app_cidr),
-                rule_number=rule,
-                traffic=ephemeral,
-                direction=ec2.TrafficDirection.INGRESS,
-            )
-        for index, db_cidr in enumerate(db.cidrs):
-            rule = _ENDPOINT_RULE + index * 10
-            app.network_acl.add_entry(
-                f"RedshiftHttpsIn{rule}",
-                cidr=ec2.AclCidr.ipv4(db_cidr),
-                rule_number=rule,
-                traffic=https,
-                direction=ec2.TrafficDirection.INGRESS,
-            )
-            app.network_acl.add_entry(
-                f"RedshiftReturnOut{rule}",
-                cidr=ec2.AclCidr.ipv4(db_cidr),
-                rule_number=rule,
-                traffic=ephemeral,
-                direction=ec2.TrafficDirection.EGRESS,
-            )
+        allow_db_tier_to_endpoints(self.network)
 
         # Alarms notify an encrypted topic; CloudWatch may use its key to publish.
         alarm_key = _builders.build_key(

@@ -70,16 +70,16 @@ def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     physical_id = f"{props['WorkgroupName']}/{props['Database']}/{props.get('Name', 'sql')}"
     if event["RequestType"] == "Delete":
         return {"PhysicalResourceId": event.get("PhysicalResourceId", physical_id)}
-    client = boto3.client("redshift-data")
-    props = {**props, "SecretArn": admin_secret_arn(boto3.client("redshift-serverless"), props["NamespaceName"])}
-    # Leave a margin of the function's own time for the framework's response.
-    remaining = context.get_remaining_time_in_millis() / 1000 if context else 600.0
-    timeout = max(remaining - 30, 10)
     sqls = list(props["Sqls"])
     if event["RequestType"] == "Update":
         old = event.get("OldResourceProperties", {})
         if old.get("Sqls") == props["Sqls"] and old.get("WorkgroupName") == props["WorkgroupName"]:
             return {"PhysicalResourceId": event.get("PhysicalResourceId", physical_id)}
         sqls = [*props.get("ReplaceSqls", []), *sqls]
-    statement_id = run(client, props, sqls, timeout_seconds=timeout)
+    # Leave a margin of the function's own time for the framework's response.
+    remaining = context.get_remaining_time_in_millis() / 1000 if context else 600.0
+    secret_arn = admin_secret_arn(boto3.client("redshift-serverless"), props["NamespaceName"])
+    statement_id = run(
+        boto3.client("redshift-data"), {**props, "SecretArn": secret_arn}, sqls, timeout_seconds=max(remaining - 30, 10)
+    )
     return {"PhysicalResourceId": physical_id, "Data": {"StatementId": statement_id}}
