@@ -436,6 +436,7 @@ BAD_PROPS: list[tuple[str, dict[str, Any], str]] = [
     ("duplicate suffix", {"upload_suffixes": [".jpg", ".JPG"]}, "upload_suffixes"),
     ("manifest suffix equal to an image suffix", {"manifest_suffix": ".png"}, "manifest_suffix"),
     ("manifest items 0", {"max_manifest_items": 0}, "max_manifest_items"),
+    ("manifest items beyond the state size", {"max_manifest_items": 5000}, "max_manifest_items"),
     ("memory too small", {"memory_size": 128}, "memory_size"),
     ("reserved concurrency 0", {"reserved_concurrency": 0}, "reserved_concurrency"),
     ("retry interval 0", {"retry_interval": Duration.seconds(0)}, "retry_interval"),

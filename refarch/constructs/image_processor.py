@@ -122,7 +122,8 @@ class ImageProcessor(Construct):
             match). Default: ``(".jpg", ".jpeg", ".png", ".webp", ".gif")``
         :param manifest_suffix: Key suffix of batch manifests (a JSON list of keys in the upload
             bucket) under ``upload_prefix``; ``None`` turns batches off. Default: ``".manifest.json"``
-        :param max_manifest_items: Most keys a manifest may list. Default: ``1000``
+        :param max_manifest_items: Most keys a manifest may list, 1-1000 (the item list travels in the
+            execution state, capped at 256 KB); split bigger batches. Default: ``1000``
         :param max_concurrency: Images of a batch processed at once (the Map state). Default: ``4``
         :param output_bucket: Bucket for renditions. Default: - a new encrypted bucket
         :param output_prefix: Key prefix of renditions in the output bucket. Default: ``"renditions/"``

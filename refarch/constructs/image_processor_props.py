@@ -116,7 +116,9 @@ def check_props(
             raise PropValidationError(
                 _OWNER, "manifest_suffix", manifest_suffix, "It must differ from every upload suffix."
             )
-    check_whole_range(_OWNER, "max_manifest_items", max_manifest_items, minimum=1, maximum=10_000)
+    # The pinned item list travels in the execution state, which Step Functions caps at 256 KB:
+    # 1000 items of bucket, key (up to ~100 characters) and version ID stay well inside it.
+    check_whole_range(_OWNER, "max_manifest_items", max_manifest_items, minimum=1, maximum=1000)
     check_whole_range(_OWNER, "max_concurrency", max_concurrency, minimum=1, maximum=40)
     check_whole_range(_OWNER, "reserved_concurrency", reserved_concurrency, minimum=1, maximum=1000)
     check_whole_range(_OWNER, "retry_attempts", retry_attempts, minimum=0, maximum=10)
