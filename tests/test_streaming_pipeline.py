@@ -47,6 +47,8 @@ def lake_only() -> tuple[SynthesizedStack, StreamingPipeline]:
         archive_after=None,
     )
     pipeline.grant_write(producer)
+    analyst = iam.Role(stack, "Analyst", assumed_by=iam.AccountRootPrincipal())
+    pipeline.grant_query(analyst)
     return synth(stack), pipeline
 
 
@@ -180,17 +182,19 @@ def test_lake_bucket_encryption_lifecycle_and_logs(ref: SynthesizedStack) -> Non
                 "RestrictPublicBuckets": True,
             },
             "LifecycleConfiguration": {
-                "Rules": [
-                    Match.object_like(
-                        {
-                            "Transitions": [
-                                {"StorageClass": "STANDARD_IA", "TransitionInDays": 30},
-                                {"StorageClass": "GLACIER_IR", "TransitionInDays": 365},
-                            ],
-                            "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
-                        }
-                    )
-                ]
+                "Rules": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Transitions": [
+                                    {"StorageClass": "STANDARD_IA", "TransitionInDays": 30},
+                                    {"StorageClass": "GLACIER_IR", "TransitionInDays": 365},
+                                ],
+                                "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
+                            }
+                        )
+                    ]
+                )
             },
         },
     )
@@ -288,6 +292,57 @@ def test_redshift_reaches_kinesis_through_the_endpoint(ref: SynthesizedStack) ->
     )
 
 
+def test_lake_table_projects_hive_partitions(ref: SynthesizedStack) -> None:
+    lake = _logical_id(ref, "AWS::S3::Bucket", "PipelineLake")
+    (table,) = ref.resources("AWS::Glue::Table").values()
+    table_input = table["Properties"]["TableInput"]
+    params = table_input["Parameters"]
+    assert params["projection.enabled"] == "true"
+    assert params["projection.dt.format"] == "yyyy-MM-dd" and params["projection.hour.digits"] == "2"
+    assert params["storage.location.template"] == {
+        "Fn::Join": ["", ["s3://", {"Ref": lake}, "/events/dt=${dt}/hour=${hour}/"]]
+    }
+    assert [k["Name"] for k in table_input["PartitionKeys"]] == ["dt", "hour"]
+    assert table_input["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
+    columns = [c["Name"] for c in table_input["StorageDescriptor"]["Columns"]]
+    assert columns == ["arrival_time", "shard_id", "sequence_number", "partition_key", "event"]
+
+
+def test_athena_results_are_encrypted_with_the_key_and_expire(ref: SynthesizedStack) -> None:
+    key = _logical_id(ref, "AWS::KMS::Key", "PipelineKey")
+    ref.template.has_resource_properties(
+        "AWS::Athena::WorkGroup",
+        {
+            "WorkGroupConfiguration": Match.object_like(
+                {
+                    "EnforceWorkGroupConfiguration": True,
+                    "ResultConfiguration": {
+                        "EncryptionConfiguration": {
+                            "EncryptionOption": "SSE_KMS",
+                            "KmsKey": {"Fn::GetAtt": [key, "Arn"]},
+                        },
+                        "OutputLocation": Match.any_value(),
+                    },
+                }
+            )
+        },
+    )
+    ref.template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "LifecycleConfiguration": {
+                "Rules": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Id": "ExpireQueryResults", "Prefix": "athena-results/", "ExpirationInDays": 30}
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
 # -- the lake-only variant ---------------------------------------------------------------------
 
 
@@ -329,7 +384,9 @@ def test_lake_only_custom_schema_travels_in_the_environment(
         "AWS::S3::Bucket",
         {
             "LifecycleConfiguration": {
-                "Rules": [Match.object_like({"Transitions": [{"StorageClass": "STANDARD_IA", "TransitionInDays": 30}]})]
+                "Rules": Match.array_with(
+                    [Match.object_like({"Transitions": [{"StorageClass": "STANDARD_IA", "TransitionInDays": 30}]})]
+                )
             }
         },
     )
@@ -341,6 +398,25 @@ def test_grant_write_lets_producers_put_and_encrypt(lake_only: tuple[Synthesized
     actions = json.dumps([s["Action"] for s in policy["Properties"]["PolicyDocument"]["Statement"]])
     assert "kinesis:PutRecords" in actions and "kinesis:PutRecord" in actions
     assert "kms:GenerateDataKey" in actions
+
+
+def test_grant_query_reads_the_lake_prefix_and_the_table(
+    lake_only: tuple[SynthesizedStack, StreamingPipeline],
+) -> None:
+    stack, _ = lake_only
+    (policy,) = [p for lid, p in stack.resources("AWS::IAM::Policy").items() if lid.startswith("Analyst")]
+    text = json.dumps(policy["Properties"]["PolicyDocument"])
+    assert "athena:StartQueryExecution" in text and "glue:GetTable" in text and "glue:GetPartitions" in text
+    assert "/events/*" in text and "/athena-results/*" in text
+    assert "/quarantine/*" not in text
+
+
+def test_no_catalog_when_turned_off(make_stack: Callable[..., cdk.Stack]) -> None:
+    stack = make_stack()
+    pipeline = StreamingPipeline(stack, "Pipeline", redshift=False, lake_catalog=False)
+    assert pipeline.catalog is None
+    with pytest.raises(ValueError, match="lake_catalog=False"):
+        pipeline.grant_query(iam.Role(stack, "R", assumed_by=iam.AccountRootPrincipal()))
 
 
 def test_lake_only_variant_is_compliant_too(lake_only: tuple[SynthesizedStack, StreamingPipeline]) -> None:
@@ -391,6 +467,7 @@ BAD_PROPS: list[tuple[str, dict[str, Any], str]] = [
     ("lake_prefix", {"lake_prefix": "events"}, "ending in '/'"),
     ("lake_prefix", {"lake_prefix": "/events/"}, "lake_prefix='/events/'"),
     ("quarantine_prefix", {"quarantine_prefix": "events/bad/"}, "must not overlap lake_prefix"),
+    ("lake_prefix", {"lake_prefix": "athena-results/raw/"}, "where Athena writes query results"),
     ("infrequent_access_after", {"infrequent_access_after": Duration.days(10)}, "infrequent_access_after"),
     ("archive_after", {"archive_after": Duration.days(30)}, "must come after infrequent_access_after"),
     ("iterator_age_threshold", {"iterator_age_threshold": Duration.seconds(10)}, "iterator_age_threshold"),
@@ -460,3 +537,13 @@ def test_redshift_needs_three_distinct_azs(make_stack: Callable[..., cdk.Stack])
     with pytest.raises(PropValidationError, match="3 distinct AZs") as caught:
         StreamingPipeline(stack, "Pipeline", vpc=vpc)
     assert caught.value.prop == "redshift_subnets"
+
+
+def test_every_pipeline_function_in_the_vpc_uses_the_https_only_group(ref: SynthesizedStack) -> None:
+    group = _logical_id(ref, "AWS::EC2::SecurityGroup", "PipelineFunctionSecurityGroup")
+    functions = [f for lid, f in ref.resources("AWS::Lambda::Function").items() if lid.startswith("Pipeline")]
+    assert len(functions) == 3  # consumer, SQL applier, custom resource provider
+    for function in functions:
+        assert function["Properties"]["VpcConfig"]["SecurityGroupIds"] == [{"Fn::GetAtt": [group, "GroupId"]}]
+    egress = ref.json["Resources"][group]["Properties"]["SecurityGroupEgress"]
+    assert [(e["IpProtocol"], e["FromPort"], e["ToPort"]) for e in egress] == [("tcp", 443, 443)]

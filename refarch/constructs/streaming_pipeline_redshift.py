@@ -70,6 +70,7 @@ class RedshiftStreamingIngestion(Construct):
         security_groups: Sequence[ec2.ISecurityGroup] | None,
         function_subnets: ec2.SubnetSelection | None,
         function_in_vpc: bool,
+        function_security_groups: Sequence[ec2.ISecurityGroup] | None,
         layer: lambda_.ILayerVersion,
         code: lambda_.Code,
         base_capacity: int,
@@ -157,6 +158,7 @@ class RedshiftStreamingIngestion(Construct):
         }
         self.sql = render_sql(CREATE_SQL_FILES, **values)
         self.replace_sql = render_sql(REPLACE_SQL_FILES, **values)
+        self._function_security_groups = list(function_security_groups) if function_security_groups else None
         self._apply_sql(encryption_key, vpc, function_subnets, function_in_vpc, layer, code, removal_policy)
 
     def _apply_sql(
@@ -183,6 +185,7 @@ class RedshiftStreamingIngestion(Construct):
             memory_size=256,
             vpc=vpc if in_vpc else None,
             vpc_subnets=function_subnets if in_vpc else None,
+            security_groups=self._function_security_groups if in_vpc else None,
         )
         self.sql_function.add_to_role_policy(
             iam.PolicyStatement(
@@ -250,6 +253,7 @@ class RedshiftStreamingIngestion(Construct):
             provider_function_env_encryption=key,
             vpc=vpc if in_vpc else None,
             vpc_subnets=function_subnets if in_vpc else None,
+            security_groups=self._function_security_groups if in_vpc else None,
         )
         if in_vpc:
             acknowledge(
