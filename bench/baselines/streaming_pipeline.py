@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import CustomResource, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_athena as athena
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
@@ -101,7 +103,8 @@ def with_plain_l2(stack: Stack) -> None:
                     ),
                 ],
                 noncurrent_version_expiration=Duration.days(90),
-            )
+            ),
+            s3.LifecycleRule(prefix="athena-results/", expiration=Duration.days(30)),
         ],
     )
     layer = lambda_.LayerVersion(
@@ -192,7 +195,7 @@ def with_plain_l2(stack: Stack) -> None:
         )
     )
     apply.add_to_role_policy(iam.PolicyStatement(actions=["redshift-data:DescribeStatement"], resources=["*"]))
-    provider = cr.Provider(stack, "Provider", on_event_handler=apply, vpc=vpc)
+    provider = cr.Provider(stack, "Provider", on_event_handler=apply, vpc=vpc, security_groups=[sg])
     CustomResource(
         stack,
         "IngestionSql",
@@ -201,6 +204,60 @@ def with_plain_l2(stack: Stack) -> None:
             "WorkgroupName": workgroup.ref,
             "Sqls": [f"CREATE EXTERNAL SCHEMA IF NOT EXISTS s FROM KINESIS IAM_ROLE '{role.role_arn}';"],
         },
+    )
+
+    location = f"s3://{lake.bucket_name}/events/"
+    database = glue.CfnDatabase(
+        stack, "Database", catalog_id=stack.account, database_input=glue.CfnDatabase.DatabaseInputProperty(name="lake")
+    )
+    glue.CfnTable(
+        stack,
+        "Table",
+        catalog_id=stack.account,
+        database_name="lake",
+        table_input=glue.CfnTable.TableInputProperty(
+            name="events",
+            table_type="EXTERNAL_TABLE",
+            parameters={
+                "classification": "json",
+                "projection.enabled": "true",
+                "projection.dt.type": "date",
+                "projection.dt.format": "yyyy-MM-dd",
+                "projection.dt.range": "2024-01-01,NOW",
+                "projection.hour.type": "integer",
+                "projection.hour.range": "0,23",
+                "projection.hour.digits": "2",
+                "storage.location.template": location + "dt=${dt}/hour=${hour}/",
+            },
+            partition_keys=[
+                glue.CfnTable.ColumnProperty(name="dt", type="string"),
+                glue.CfnTable.ColumnProperty(name="hour", type="string"),
+            ],
+            storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                location=location,
+                columns=[
+                    glue.CfnTable.ColumnProperty(name=n, type="string")
+                    for n in ("arrival_time", "shard_id", "sequence_number", "partition_key", "event")
+                ],
+                input_format="org.apache.hadoop.mapred.TextInputFormat",
+                output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                serde_info=glue.CfnTable.SerdeInfoProperty(serialization_library="org.openx.data.jsonserde.JsonSerDe"),
+            ),
+        ),
+    ).add_dependency(database)
+    athena.CfnWorkGroup(
+        stack,
+        "AthenaWorkgroup",
+        name="lake",
+        work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+            enforce_work_group_configuration=True,
+            result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                output_location=f"s3://{lake.bucket_name}/athena-results/",
+                encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                    encryption_option="SSE_KMS", kms_key=key.key_arn
+                ),
+            ),
+        ),
     )
 
     minute = Duration.minutes(1)
