@@ -4,7 +4,8 @@
 Environment-agnostic unless an account/region is given through context
 (``cdk synth -c account=123456789012 -c region=eu-west-1``) or the usual CDK variables
 (``CDK_DEFAULT_ACCOUNT``/``CDK_DEFAULT_REGION``, set by ``cdk`` from your AWS profile when
-``-c use_default_env=true`` is passed).
+``-c use_default_env=true`` is passed). ``-c allowed_regions=eu-west-1,eu-central-1`` makes the
+GDPR pack fail any data store that would rest elsewhere.
 """
 
 import os
@@ -28,5 +29,6 @@ def environment(app: cdk.App) -> cdk.Environment | None:
 
 app = cdk.App()
 build_reference_stacks(app, env=environment(app))
-apply_packs(app)
+allowed_regions = app.node.try_get_context("allowed_regions")
+apply_packs(app, allowed_regions=allowed_regions.split(",") if allowed_regions else None)
 app.synth()

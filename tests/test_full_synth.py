@@ -22,7 +22,9 @@ from tests.harness import CDK_CONTEXT
 @pytest.fixture(scope="module")
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app = cdk.App(context=CDK_CONTEXT, outdir=str(outdir), builtin_cloud_formation_validation=True)
+    # As `cdk synth` runs it: the CLI also asks for asset metadata (asset paths in the templates).
+    context = {**CDK_CONTEXT, "aws:cdk:enable-asset-metadata": True}
+    app = cdk.App(context=context, outdir=str(outdir), builtin_cloud_formation_validation=True)
     build_reference_stacks(app)
     apply_packs(app)
     app.synth()  # raises if a compliance pack reports an error

@@ -408,6 +408,7 @@ def test_grant_review_needs_review(make_stack: Callable[..., cdk.Stack]) -> None
 R = ImageRendition
 BAD_PROPS: list[tuple[str, dict[str, Any], str]] = [
     ("no renditions", {"renditions": []}, "renditions"),
+    ("original retention of zero", {"original_retention": Duration.days(0)}, "original_retention"),
     ("duplicate renditions", {"renditions": [R("a", 10, 10), R("a", 20, 20)]}, "renditions"),
     ("zero width", {"renditions": [R("a", 0, 10)]}, r"renditions\[a\].width"),
     ("negative height", {"renditions": [R("a", 10, -5)]}, r"renditions\[a\].height"),
@@ -455,3 +456,23 @@ def test_error_shows_the_value_and_what_is_allowed(make_stack: Callable[..., cdk
     with pytest.raises(ValueError) as error:
         ImageProcessor(make_stack(), "Images", jpeg_quality=150)
     assert str(error.value) == "ImageProcessor: invalid jpeg_quality=150. Allowed: a number from 1 to 100."
+
+
+def test_originals_expire_after_the_retention_given(ref: SynthesizedStack) -> None:
+    """Storage limitation: the reference stack deletes originals after a year; renditions stay."""
+    ref.template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "LifecycleConfiguration": {
+                "Rules": [
+                    {
+                        "Id": "ExpireOriginals",
+                        "Prefix": "uploads/",
+                        "ExpirationInDays": 365,
+                        "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                        "Status": "Enabled",
+                    }
+                ]
+            }
+        },
+    )

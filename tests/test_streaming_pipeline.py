@@ -468,6 +468,12 @@ BAD_PROPS: list[tuple[str, dict[str, Any], str]] = [
     ("lake_prefix", {"lake_prefix": "/events/"}, "lake_prefix='/events/'"),
     ("quarantine_prefix", {"quarantine_prefix": "events/bad/"}, "must not overlap lake_prefix"),
     ("lake_prefix", {"lake_prefix": "athena-results/raw/"}, "where Athena writes query results"),
+    ("lake_expiration", {"lake_expiration": Duration.days(300)}, "after the last storage-class transition"),
+    (
+        "lake_expiration",
+        {"archive_after": None, "lake_expiration": Duration.days(20)},
+        "after the last storage-class transition (30 days)",
+    ),
     ("infrequent_access_after", {"infrequent_access_after": Duration.days(10)}, "infrequent_access_after"),
     ("archive_after", {"archive_after": Duration.days(30)}, "must come after infrequent_access_after"),
     ("iterator_age_threshold", {"iterator_age_threshold": Duration.seconds(10)}, "iterator_age_threshold"),
@@ -547,3 +553,17 @@ def test_every_pipeline_function_in_the_vpc_uses_the_https_only_group(ref: Synth
         assert function["Properties"]["VpcConfig"]["SecurityGroupIds"] == [{"Fn::GetAtt": [group, "GroupId"]}]
     egress = ref.json["Resources"][group]["Properties"]["SecurityGroupEgress"]
     assert [(e["IpProtocol"], e["FromPort"], e["ToPort"]) for e in egress] == [("tcp", 443, 443)]
+
+
+def test_reference_lake_expires_after_every_transition(ref: SynthesizedStack) -> None:
+    """Storage limitation: the reference lake deletes events after three years, Glacier IR after one."""
+    ref.template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "LifecycleConfiguration": {
+                "Rules": Match.array_with(
+                    [Match.object_like({"Id": "TierLakeObjects", "ExpirationInDays": 1095})]
+                )
+            }
+        },
+    )

@@ -389,7 +389,9 @@ class GdprChecks(NagPack):
             )
             for rule_id, group in grouped.items()
         ]
-        return PolicyValidationPluginReport(success=not violations, violations=violations)
+        # Warnings are reported but, as with cdk-nag's own packs, do not fail the synth.
+        success = not any(v.severity == "error" for v in violations)
+        return PolicyValidationPluginReport(success=success, violations=violations)
 
     def _describe(self, rule: GdprRule) -> str:
         info = f"{rule.info} (GDPR art. {rule.article})"

@@ -25,9 +25,12 @@ from refarch.constructs import _defaults
 #: so a pip-installed refarch synthesizes as well as a checkout).
 RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
 
+#: Wheel platform tags pip may pick for each architecture. Lambda's Python 3.12+ runtimes run on
+#: Amazon Linux 2023 (glibc 2.34), so any manylinux wheel up to 2.34 runs there; newer releases of
+#: packages such as Pillow publish only manylinux_2_28 wheels for new Pythons.
 _PLATFORMS = {
-    lambda_.Architecture.X86_64.name: "manylinux2014_x86_64",
-    lambda_.Architecture.ARM_64.name: "manylinux2014_aarch64",
+    lambda_.Architecture.X86_64.name: ("manylinux2014_x86_64", "manylinux_2_28_x86_64", "manylinux_2_34_x86_64"),
+    lambda_.Architecture.ARM_64.name: ("manylinux2014_aarch64", "manylinux_2_28_aarch64", "manylinux_2_34_aarch64"),
 }
 _ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache"]
 
@@ -36,9 +39,9 @@ _ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache"]
 class PipLocalBundling:
     """Installs a requirements file into ``<output>/python`` for the Lambda platform."""
 
-    def __init__(self, requirements: Path, *, platform: str, python_version: str) -> None:
+    def __init__(self, requirements: Path, *, platforms: tuple[str, ...], python_version: str) -> None:
         self.requirements = requirements
-        self.platform = platform
+        self.platforms = platforms
         self.python_version = python_version
 
     def command(self, output_dir: str) -> list[str]:
@@ -49,8 +52,7 @@ class PipLocalBundling:
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            "--platform",
-            self.platform,
+            *(arg for platform in self.platforms for arg in ("--platform", platform)),
             "--implementation",
             "cp",
             "--python-version",
@@ -103,9 +105,10 @@ def dependencies_layer(
     requirements_file = RUNTIME_DIR / "layers" / f"{requirements}.txt"
     if not requirements_file.is_file():
         raise ValueError(f"dependencies_layer: no requirements file {requirements_file}")
-    platform = _PLATFORMS[architecture.name]
     runtime = _defaults.LAMBDA_PYTHON_RUNTIME
-    local = PipLocalBundling(requirements_file, platform=platform, python_version=_defaults.LAMBDA_PYTHON_VERSION)
+    local = PipLocalBundling(
+        requirements_file, platforms=_PLATFORMS[architecture.name], python_version=_defaults.LAMBDA_PYTHON_VERSION
+    )
     docker_command = (
         f"pip install --quiet --only-binary=:all: -r /asset-input/{requirements_file.name} "
         "--target /asset-output/python"

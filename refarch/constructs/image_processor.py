@@ -33,7 +33,7 @@ from constructs import Construct
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders, _defaults
 from refarch.constructs._bundling import dependencies_layer, handler_code
-from refarch.constructs._validation import PropValidationError
+from refarch.constructs._validation import PropValidationError, check_duration_range
 from refarch.constructs.image_processor_props import (
     DEFAULT_RENDITIONS,
     FILTERS,
@@ -81,6 +81,7 @@ class ImageProcessor(Construct):
         max_bytes: int = 50 * 1024 * 1024,
         max_pixels: int = 50_000_000,
         upload_prefix: str = "uploads/",
+        original_retention: Duration | None = None,
         upload_suffixes: Sequence[str] = (".jpg", ".jpeg", ".png", ".webp", ".gif"),
         manifest_suffix: str | None = ".manifest.json",
         max_manifest_items: int = 1000,
@@ -118,6 +119,9 @@ class ImageProcessor(Construct):
         :param max_pixels: Largest pixel count accepted (width x height x frames), checked on the
             header before decoding: the decompression-bomb guard. Default: ``50_000_000``
         :param upload_prefix: Key prefix of uploads that start the workflow. Default: ``"uploads/"``
+        :param original_retention: Age at which originals under ``upload_prefix`` are deleted (old versions
+            30 days later). Photos of people are personal data: GDPR's storage limitation (art. 5(1)(e))
+            asks for a limit, and the GDPR pack warns without one. Default: - originals are kept
         :param upload_suffixes: Key suffixes that start the workflow (lower and upper case both
             match). Default: ``(".jpg", ".jpeg", ".png", ".webp", ".gif")``
         :param manifest_suffix: Key suffix of batch manifests (a JSON list of keys in the upload
@@ -181,6 +185,13 @@ class ImageProcessor(Construct):
             vpc=vpc,
             vpc_subnets=vpc_subnets,
         )
+        check_duration_range(
+            "ImageProcessor",
+            "original_retention",
+            original_retention,
+            minimum=Duration.days(1),
+            maximum=Duration.days(36_500),
+        )
         express = state_machine_type == sfn.StateMachineType.EXPRESS
         self.renditions = tuple(renditions)
         self.filters = tuple(filters)
@@ -218,6 +229,16 @@ class ImageProcessor(Construct):
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="uploads/",
             removal_policy=removal_policy,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireOriginals",
+                    prefix=upload_prefix,
+                    expiration=original_retention,
+                    noncurrent_version_expiration=Duration.days(30),
+                )
+            ]
+            if original_retention is not None
+            else None,
         )
         # EventBridge delivery set on the bucket resource itself: the L2's event_bridge_enabled goes
         # through a custom-resource Lambda (inline policy, AWS managed policy) that is not needed.

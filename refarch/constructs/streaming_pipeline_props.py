@@ -72,6 +72,7 @@ def validate(
     quarantine_prefix: str,
     infrequent_access_after: Duration,
     archive_after: Duration | None,
+    lake_expiration: Duration | None,
     iterator_age_threshold: Duration,
 ) -> None:
     if shard_count is not None:
@@ -136,6 +137,16 @@ def validate(
             archive_after.to_human_string(),
             f"It must come after infrequent_access_after ({infrequent_access_after.to_human_string()}), or be None.",
         )
+    if lake_expiration is not None and not lake_expiration.is_unresolved():
+        last_move = archive_after if archive_after is not None else infrequent_access_after
+        if lake_expiration.to_days() <= last_move.to_days():
+            raise PropValidationError(
+                _OWNER,
+                "lake_expiration",
+                lake_expiration.to_human_string(),
+                f"It must come after the last storage-class transition ({last_move.to_human_string()}): S3 "
+                "rejects a lifecycle rule that expires objects before it moves them.",
+            )
     _check_duration("iterator_age_threshold", iterator_age_threshold, DEFAULT_ITERATOR_AGE_THRESHOLD)
 
 

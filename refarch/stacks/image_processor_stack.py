@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
 from constructs import Construct
 
 from refarch.constructs import ImageProcessor
@@ -16,4 +16,6 @@ class ImageProcessorStack(Stack):
 
     def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
         super().__init__(scope, id, description="cdk-refarch reference: image processor", **kwargs)
-        self.images = ImageProcessor(self, "Images", filters=["sharpen"])
+        # Originals are personal data when they show people: kept a year, then deleted (the renditions
+        # and the status record stay).
+        self.images = ImageProcessor(self, "Images", filters=["sharpen"], original_retention=Duration.days(365))

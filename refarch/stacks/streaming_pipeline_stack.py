@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
@@ -94,4 +94,6 @@ class StreamingPipelineStack(Stack):
             redshift_subnets=db.subnet_selection,
             redshift_security_groups=[db.security_group],
             alarm_topic=self.alarm_topic,
+            # Storage limitation: events are kept three years (Glacier IR after one), then deleted.
+            lake_expiration=Duration.days(3 * 365),
         )
