@@ -439,3 +439,35 @@ def test_subnet_fit_check_matches_what_the_vpc_allocates(make_stack: Callable[..
     cidrs = [ipaddress.ip_network(c) for tier in network.tiers for c in tier.cidrs]
     assert all(c.subnet_of(ipaddress.ip_network("10.1.0.0/22")) for c in cidrs)
     assert not any(a.overlaps(b) for i, a in enumerate(cidrs) for b in cidrs[i + 1 :])
+
+
+def test_db_tier_can_be_opened_to_the_interface_endpoints(make_stack: Callable[..., cdk.Stack]) -> None:
+    """For databases that call AWS themselves (Redshift reading Kinesis): HTTPS db -> app tier, and back."""
+    stack = make_stack("Endpoints")
+    network = ThreeTierVpc(
+        stack, "Network", flow_logs=False, interface_endpoints=[ec2.InterfaceVpcEndpointAwsService.KINESIS_STREAMS]
+    )
+    network.allow_db_tier_to_endpoints()
+    stacked = synth(stack)
+    db = _entries(stacked, "DbNacl")
+    assert [e for e in db if e["rule"] >= 5000] == sorted(
+        [
+            *[_allow(5000 + 10 * i, True, cidr, (443, 443)) for i, cidr in enumerate(APP)],
+            *[_allow(5000 + 10 * i, False, cidr, (1024, 65535)) for i, cidr in enumerate(APP)],
+        ],
+        key=lambda r: (r["egress"], r["rule"]),
+    )
+    app = _entries(stacked, "AppNacl")
+    assert [e for e in app if e["rule"] >= 5000] == sorted(
+        [
+            *[_allow(5000 + 10 * i, False, cidr, (443, 443)) for i, cidr in enumerate(DB)],
+            *[_allow(5000 + 10 * i, True, cidr, (1024, 65535)) for i, cidr in enumerate(DB)],
+        ],
+        key=lambda r: (r["egress"], r["rule"]),
+    )
+    db_group = next(v for k, v in stacked.resources("AWS::EC2::SecurityGroup").items() if k.startswith("NetworkDb"))
+    assert [(r["CidrIp"], r["FromPort"]) for r in db_group["Properties"]["SecurityGroupEgress"]] == [
+        ("10.0.0.0/16", 443)
+    ]
+    with pytest.raises(PropValidationError, match="first_rule"):
+        network.allow_db_tier_to_endpoints(first_rule=100)

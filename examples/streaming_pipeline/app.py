@@ -17,7 +17,6 @@ from constructs import Construct
 
 from refarch.compliance import apply_packs
 from refarch.constructs import ManagedPolicyRole, StreamingPipeline, ThreeTierVpc
-from refarch.stacks.streaming_pipeline_stack import allow_db_tier_to_endpoints
 
 #: The events this app accepts (a trimmed clickstream schema; records that fail it are quarantined).
 CLICK_SCHEMA = {
@@ -45,7 +44,7 @@ class ClickstreamStack(cdk.Stack):
             interface_endpoints=[ec2.InterfaceVpcEndpointAwsService.KINESIS_STREAMS],
         )
         # Redshift in the db tier reads Kinesis through the app tier's endpoint: open that HTTPS path.
-        allow_db_tier_to_endpoints(network)
+        network.allow_db_tier_to_endpoints()
         pipeline = StreamingPipeline(
             self,
             "Clicks",

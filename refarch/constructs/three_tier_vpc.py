@@ -439,6 +439,48 @@ class ThreeTierVpc(Construct):
                 open=False,
             )
 
+    # -- wiring more flows -----------------------------------------------------------------
+
+    def allow_db_tier_to_endpoints(self, *, first_rule: int = 5000) -> None:
+        """Let the db tier reach the interface endpoints (in the app tier) over HTTPS.
+
+        For databases that call AWS services themselves, such as Redshift with enhanced VPC routing
+        reading Kinesis through its endpoint. Opens exactly that flow and its return traffic: in the
+        db tier's security group, and in the db and app tiers' network ACLs (rule numbers from
+        ``first_rule`` in steps of 10, clear of the construct's own).
+
+        :param first_rule: First rule number of the added ACL entries. Default: ``5000``
+        """
+        check_whole_range(_OWNER, "first_rule", first_rule, minimum=_ALLOW_FIRST + 1, maximum=32_000)
+        self.db.security_group.add_egress_rule(
+            ec2.Peer.ipv4(self.cidr), ec2.Port.tcp(443), "HTTPS to interface endpoints"
+        )
+        ephemeral = ec2.AclTraffic.tcp_port_range(*EPHEMERAL_PORTS)
+        https = ec2.AclTraffic.tcp_port(443)
+        pairs = (
+            (self.db.network_acl, self.app.cidrs, "EndpointHttpsOut", "EndpointReturnIn"),
+            (self.app.network_acl, self.db.cidrs, "RedshiftReturnOut", "RedshiftHttpsIn"),
+        )
+        for acl, peers, out_id, in_id in pairs:
+            for index, cidr in enumerate(peers):
+                rule = first_rule + index * 10
+                # db tier: HTTPS out, answers in; app tier: HTTPS in, answers out.
+                out_traffic, in_traffic = (https, ephemeral) if acl is self.db.network_acl else (ephemeral, https)
+                acl.add_entry(
+                    f"{out_id}{rule}",
+                    cidr=ec2.AclCidr.ipv4(cidr),
+                    rule_number=rule,
+                    traffic=out_traffic,
+                    direction=ec2.TrafficDirection.EGRESS,
+                )
+                acl.add_entry(
+                    f"{in_id}{rule}",
+                    cidr=ec2.AclCidr.ipv4(cidr),
+                    rule_number=rule,
+                    traffic=in_traffic,
+                    direction=ec2.TrafficDirection.INGRESS,
+                )
+
     # -- attributes ------------------------------------------------------------------------
 
     @property
