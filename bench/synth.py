@@ -60,9 +60,8 @@ def bench_stacks(runs: int) -> None:
 
     names = ["(empty app)", *REFERENCE_STACKS]
     print(f"Reference stacks, fresh process per synth, median of {runs} (seconds):")
-    print(
-        f"{'stack':<28} {'validation off':>14} {'x empty':>8} {'validation on':>14} {'x empty':>8} {'validation cost':>16}"
-    )
+    head = ("stack", "validation off", "x empty", "validation on", "x empty", "validation cost")
+    print(f"{head[0]:<28} {head[1]:>14} {head[2]:>8} {head[3]:>14} {head[4]:>8} {head[5]:>16}")
     medians: dict[tuple[str, str], float] = {}
     for validation in ("off", "on"):
         samples: dict[str, list[float]] = {n: [] for n in names}
@@ -94,7 +93,9 @@ def bench_constructs(runs: int, only: str | None) -> None:
     modules = sorted(p.stem for p in (ROOT / "bench" / "baselines").glob("*.py") if p.stem != "__init__")
     print(f"\nConstruct vs plain L2, warm process, alternating, median of {runs} (milliseconds, validation off):")
     header = ("construct", "construct ms", "resources", "plain L2 ms", "resources", "ratio")
-    print(f"{header[0]:<24} {header[1]:>12} {header[2]:>9} {header[3]:>12} {header[4]:>9} {header[5]:>6}  target <= 1.10")
+    print(
+        f"{header[0]:<24} {header[1]:>12} {header[2]:>9} {header[3]:>12} {header[4]:>9} {header[5]:>6}  target <= 1.10"
+    )
     for name in modules:
         if only and only != name:
             continue

@@ -561,9 +561,7 @@ def test_reference_lake_expires_after_every_transition(ref: SynthesizedStack) ->
         "AWS::S3::Bucket",
         {
             "LifecycleConfiguration": {
-                "Rules": Match.array_with(
-                    [Match.object_like({"Id": "TierLakeObjects", "ExpirationInDays": 1095})]
-                )
+                "Rules": Match.array_with([Match.object_like({"Id": "TierLakeObjects", "ExpirationInDays": 1095})])
             }
         },
     )

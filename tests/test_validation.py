@@ -64,8 +64,13 @@ def test_durations() -> None:
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("10.0.0.0", "prefix length"), ("10.0.0.1/16", "did you mean '10.0.0.0/16'"), ("300.0.0.0/8", "IPv4 CIDR"),
-     ("10.0.0.0/40", "IPv4 CIDR"), (None, "IPv4 CIDR string")],
+    [
+        ("10.0.0.0", "prefix length"),
+        ("10.0.0.1/16", "did you mean '10.0.0.0/16'"),
+        ("300.0.0.0/8", "IPv4 CIDR"),
+        ("10.0.0.0/40", "IPv4 CIDR"),
+        (None, "IPv4 CIDR string"),
+    ],
 )
 def test_ipv4_networks(value: str, message: str) -> None:
     with pytest.raises(PropValidationError, match=message):
