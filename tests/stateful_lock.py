@@ -67,3 +67,12 @@ def add_to_lock(stack_name: str, resources: dict[str, str]) -> None:
     lock.setdefault(stack_name, {}).update(resources)
     lock = {name: dict(sorted(ids.items())) for name, ids in sorted(lock.items())}
     LOCK_FILE.write_text(json.dumps(lock, indent=2) + "\n")
+
+
+def changes(stack_name: str, template: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """(gone, new): locked resources whose logical ID or type changed, and stateful resources not locked."""
+    current = stateful_resources(template)
+    locked = load_lock().get(stack_name, {})
+    gone = {lid: t for lid, t in locked.items() if current.get(lid) != t}
+    new = {lid: t for lid, t in current.items() if lid not in locked}
+    return gone, new

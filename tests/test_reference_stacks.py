@@ -3,6 +3,7 @@ the snapshot, the compliance packs, cfn-lint and the stateful-resource lock."""
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -106,16 +107,13 @@ def test_cfn_lint_clean(name: str, cfn_lint_findings: dict[str, list[Any]]) -> N
 
 @pytest.mark.parametrize("name", STACKS)
 def test_stateful_resources_keep_their_logical_ids(name: str, reference_stacks: ReferenceStacks) -> None:
-    current = stateful_lock.stateful_resources(reference_stacks[name].json)
-    locked = stateful_lock.load_lock().get(name, {})
-    gone = {lid: t for lid, t in locked.items() if current.get(lid) != t}
+    gone, new = stateful_lock.changes(name, reference_stacks[name].json)
     assert not gone, (
         f"{name}: stateful resources changed logical ID or type: {gone}.\n"
         "Deploying this REPLACES the live resource: its data (database, bucket, key, log group...) is "
         "lost or orphaned. Restore the construct ID (or override the logical ID) instead. If the removal "
         "is intended, delete the entries from tests/stateful-resources.json by hand, in their own commit."
     )
-    new = {lid: t for lid, t in current.items() if lid not in locked}
     if new and stateful_lock.UPDATE:
         stateful_lock.add_to_lock(name, new)
         return
@@ -123,3 +121,13 @@ def test_stateful_resources_keep_their_logical_ids(name: str, reference_stacks: 
         f"{name}: stateful resources not in tests/stateful-resources.json: {new}. "
         "Run `make lock` to add them, so that a later rename is caught."
     )
+
+
+def test_the_lock_catches_a_renamed_database(reference_stacks: ReferenceStacks) -> None:
+    """Renaming the construct of a stateful resource changes its logical ID: the lock reports both sides."""
+    template = copy.deepcopy(reference_stacks["PrivateApiStack"].json)
+    database = next(k for k, v in template["Resources"].items() if v["Type"] == "AWS::RDS::DBInstance")
+    template["Resources"][f"Renamed{database}"] = template["Resources"].pop(database)
+    gone, new = stateful_lock.changes("PrivateApiStack", template)
+    assert gone == {database: "AWS::RDS::DBInstance"}
+    assert new == {f"Renamed{database}": "AWS::RDS::DBInstance"}
