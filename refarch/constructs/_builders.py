@@ -28,8 +28,13 @@ def build_key(
     removal_policy: RemovalPolicy,
     rotation_period: Duration | None = None,
     alias: str | None = None,
+    policy: iam.PolicyDocument | None = None,
 ) -> kms.Key:
-    """A customer-managed symmetric KMS key with rotation on."""
+    """A customer-managed symmetric KMS key with rotation on.
+
+    ``policy`` replaces the default key policy (which gives the account full control), for
+    constructs that separate key administrators from key users.
+    """
     return kms.Key(
         scope,
         id,
@@ -38,6 +43,7 @@ def build_key(
         rotation_period=rotation_period or _defaults.KEY_ROTATION_PERIOD,
         removal_policy=removal_policy,
         alias=alias,
+        policy=policy,
     )
 
 
@@ -72,15 +78,19 @@ def build_log_group(
     encryption_key: kms.IKey,
     removal_policy: RemovalPolicy,
     retention: logs.RetentionDays | None = None,
+    log_group_name: str | None = None,
 ) -> logs.LogGroup:
     """A log group encrypted with ``encryption_key`` and with finite retention.
 
     The caller makes sure the key admits CloudWatch Logs (:func:`allow_cloudwatch_logs`
-    for a key the construct owns).
+    for a key the construct owns). Give ``log_group_name`` for a group a service would
+    otherwise create itself (unencrypted, kept forever) under that name: creating it first
+    keeps the service's logs under our key and retention.
     """
     return logs.LogGroup(
         scope,
         id,
+        log_group_name=log_group_name,
         encryption_key=encryption_key,
         retention=retention or _defaults.LOG_RETENTION,
         removal_policy=removal_policy,

@@ -27,7 +27,6 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
@@ -225,21 +224,19 @@ class EncryptedDataStore(Construct):
         # -- keys ----------------------------------------------------------------------------
         path = self.node.path
         admins = key_admins or [iam.AccountRootPrincipal()]
-        self.key = kms.Key(
+        self.key = _builders.build_key(
             self,
             "DataKey",
             description=f"Personal data of {path}",
-            enable_key_rotation=True,
             rotation_period=rotation,
             alias=f"{alias_prefix}/data",
             removal_policy=removal_policy,
             policy=data_key_policy(stack, admins),
         )
-        self.audit_key = kms.Key(
+        self.audit_key = _builders.build_key(
             self,
             "AuditKey",
             description=f"Audit trail and alarms of {path}",
-            enable_key_rotation=True,
             rotation_period=rotation,
             alias=f"{alias_prefix}/audit",
             removal_policy=removal_policy,

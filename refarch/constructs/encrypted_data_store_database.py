@@ -14,7 +14,7 @@ from aws_cdk import aws_rds as rds
 from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
-from refarch.constructs import _defaults
+from refarch.constructs import _builders
 
 #: Engine version of the cluster: a full version (cfn-lint E3691 rejects a bare major version).
 DEFAULT_ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_17_7
@@ -57,12 +57,11 @@ def build_database(
     # A fixed identifier lets the log group exist (with our key and retention) before the
     # cluster first writes to it.
     identifier = Names.unique_resource_name(scope, max_length=50, separator="-").lower() + "-db"
-    log_group = logs.LogGroup(
+    log_group = _builders.build_log_group(
         scope,
         "DatabaseLogGroup",
         log_group_name=f"/aws/rds/cluster/{identifier}/postgresql",
         encryption_key=log_key,
-        retention=_defaults.LOG_RETENTION,
         removal_policy=removal_policy,
     )
     instance_options = {

@@ -85,7 +85,7 @@ def build_rest_api(
     stage = api.deployment_stage
     # API Gateway would create the execution log group itself: unencrypted, kept forever. It
     # exists first here, under the name API Gateway writes to, encrypted and with retention.
-    execution_log_group = logs.LogGroup(
+    execution_log_group = _builders.build_log_group(
         scope,
         "ExecutionLogs",
         log_group_name=f"API-Gateway-Execution-Logs_{api.rest_api_id}/{stage_name}",

@@ -184,7 +184,7 @@ def build_database(
     identifier = ("db-" if not base[:1].isalpha() else "") + base.strip("-") + "-db"
     log_types = ENGINE_LOG_EXPORTS[engine_family]
     log_groups = [
-        logs.LogGroup(
+        _builders.build_log_group(
             scope,
             f"DatabaseLog{''.join(p.capitalize() for p in log_type.split('-'))}",
             log_group_name=f"/aws/rds/instance/{identifier}/{log_type}",

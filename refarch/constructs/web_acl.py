@@ -155,13 +155,13 @@ class ProtectiveWebAcl(Construct):
             _builders.allow_cloudwatch_logs(key, self)
             encryption_key = key
         self.encryption_key: kms.IKey = encryption_key
-        self.log_group = logs.LogGroup(
+        self.log_group = _builders.build_log_group(
             self,
             "LogGroup",
             log_group_name=log_group_name
             or WAF_LOG_GROUP_PREFIX + Names.unique_resource_name(self, max_length=255 - len(WAF_LOG_GROUP_PREFIX)),
             encryption_key=encryption_key,
-            retention=log_retention or _defaults.LOG_RETENTION,
+            retention=log_retention,
             removal_policy=removal_policy,
         )
 
