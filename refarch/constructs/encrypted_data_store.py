@@ -424,37 +424,22 @@ class EncryptedDataStore(Construct):
         ``rds-db:connect`` as that database user (IAM authentication; what the user may read is
         the database's own GRANTs).
         """
-        self._check_database_user(database_user)
-        grant = iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["s3:GetObject", "s3:GetObjectVersion"],
-            resource_arns=[self.bucket.arn_for_objects(objects_key_pattern)],
-        )
-        grant = grant.combine(
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=["s3:ListBucket"],
-                resource_arns=[self.bucket.bucket_arn],
-            )
-        )
         # DynamoDB also describes the table key on the caller's behalf.
-        key_actions = ["kms:Decrypt", "kms:DescribeKey"] if self.table is not None else ["kms:Decrypt"]
-        grant = grant.combine(self.key.grant(grantee, *key_actions))
-        if self.table is not None:
-            grant = grant.combine(
-                iam.Grant.add_to_principal(
-                    grantee=grantee,
-                    actions=[
-                        "dynamodb:GetItem",
-                        "dynamodb:BatchGetItem",
-                        "dynamodb:Query",
-                        "dynamodb:ConditionCheckItem",
-                        "dynamodb:DescribeTable",
-                    ],
-                    resource_arns=[self.table.table_arn],
-                )
-            )
-        return self._grant_connect(grant, grantee, database_user)
+        return self._grant(
+            grantee,
+            database_user,
+            object_actions=["s3:GetObject", "s3:GetObjectVersion"],
+            objects_key_pattern=objects_key_pattern,
+            bucket_actions=["s3:ListBucket"],
+            key_actions=["kms:Decrypt", "kms:DescribeKey"] if self.table is not None else ["kms:Decrypt"],
+            table_actions=[
+                "dynamodb:GetItem",
+                "dynamodb:BatchGetItem",
+                "dynamodb:Query",
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:DescribeTable",
+            ],
+        )
 
     def grant_write(
         self, grantee: iam.IGrantable, objects_key_pattern: str = "*", database_user: str | None = None
@@ -462,30 +447,53 @@ class EncryptedDataStore(Construct):
         """Let ``grantee`` write and delete objects matching ``objects_key_pattern`` (and the
         table's items), encrypting them with the data key: nothing else. ``database_user`` as for
         :meth:`grant_read`."""
-        self._check_database_user(database_user)
-        grant = iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-            resource_arns=[self.bucket.arn_for_objects(objects_key_pattern)],
-        )
         # Multipart uploads read back the data key (kms:Decrypt) to assemble the parts.
         key_actions = ["kms:GenerateDataKey", "kms:Decrypt"]
         if self.table is not None:  # DynamoDB encrypts items and describes the key on the caller's behalf
             key_actions += ["kms:Encrypt", "kms:DescribeKey"]
+        return self._grant(
+            grantee,
+            database_user,
+            object_actions=["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+            objects_key_pattern=objects_key_pattern,
+            bucket_actions=[],
+            key_actions=key_actions,
+            table_actions=[
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:BatchWriteItem",
+                "dynamodb:DescribeTable",
+            ],
+        )
+
+    def _grant(
+        self,
+        grantee: iam.IGrantable,
+        database_user: str | None,
+        *,
+        object_actions: list[str],
+        objects_key_pattern: str,
+        bucket_actions: list[str],
+        key_actions: list[str],
+        table_actions: list[str],
+    ) -> iam.Grant:
+        """One grant over the store's parts: objects under the pattern, the bucket, the data key,
+        the table (if any) and ``rds-db:connect`` as ``database_user`` (if given)."""
+        self._check_database_user(database_user)
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee, actions=object_actions, resource_arns=[self.bucket.arn_for_objects(objects_key_pattern)]
+        )
+        if bucket_actions:
+            grant = grant.combine(
+                iam.Grant.add_to_principal(
+                    grantee=grantee, actions=bucket_actions, resource_arns=[self.bucket.bucket_arn]
+                )
+            )
         grant = grant.combine(self.key.grant(grantee, *key_actions))
         if self.table is not None:
             grant = grant.combine(
-                iam.Grant.add_to_principal(
-                    grantee=grantee,
-                    actions=[
-                        "dynamodb:PutItem",
-                        "dynamodb:UpdateItem",
-                        "dynamodb:DeleteItem",
-                        "dynamodb:BatchWriteItem",
-                        "dynamodb:DescribeTable",
-                    ],
-                    resource_arns=[self.table.table_arn],
-                )
+                iam.Grant.add_to_principal(grantee=grantee, actions=table_actions, resource_arns=[self.table.table_arn])
             )
         return self._grant_connect(grant, grantee, database_user)
 
