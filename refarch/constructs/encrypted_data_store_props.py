@@ -47,7 +47,8 @@ def _whole_days(
     days = seconds / _DAY
     if days != int(days):
         raise PropValidationError(_OWNER, prop, value.to_human_string(), "Allowed: a whole number of days.")
-    check_whole_range(_OWNER, prop, int(days), minimum=minimum, maximum=maximum)
+    if not minimum <= days <= maximum:
+        raise PropValidationError(_OWNER, prop, value.to_human_string(), f"Allowed: from {minimum} to {maximum} days.")
     return int(days)
 
 
