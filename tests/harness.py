@@ -24,6 +24,7 @@ import aws_cdk as cdk  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
 from refarch.stacks import REFERENCE_STACKS  # noqa: E402
+from refarch.testing.assembly import SynthesizedTemplate, from_stack  # noqa: E402
 
 #: The feature flags of cdk.json, so tests synthesize exactly what `cdk synth` does.
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
@@ -48,6 +49,12 @@ class SynthesizedStack:
     @property
     def json(self) -> dict[str, Any]:
         return self.template.to_json()  # type: ignore[no-any-return]
+
+    @property
+    def output(self) -> SynthesizedTemplate:
+        """The template and contract declarations as the cloud assembly holds them (the deploy
+        checks read this). Reuses the assembly the template came from: no second synth."""
+        return from_stack(self.stack)
 
     def resources(self, type_: str) -> dict[str, Any]:
         """Logical ID -> resource, of every resource of CloudFormation type ``type_``."""

@@ -21,6 +21,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from refarch.testing.assembly import Declaration, SynthesizedTemplate, from_assembly, from_stack
+
 #: A 64-hex-digit asset hash (SHA-256), as CDK writes it into S3 keys and image tags.
 ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 ASSET_HASH_PLACEHOLDER = "<asset-hash>"
@@ -80,3 +82,16 @@ def print_assembly_summary(outdir: str | Path = "cdk.out") -> None:
         print(f"{row['stack']:<32} {row['resources']:>9} {row['bytes'] / 1024:>8.1f} KB")
     if not rows:
         print(f"(no templates in {outdir})")
+
+
+__all__ = [
+    "ASSET_HASH",
+    "ASSET_HASH_PLACEHOLDER",
+    "Declaration",
+    "SynthesizedTemplate",
+    "from_assembly",
+    "from_stack",
+    "normalize_template",
+    "print_assembly_summary",
+    "summarize_assembly",
+]
