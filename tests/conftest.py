@@ -8,13 +8,35 @@ from typing import Any
 import aws_cdk as cdk  # noqa: E402  (after the harness has pointed jsii at Node 24)
 import pytest
 
-from tests.harness import ROOT, ReferenceStacks, new_app  # sets JSII_NODE before aws_cdk loads
+from refarch.testing import SynthesizedTemplate
+from tests.harness import (  # sets JSII_NODE before aws_cdk loads
+    ROOT,
+    ExampleRuns,
+    ReferenceStacks,
+    deploy_target_outputs,
+    new_app,
+)
 
 
 @pytest.fixture(scope="session")
 def reference_stacks() -> ReferenceStacks:
     """``reference_stacks["ThreeTierVpcStack"]``: synthesized on first use, then shared."""
     return ReferenceStacks()
+
+
+@pytest.fixture(scope="session")
+def example_runs() -> ExampleRuns:
+    """``example_runs["private_api"]``: each example app run once per session, as `cdk synth` runs it."""
+    return ExampleRuns()
+
+
+@pytest.fixture(scope="session")
+def deploy_outputs(
+    reference_stacks: ReferenceStacks, example_runs: ExampleRuns
+) -> Callable[[str], list[SynthesizedTemplate]]:
+    """``deploy_outputs("stack:PrivateApiStack")`` or ``deploy_outputs("example:private_api")``: the
+    synthesized stacks the deploy checks read; parametrize over ``tests.harness.DEPLOY_TARGETS``."""
+    return lambda target: deploy_target_outputs(target, reference_stacks, example_runs)
 
 
 @pytest.fixture

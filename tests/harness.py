@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ import aws_cdk as cdk  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
 from refarch.stacks import REFERENCE_STACKS  # noqa: E402
-from refarch.testing.assembly import SynthesizedTemplate, from_stack  # noqa: E402
+from refarch.testing.assembly import SynthesizedTemplate, from_assembly, from_stack  # noqa: E402
 
 #: The feature flags of cdk.json, so tests synthesize exactly what `cdk synth` does.
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
@@ -77,3 +80,66 @@ class ReferenceStacks:
 def synth(stack: cdk.Stack) -> SynthesizedStack:
     """Synthesize a stack a test built."""
     return SynthesizedStack(stack, Template.from_stack(stack))
+
+
+#: Every standalone example app (examples/<name>/app.py).
+EXAMPLES: list[Path] = sorted(p.parent for p in (ROOT / "examples").glob("*/app.py"))
+
+
+@dataclass
+class ExampleRun:
+    """One example app run as `cdk synth` runs it: its process result and its cloud assembly."""
+
+    example: Path
+    outdir: Path
+    result: subprocess.CompletedProcess[str]
+
+    @property
+    def stacks(self) -> list[SynthesizedTemplate]:
+        return from_assembly(self.outdir)
+
+
+class ExampleRuns:
+    """Runs each example app on first use, in a process of its own, and keeps the result."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, ExampleRun] = {}
+        self._root = Path(tempfile.mkdtemp(prefix="refarch-examples-"))
+
+    def __getitem__(self, name: str) -> ExampleRun:
+        if name not in self._cache:
+            example = ROOT / "examples" / name
+            outdir = self._root / name
+            config = json.loads((example / "cdk.json").read_text())
+            # What `cdk synth` gives the app: its cdk.json context and an output directory, in a
+            # process of its own (the app reads them when its jsii runtime starts). Bundling is
+            # skipped (tests/test_full_synth.py bundles the reference app once), so is the 3.5 s
+            # built-in template validation (same reason).
+            context = {**config.get("context", {}), "aws:cdk:bundling-stacks": []}
+            env = {
+                **os.environ,
+                "CDK_CONTEXT_JSON": json.dumps(context),
+                "CDK_OUTDIR": str(outdir),
+                "CDK_VALIDATION": "false",
+            }
+            result = subprocess.run(
+                [sys.executable, "app.py"], cwd=example, env=env, capture_output=True, text=True, check=False
+            )
+            self._cache[name] = ExampleRun(example, outdir, result)
+        return self._cache[name]
+
+
+#: What the deploy checks run on: every reference stack and every example app.
+DEPLOY_TARGETS: list[str] = [f"stack:{name}" for name in REFERENCE_STACKS] + [f"example:{p.name}" for p in EXAMPLES]
+
+
+def deploy_target_outputs(target: str, stacks: ReferenceStacks, examples: ExampleRuns) -> list[SynthesizedTemplate]:
+    """The synthesized stacks of one of :data:`DEPLOY_TARGETS` (``stack:<name>`` or ``example:<name>``)."""
+    kind, name = target.split(":", 1)
+    if kind == "stack":
+        return [stacks[name].output]
+    run = examples[name]
+    assert run.result.returncode == 0, f"{name} failed to synthesize:\n{run.result.stdout}\n{run.result.stderr}"
+    outputs = run.stacks
+    assert outputs, f"example {name} produced no stack"
+    return outputs
