@@ -183,10 +183,9 @@ def test_security_groups_chain_nlb_to_service_to_database_only(ref: SynthesizedS
 
 def test_app_tier_acl_opens_nlb_to_instance_traffic_across_its_subnets(ref: SynthesizedStack) -> None:
     entries = [
-        e["Properties"]
-        for k, e in ref.resources("AWS::EC2::NetworkAclEntry").items()
-        if k.startswith("PrivateApiAppNacl")
+        e["Properties"] for k, e in ref.resources("AWS::EC2::NetworkAclEntry").items() if k.startswith("NetworkAppNacl")
     ]
+    web_cidrs = {"10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"}
     app_cidrs = {"10.0.16.0/20", "10.0.32.0/20", "10.0.48.0/20"}
 
     def rows(egress: bool, ports: tuple[int, int]) -> set[str]:
@@ -196,11 +195,13 @@ def test_app_tier_acl_opens_nlb_to_instance_traffic_across_its_subnets(ref: Synt
             if e.get("Egress", False) == egress and (e["PortRange"]["From"], e["PortRange"]["To"]) == ports
         }
 
-    assert rows(False, (8080, 8080)) == app_cidrs
+    assert rows(False, (8080, 8080)) == web_cidrs | app_cidrs  # the web tier's, and the NLB's
     assert rows(True, (8080, 8080)) == app_cidrs
-    assert rows(True, (1024, 65535)) == app_cidrs
-    assert all(e["RuleNumber"] >= 5000 and e["RuleAction"] == "allow" for e in entries)
-    assert len({(e["RuleNumber"], e.get("Egress", False)) for e in entries}) == len(entries) == 9
+    assert rows(True, (1024, 65535)) == web_cidrs | app_cidrs
+    # VPC Link traffic reaches the listener over PrivateLink, from the NLB's own addresses.
+    assert rows(False, (80, 80)) == app_cidrs
+    assert all(e["RuleAction"] == "allow" and e["RuleNumber"] % 100 == 0 for e in entries)
+    assert len({(e["RuleNumber"], e.get("Egress", False)) for e in entries}) == len(entries)
 
 
 def test_database_is_encrypted_with_the_customer_key_and_locked_down(ref: SynthesizedStack) -> None:
@@ -424,8 +425,13 @@ def test_the_vpc_of_a_three_tier_vpc_is_used_as_the_three_tier_vpc(make_stack: C
     network = ThreeTierVpc(stack, "Network", max_azs=2)
     api = PrivateApi(stack, "Api", vpc=network.vpc)
     assert api.network is network
-    entries = [k for k in synth(stack).resources("AWS::EC2::NetworkAclEntry") if k.startswith("ApiAppNacl")]
-    assert len(entries) == 6  # the app tier's ACL still opens to NLB traffic (2 AZs x 3 entries)
+    entries = [
+        e["Properties"]
+        for k, e in synth(stack).resources("AWS::EC2::NetworkAclEntry").items()
+        if k.startswith("NetworkAppNacl") and e["Properties"].get("Egress")
+    ]
+    # The app tier's ACL still opens to NLB traffic: app port out to both app subnets.
+    assert len([e for e in entries if e["PortRange"]["From"] == 8080]) == 2
 
 
 # -- options (variant stack) -----------------------------------------------------------------

@@ -287,7 +287,7 @@ def test_redshift_reaches_kinesis_through_the_endpoint(ref: SynthesizedStack) ->
             "NetworkAclId": {"Ref": Match.string_like_regexp("NetworkDbNacl")},
             "Egress": True,
             "PortRange": {"From": 443, "To": 443},
-            "RuleNumber": 5000,
+            "CidrBlock": "10.0.16.0/20",
         },
     )
 

@@ -39,15 +39,12 @@ from refarch.constructs.private_api_checks import ApiAuthorization
 from refarch.constructs.private_api_edge import Edge, build_edge
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.constructs.web_acl import ProtectiveWebAcl
+from refarch.contracts import flows
 
 _OWNER = "PrivateApi"
 
 #: The engine when none is given: MySQL 8.4 (the LTS line), pinned to a full version.
 DEFAULT_ENGINE_VERSION = rds.MysqlEngineVersion.VER_8_4_7
-
-#: First network ACL rule number PrivateApi adds to a ThreeTierVpc's app tier (ThreeTierVpc
-#: allocates 100-990 for denies and 1000 upwards in steps of 100 for its allows).
-_NACL_FIRST_RULE = 5000
 
 _AlarmSpec = tuple[str, cloudwatch.IMetric, float, cloudwatch.ComparisonOperator, str, cloudwatch.TreatMissingData]
 
@@ -341,12 +338,11 @@ class PrivateApi(Construct):
             self.service_security_group, ec2.Port.tcp(db_port), "Service instances to the database"
         )
         if self.network is not None:
-            tiers.nacl_rules_for_service(
-                self,
-                self.network.app.network_acl,
+            tiers.open_service_tier(
+                self.network.app,
                 [s.ipv4_cidr_block for s in self._service_subnet_list],
-                app_port,
-                _NACL_FIRST_RULE,
+                app_port=app_port,
+                listener_port=listener_port,
             )
 
         # -- database --------------------------------------------------------------------------
@@ -560,6 +556,8 @@ class PrivateApi(Construct):
                 removal_policy=removal_policy,
             )
 
+        self._declare_flows(listener_port=listener_port, app_port=app_port, db_port=db_port)
+
         # -- alarms ----------------------------------------------------------------------------
         alarms_scope = Construct(self, "Alarms")
         self.alarms = tiers.build_alarms(
@@ -612,6 +610,32 @@ class PrivateApi(Construct):
         )
         checks.check_subnets(self.vpc, "database_subnets", database_subnets, "isolated subnets")
         return service_subnets, database_subnets
+
+    def _declare_flows(self, *, listener_port: int, app_port: int, db_port: int) -> None:
+        """The data path VPC Link -> NLB -> service -> database, and what must stay closed around it."""
+        # The rotation function lives in a nested (SAR) application; its security group is in this stack.
+        rotation_group = self.secret_rotation.node.find_child("SecurityGroup")
+        assert isinstance(rotation_group, ec2.SecurityGroup)
+        rotation = flows.hosts("secret rotation function", self._service_subnet_list, [rotation_group])
+        required: list[tuple[flows.FlowEnd, flows.FlowEnd, int, str]] = [
+            (flows.vpc_link(self.load_balancer), self.load_balancer, listener_port, "VPC Link to the NLB listener"),
+            (self.load_balancer, self.auto_scaling_group, app_port, "NLB traffic and health checks to the service"),
+            (self.auto_scaling_group, self.database, db_port, "service to the database"),
+            (self.auto_scaling_group, "0.0.0.0/0", 443, "service to Session Manager and AWS APIs over HTTPS"),
+            (rotation, self.database, db_port, "secret rotation to the database"),
+            (rotation, flows.aws_service("secretsmanager"), 443, "secret rotation to Secrets Manager"),
+        ]
+        for source, destination, port, reason in required:
+            flows.require_flow(self, source=source, destination=destination, port=port, reason=reason)
+        forbidden: list[tuple[flows.FlowEnd, flows.FlowEnd, int, str]] = [
+            ("0.0.0.0/0", self.auto_scaling_group, app_port, "the service is reached only through the NLB"),
+            ("0.0.0.0/0", self.database, db_port, "the database is never reachable from the internet"),
+        ]
+        if self.network is not None:
+            web = flows.hosts("any host in the web tier", self.network.web.subnets)
+            forbidden.append((web, self.database, db_port, "the web tier must not reach the database"))
+        for source, destination, port, reason in forbidden:
+            flows.forbid_flow(self, source=source, destination=destination, port=port, reason=reason)
 
     def _add_method(self, resource: apigw.IResource, integration: apigw.Integration, *, proxy: bool) -> apigw.Method:
         return gateway.add_method(

@@ -22,6 +22,7 @@ from constructs import Construct
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders
 from refarch.constructs.private_api_checks import ENGINE_LOG_EXPORTS
+from refarch.constructs.three_tier_vpc import EPHEMERAL_PORTS, Tier
 
 #: Source of the default service, copied verbatim into the instances' user data.
 SERVICE_SOURCE = Path(__file__).resolve().parent.parent / "runtime" / "private_api" / "service.py"
@@ -279,38 +280,22 @@ def build_alarm(
     )
 
 
-def nacl_rules_for_service(
-    scope: Construct, acl: ec2.INetworkAcl, cidrs: Sequence[str], app_port: int, first_rule: int
-) -> None:
-    """Open a ThreeTierVpc app-tier ACL to load balancer <-> instance traffic across its own subnets.
+def open_service_tier(tier: Tier, cidrs: Sequence[str], *, app_port: int, listener_port: int) -> None:
+    """Open a ThreeTierVpc tier's network ACL to the NLB's traffic; the tier numbers the entries.
 
-    The NLB's nodes live in the app subnets too, so a node in one AZ reaching an instance in
+    The NLB's nodes live in the service subnets too, so a node in one AZ reaching an instance in
     another (cross-zone) crosses the ACL both ways: app port in and out, ephemeral answers out.
-    Rule numbers start at ``first_rule``, above the ones ThreeTierVpc allocates.
+    Traffic a VPC Link delivers arrives over PrivateLink with the NLB's own private addresses as
+    source (the ELB documentation: targets see PrivateLink traffic from the load balancer's private
+    IP addresses), so the listener port is admitted from the service subnets as well.
     """
-    for index, cidr in enumerate(cidrs):
-        rule = first_rule + index * 10
-        for id, direction, traffic, number in (
-            ("In", ec2.TrafficDirection.INGRESS, ec2.AclTraffic.tcp_port(app_port), rule),
-            ("Out", ec2.TrafficDirection.EGRESS, ec2.AclTraffic.tcp_port(app_port), rule),
-            ("OutEphemeral", ec2.TrafficDirection.EGRESS, ec2.AclTraffic.tcp_port_range(1024, 65535), rule + 5),
-        ):
-            entry = ec2.NetworkAclEntry(
-                scope,
-                f"AppNacl{id}{number}",
-                network_acl=acl,
-                cidr=ec2.AclCidr.ipv4(cidr),
-                rule_number=number,
-                traffic=traffic,
-                direction=direction,
-                rule_action=ec2.Action.ALLOW,
-            )
-            acknowledge(
-                entry,
-                "The entry extends the ThreeTierVpc's deliberate network ACLs (a stateless layer under the "
-                "security groups) to the NLB-to-instance traffic inside the app tier.",
-                "AwsSolutions-VPC3",
-            )
+    ephemeral = ec2.AclTraffic.tcp_port_range(*EPHEMERAL_PORTS)
+    for cidr in cidrs:
+        tier.allow_inbound(cidr, ec2.AclTraffic.tcp_port(app_port))
+        tier.allow_outbound(cidr, ec2.AclTraffic.tcp_port(app_port))
+        tier.allow_outbound(cidr, ephemeral)
+    for cidr in cidrs:
+        tier.allow_inbound(cidr, ec2.AclTraffic.tcp_port(listener_port))
 
 
 def pin_rotation_port(database_security_group: ec2.SecurityGroup, port: int) -> None:

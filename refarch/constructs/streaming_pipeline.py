@@ -24,7 +24,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders, _defaults
@@ -43,6 +43,7 @@ from refarch.constructs.streaming_pipeline_props import (
     validate_redshift,
 )
 from refarch.constructs.streaming_pipeline_redshift import RedshiftStreamingIngestion
+from refarch.contracts import flows
 
 _OWNER = "StreamingPipeline"
 
@@ -396,6 +397,22 @@ class StreamingPipeline(Construct):
             )
 
         self.alarms = self._add_alarms(iterator_age_threshold, alarm_topic)
+        if in_vpc:
+            self._declare_flows(enhanced_vpc_routing)
+
+    def _declare_flows(self, enhanced_vpc_routing: bool) -> None:
+        """The calls the in-VPC parts make, each from every subnet they run in."""
+        needs: list[tuple[IConstruct, str, str]] = [(self.function, "s3", "the consumer writes the lake")]
+        if self.redshift is not None:
+            framework = self.redshift.provider.node.find_child("framework-onEvent")
+            needs += [
+                (self.redshift.sql_function, "redshift-data", "the SQL function runs statements via the Data API"),
+                (framework, "lambda", "the custom-resource provider invokes the SQL function"),
+            ]
+            if enhanced_vpc_routing:
+                needs.append((self.redshift.workgroup, "kinesis-streams", "Redshift reads the stream (VPC routing)"))
+        for source, service, reason in needs:
+            flows.require_flow(self, source=source, destination=flows.aws_service(service), port=443, reason=reason)
 
     # -- grants ---------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import enum
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from aws_cdk import Annotations, Fn, RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
@@ -31,6 +30,7 @@ from refarch.constructs._validation import (
     check_whole_range,
     parse_ipv4_network,
 )
+from refarch.contracts.flows import forbid_flow, hosts, require_flow
 
 _OWNER = "ThreeTierVpc"
 
@@ -47,6 +47,7 @@ APP_EGRESS_PORTS = (443,)
 _DENY_FIRST, _DENY_STEP = 100, 10
 _ALLOW_FIRST, _ALLOW_STEP = 1000, 100
 _MAX_DENIES = (_ALLOW_FIRST - _DENY_FIRST) // _DENY_STEP
+_MAX_RULE = 32_767
 
 #: Entries per ACL and direction that AWS allows by default (the quota can be raised to 40).
 _NACL_ENTRY_QUOTA = 20
@@ -65,20 +66,36 @@ class NatStrategy(enum.Enum):
     NONE = "none"
 
 
-@dataclass(frozen=True)
 class Tier:
-    """The pieces of one tier, for wiring more resources into it."""
+    """The pieces of one tier, for wiring more resources into it.
 
-    #: Name of the tier's subnet group ("Web", "App" or "Db").
-    name: str
-    #: Selects this tier's subnets, for any construct that takes ``vpc_subnets``.
-    subnet_selection: ec2.SubnetSelection
-    #: The tier's subnets, one per AZ.
-    subnets: Sequence[ec2.ISubnet]
-    #: The tier's security group, already chained to its neighbours.
-    security_group: ec2.SecurityGroup
-    #: The tier's network ACL.
-    network_acl: ec2.NetworkAcl
+    The tier owns its network ACL's rule numbers: entries are added through :meth:`allow_inbound`,
+    :meth:`allow_outbound` (and the deny twins), each direction with its own allocator (denies from
+    100 in steps of 10, allows from 1000 in steps of 100). Any number of constructs can therefore
+    open flows in one tier without choosing numbers, and an entry asked for twice is made once.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        subnet_selection: ec2.SubnetSelection,
+        subnets: Sequence[ec2.ISubnet],
+        security_group: ec2.SecurityGroup,
+        network_acl: ec2.NetworkAcl,
+    ) -> None:
+        #: Name of the tier's subnet group ("Web", "App" or "Db").
+        self.name = name
+        #: Selects this tier's subnets, for any construct that takes ``vpc_subnets``.
+        self.subnet_selection = subnet_selection
+        #: The tier's subnets, one per AZ.
+        self.subnets: Sequence[ec2.ISubnet] = subnets
+        #: The tier's security group, already chained to its neighbours.
+        self.security_group = security_group
+        #: The tier's network ACL; add entries through the tier, not to it directly.
+        self.network_acl = network_acl
+        self._next: dict[tuple[ec2.TrafficDirection, bool], int] = {}
+        self._entries: dict[tuple[object, ...], ec2.NetworkAclEntry] = {}
+        self._count = {ec2.TrafficDirection.INGRESS: 0, ec2.TrafficDirection.EGRESS: 0}
 
     @property
     def connections(self) -> ec2.Connections:
@@ -89,6 +106,67 @@ class Tier:
     def cidrs(self) -> list[str]:
         """The IPv4 CIDR of each subnet of the tier."""
         return [subnet.ipv4_cidr_block for subnet in self.subnets]
+
+    def allow_inbound(self, cidr: str, traffic: ec2.AclTraffic) -> ec2.NetworkAclEntry:
+        """Admit ``traffic`` from ``cidr`` into the tier's subnets (remember the replies: ACLs are stateless)."""
+        return self._add(ec2.TrafficDirection.INGRESS, cidr, traffic, allow=True)
+
+    def allow_outbound(self, cidr: str, traffic: ec2.AclTraffic) -> ec2.NetworkAclEntry:
+        """Let ``traffic`` leave the tier's subnets for ``cidr``."""
+        return self._add(ec2.TrafficDirection.EGRESS, cidr, traffic, allow=True)
+
+    def deny_inbound(self, cidr: str, traffic: ec2.AclTraffic | None = None) -> ec2.NetworkAclEntry:
+        """Deny ``traffic`` (default: all) from ``cidr``, before every allow entry."""
+        return self._add(ec2.TrafficDirection.INGRESS, cidr, traffic or ec2.AclTraffic.all_traffic(), allow=False)
+
+    def deny_outbound(self, cidr: str, traffic: ec2.AclTraffic | None = None) -> ec2.NetworkAclEntry:
+        """Deny ``traffic`` (default: all) to ``cidr``, before every allow entry."""
+        return self._add(ec2.TrafficDirection.EGRESS, cidr, traffic or ec2.AclTraffic.all_traffic(), allow=False)
+
+    def _add(
+        self, direction: ec2.TrafficDirection, cidr: str, traffic: ec2.AclTraffic, *, allow: bool
+    ) -> ec2.NetworkAclEntry:
+        config = traffic.to_traffic_config()
+        ports = config.port_range
+        identity = (
+            direction,
+            allow,
+            cidr,
+            config.protocol,
+            ports.from_ if ports else None,
+            ports.to if ports else None,
+        )
+        if identity in self._entries:
+            return self._entries[identity]
+        first, step, limit = (
+            (_ALLOW_FIRST, _ALLOW_STEP, _MAX_RULE) if allow else (_DENY_FIRST, _DENY_STEP, _ALLOW_FIRST)
+        )
+        rule = self._next.get((direction, allow), first)
+        if rule >= limit:
+            raise PropValidationError(
+                _OWNER, "network ACL entries", self.network_acl.node.path, f"No rule number left below {limit}."
+            )
+        self._next[(direction, allow)] = rule + step
+        verb = "Allow" if allow else "Deny"
+        way = "In" if direction == ec2.TrafficDirection.INGRESS else "Out"
+        entry = self.network_acl.add_entry(
+            f"{verb}{way}{rule}",
+            cidr=ec2.AclCidr.ipv4(cidr),
+            rule_number=rule,
+            traffic=traffic,
+            direction=direction,
+            rule_action=ec2.Action.ALLOW if allow else ec2.Action.DENY,
+        )
+        self._entries[identity] = entry
+        self._count[direction] += 1
+        if self._count[direction] == _NACL_ENTRY_QUOTA + 1:
+            Annotations.of(self.network_acl).add_warning_v2(
+                "refarch:ThreeTierVpc:NaclQuota",
+                f"{self.network_acl.node.path} has more than {_NACL_ENTRY_QUOTA} entries in one direction; the "
+                f"default quota is {_NACL_ENTRY_QUOTA} (raise it to at most 40 through Service Quotas, or block "
+                "fewer CIDRs).",
+            )
+        return entry
 
 
 class ThreeTierVpc(Construct):
@@ -273,10 +351,11 @@ class ThreeTierVpc(Construct):
 
         web_sg, app_sg, db_sg = self._chain_security_groups(web_networks)
         subnets = {name: self.vpc.select_subnets(subnet_group_name=name).subnets for name in ("Web", "App", "Db")}
-        web_acl, app_acl, db_acl = self._build_network_acls(subnets, web_networks, blocked_networks)
-        self.web = Tier("Web", ec2.SubnetSelection(subnet_group_name="Web"), subnets["Web"], web_sg, web_acl)
-        self.app = Tier("App", ec2.SubnetSelection(subnet_group_name="App"), subnets["App"], app_sg, app_acl)
-        self.db = Tier("Db", ec2.SubnetSelection(subnet_group_name="Db"), subnets["Db"], db_sg, db_acl)
+        self.web, self.app, self.db = (
+            Tier(name, ec2.SubnetSelection(subnet_group_name=name), subnets[name], group, self._network_acl(name))
+            for name, group in (("Web", web_sg), ("App", app_sg), ("Db", db_sg))
+        )
+        self._open_network_acls(web_networks, blocked_networks)
 
         self.encryption_key: kms.IKey | None = None
         self.flow_log_group: logs.LogGroup | None = None
@@ -287,6 +366,7 @@ class ThreeTierVpc(Construct):
         self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
         if interface_endpoints:
             self._add_interface_endpoints(interface_endpoints)
+        self._declare_flows(web_networks)
 
     # -- security groups -------------------------------------------------------------------
 
@@ -333,55 +413,88 @@ class ThreeTierVpc(Construct):
 
     # -- network ACLs ----------------------------------------------------------------------
 
-    def _build_network_acls(
-        self,
-        subnets: dict[str, list[ec2.ISubnet]],
-        web_networks: Sequence[ipaddress.IPv4Network],
-        blocked: Sequence[ipaddress.IPv4Network],
-    ) -> tuple[ec2.NetworkAcl, ec2.NetworkAcl, ec2.NetworkAcl]:
-        web_cidrs = [s.ipv4_cidr_block for s in subnets["Web"]]
-        app_cidrs = [s.ipv4_cidr_block for s in subnets["App"]]
-        db_cidrs = [s.ipv4_cidr_block for s in subnets["Db"]]
-        ephemeral = ec2.AclTraffic.tcp_port_range(*EPHEMERAL_PORTS)
+    def _network_acl(self, group: str) -> ec2.NetworkAcl:
+        acl = ec2.NetworkAcl(
+            self, f"{group}Nacl", vpc=self.vpc, subnet_selection=ec2.SubnetSelection(subnet_group_name=group)
+        )
+        acknowledge(
+            acl,
+            "Network ACLs are deliberate here: a stateless second layer under the security groups, "
+            "with deny entries for blocked networks that security groups cannot express.",
+            "AwsSolutions-VPC3",
+        )
+        return acl
 
-        web = _AclBuilder(self, "WebNacl", self.vpc, "Web", blocked)
+    def _open_network_acls(
+        self, web_networks: Sequence[ipaddress.IPv4Network], blocked: Sequence[ipaddress.IPv4Network]
+    ) -> None:
+        web, app, db = self.web, self.app, self.db
+        ephemeral = ec2.AclTraffic.tcp_port_range(*EPHEMERAL_PORTS)
+        for tier in (web, app, db):
+            for network in blocked:
+                tier.deny_inbound(str(network))
+                tier.deny_outbound(str(network))
+
         for network in web_networks:
             for port in self.web_ports:
-                web.allow_in(str(network), ec2.AclTraffic.tcp_port(port))
+                web.allow_inbound(str(network), ec2.AclTraffic.tcp_port(port))
         # The NAT gateways live here: they receive the app tier's outbound HTTPS.
-        for cidr in app_cidrs:
+        for cidr in app.cidrs:
             for port in APP_EGRESS_PORTS:
-                web.allow_in(cidr, ec2.AclTraffic.tcp_port(port))
+                web.allow_inbound(cidr, ec2.AclTraffic.tcp_port(port))
         # Return traffic: internet servers answering the NAT gateways, app tier answering the web tier.
-        web.allow_in(_ANYWHERE, ephemeral)
-        for cidr in app_cidrs:
-            web.allow_out(cidr, ec2.AclTraffic.tcp_port(self.app_port))
+        web.allow_inbound(_ANYWHERE, ephemeral)
+        for cidr in app.cidrs:
+            web.allow_outbound(cidr, ec2.AclTraffic.tcp_port(self.app_port))
         for port in APP_EGRESS_PORTS:
-            web.allow_out(_ANYWHERE, ec2.AclTraffic.tcp_port(port))
+            web.allow_outbound(_ANYWHERE, ec2.AclTraffic.tcp_port(port))
         # Return traffic to web clients, and to the app tier for connections it made through NAT.
-        web.allow_out(_ANYWHERE, ephemeral)
+        web.allow_outbound(_ANYWHERE, ephemeral)
 
-        app = _AclBuilder(self, "AppNacl", self.vpc, "App", blocked)
-        for cidr in web_cidrs:
-            app.allow_in(cidr, ec2.AclTraffic.tcp_port(self.app_port))
+        for cidr in web.cidrs:
+            app.allow_inbound(cidr, ec2.AclTraffic.tcp_port(self.app_port))
         # Return traffic of the app tier's own outbound connections: HTTPS through NAT or to the S3 and
         # DynamoDB gateway endpoints (public service addresses, hence 0.0.0.0/0), and db answers.
-        app.allow_in(_ANYWHERE, ephemeral)
-        for cidr in web_cidrs:
-            app.allow_out(cidr, ephemeral)
-        for cidr in db_cidrs:
-            app.allow_out(cidr, ec2.AclTraffic.tcp_port(self.db_port))
+        app.allow_inbound(_ANYWHERE, ephemeral)
+        for cidr in web.cidrs:
+            app.allow_outbound(cidr, ephemeral)
+        for cidr in db.cidrs:
+            app.allow_outbound(cidr, ec2.AclTraffic.tcp_port(self.db_port))
         for port in APP_EGRESS_PORTS:
-            app.allow_out(_ANYWHERE, ec2.AclTraffic.tcp_port(port))
+            app.allow_outbound(_ANYWHERE, ec2.AclTraffic.tcp_port(port))
 
-        db = _AclBuilder(self, "DbNacl", self.vpc, "Db", blocked)
-        for cidr in app_cidrs:
-            db.allow_in(cidr, ec2.AclTraffic.tcp_port(self.db_port))
-            db.allow_out(cidr, ephemeral)
+        for cidr in app.cidrs:
+            db.allow_inbound(cidr, ec2.AclTraffic.tcp_port(self.db_port))
+            db.allow_outbound(cidr, ephemeral)
 
-        for builder in (web, app, db):
-            builder.warn_over_quota()
-        return web.acl, app.acl, db.acl
+    def _declare_flows(self, web_networks: Sequence[ipaddress.IPv4Network]) -> None:
+        """What the tiers promise: the chain web -> app -> db is open, every shortcut around it closed."""
+        web, app, db = (hosts(f"{t.name.lower()} tier", t.subnets, [t.security_group]) for t in self.tiers)
+        anywhere_in = {t.name: hosts(f"any host in the {t.name.lower()} tier", t.subnets) for t in self.tiers}
+        for network in web_networks:
+            for port in self.web_ports:
+                require_flow(self, source=str(network), destination=web, port=port, reason="clients to the web tier")
+        require_flow(self, source=web, destination=app, port=self.app_port, reason="web tier to the app port")
+        require_flow(self, source=app, destination=db, port=self.db_port, reason="app tier to the db port")
+        for name, endpoint in self.interface_endpoints.items():
+            require_flow(self, source=app, destination=endpoint, port=443, reason=f"app tier to the {name} endpoint")
+        closed = (
+            (_ANYWHERE, "App", self.app_port, "the internet must not reach the app port"),
+            (_ANYWHERE, "Db", self.db_port, "the internet must not reach the database port"),
+            ("Web", "Db", self.db_port, "the web tier must not reach the database port"),
+        )
+        # The db tier's hosts answer the app tier on ephemeral ports, and may call the endpoints there: the
+        # stateless ACLs cannot close the app port to them without closing those replies, so the security
+        # groups do (defence in depth ends at one layer here).
+        forbid_flow(self, source=db, destination=app, port=self.app_port, reason="the db tier must not call the app")
+        for source, target, port, reason in closed:
+            forbid_flow(
+                self,
+                source=anywhere_in.get(source, source),
+                destination=anywhere_in[target],
+                port=port,
+                reason=reason,
+            )
 
     # -- flow logs and endpoints -----------------------------------------------------------
 
@@ -438,48 +551,41 @@ class ThreeTierVpc(Construct):
                 private_dns_enabled=True,
                 open=False,
             )
+        # The endpoint's regional DNS name resolves to its network interfaces in every AZ, so an app-tier
+        # client also calls the interfaces in the other app subnets: that crosses the app ACL both ways.
+        for cidr in self.app.cidrs:
+            self.app.allow_inbound(cidr, ec2.AclTraffic.tcp_port(443))
+            self.app.allow_outbound(cidr, ec2.AclTraffic.tcp_port_range(*EPHEMERAL_PORTS))
 
     # -- wiring more flows -----------------------------------------------------------------
 
-    def allow_db_tier_to_endpoints(self, *, first_rule: int = 5000) -> None:
+    def allow_db_tier_to_endpoints(self) -> None:
         """Let the db tier reach the interface endpoints (in the app tier) over HTTPS.
 
         For databases that call AWS services themselves, such as Redshift with enhanced VPC routing
         reading Kinesis through its endpoint. Opens exactly that flow and its return traffic: in the
-        db tier's security group, and in the db and app tiers' network ACLs (rule numbers from
-        ``first_rule`` in steps of 10, clear of the construct's own).
-
-        :param first_rule: First rule number of the added ACL entries. Default: ``5000``
+        db tier's security group, and in the db and app tiers' network ACLs (numbered by the tiers).
         """
-        check_whole_range(_OWNER, "first_rule", first_rule, minimum=_ALLOW_FIRST + 1, maximum=32_000)
         self.db.security_group.add_egress_rule(
             ec2.Peer.ipv4(self.cidr), ec2.Port.tcp(443), "HTTPS to interface endpoints"
         )
         ephemeral = ec2.AclTraffic.tcp_port_range(*EPHEMERAL_PORTS)
         https = ec2.AclTraffic.tcp_port(443)
-        pairs = (
-            (self.db.network_acl, self.app.cidrs, "EndpointHttpsOut", "EndpointReturnIn"),
-            (self.app.network_acl, self.db.cidrs, "RedshiftReturnOut", "RedshiftHttpsIn"),
-        )
-        for acl, peers, out_id, in_id in pairs:
-            for index, cidr in enumerate(peers):
-                rule = first_rule + index * 10
-                # db tier: HTTPS out, answers in; app tier: HTTPS in, answers out.
-                out_traffic, in_traffic = (https, ephemeral) if acl is self.db.network_acl else (ephemeral, https)
-                acl.add_entry(
-                    f"{out_id}{rule}",
-                    cidr=ec2.AclCidr.ipv4(cidr),
-                    rule_number=rule,
-                    traffic=out_traffic,
-                    direction=ec2.TrafficDirection.EGRESS,
-                )
-                acl.add_entry(
-                    f"{in_id}{rule}",
-                    cidr=ec2.AclCidr.ipv4(cidr),
-                    rule_number=rule,
-                    traffic=in_traffic,
-                    direction=ec2.TrafficDirection.INGRESS,
-                )
+        # db tier: HTTPS out, answers in; app tier: HTTPS in, answers out.
+        for cidr in self.app.cidrs:
+            self.db.allow_outbound(cidr, https)
+            self.db.allow_inbound(cidr, ephemeral)
+        for cidr in self.db.cidrs:
+            self.app.allow_inbound(cidr, https)
+            self.app.allow_outbound(cidr, ephemeral)
+        for name, endpoint in self.interface_endpoints.items():
+            require_flow(
+                self,
+                source=hosts("db tier", self.db.subnets, [self.db.security_group]),
+                destination=endpoint,
+                port=443,
+                reason=f"the db tier (Redshift with enhanced VPC routing) calls {name} through its endpoint",
+            )
 
     # -- attributes ------------------------------------------------------------------------
 
@@ -496,67 +602,6 @@ class ThreeTierVpc(Construct):
 
 def _nat_count(strategy: NatStrategy, az_count: int) -> int:
     return {NatStrategy.ONE_PER_AZ: az_count, NatStrategy.SINGLE: 1, NatStrategy.NONE: 0}[strategy]
-
-
-class _AclBuilder:
-    """One tier's network ACL, with deny entries first and spaced rule numbers."""
-
-    def __init__(
-        self, scope: Construct, id: str, vpc: ec2.IVpc, group: str, blocked: Sequence[ipaddress.IPv4Network]
-    ) -> None:
-        self.acl = ec2.NetworkAcl(scope, id, vpc=vpc, subnet_selection=ec2.SubnetSelection(subnet_group_name=group))
-        acknowledge(
-            self.acl,
-            "Network ACLs are deliberate here: a stateless second layer under the security groups, "
-            "with deny entries for blocked networks that security groups cannot express.",
-            "AwsSolutions-VPC3",
-        )
-        self._next = {ec2.TrafficDirection.INGRESS: _ALLOW_FIRST, ec2.TrafficDirection.EGRESS: _ALLOW_FIRST}
-        self._count = {ec2.TrafficDirection.INGRESS: 0, ec2.TrafficDirection.EGRESS: 0}
-        for index, network in enumerate(blocked):
-            for direction in (ec2.TrafficDirection.INGRESS, ec2.TrafficDirection.EGRESS):
-                self._add(
-                    direction,
-                    str(network),
-                    ec2.AclTraffic.all_traffic(),
-                    ec2.Action.DENY,
-                    _DENY_FIRST + index * _DENY_STEP,
-                )
-
-    def allow_in(self, cidr: str, traffic: ec2.AclTraffic) -> None:
-        self._allow(ec2.TrafficDirection.INGRESS, cidr, traffic)
-
-    def allow_out(self, cidr: str, traffic: ec2.AclTraffic) -> None:
-        self._allow(ec2.TrafficDirection.EGRESS, cidr, traffic)
-
-    def _allow(self, direction: ec2.TrafficDirection, cidr: str, traffic: ec2.AclTraffic) -> None:
-        rule = self._next[direction]
-        self._next[direction] += _ALLOW_STEP
-        self._add(direction, cidr, traffic, ec2.Action.ALLOW, rule)
-
-    def _add(
-        self, direction: ec2.TrafficDirection, cidr: str, traffic: ec2.AclTraffic, action: ec2.Action, rule: int
-    ) -> None:
-        verb = "Deny" if action == ec2.Action.DENY else "Allow"
-        way = "In" if direction == ec2.TrafficDirection.INGRESS else "Out"
-        self.acl.add_entry(
-            f"{verb}{way}{rule}",
-            cidr=ec2.AclCidr.ipv4(cidr),
-            rule_number=rule,
-            traffic=traffic,
-            direction=direction,
-            rule_action=action,
-        )
-        self._count[direction] += 1
-
-    def warn_over_quota(self) -> None:
-        worst = max(self._count.values())
-        if worst > _NACL_ENTRY_QUOTA:
-            Annotations.of(self.acl).add_warning_v2(
-                "refarch:ThreeTierVpc:NaclQuota",
-                f"{self.acl.node.path} has {worst} entries in one direction; the default quota is "
-                f"{_NACL_ENTRY_QUOTA} (raise it to at most 40 through Service Quotas, or block fewer CIDRs).",
-            )
 
 
 def _check_subnets_fit(network: ipaddress.IPv4Network, masks: list[tuple[str, int]], az_count: int) -> None:
