@@ -31,6 +31,14 @@ def test_declared_flows_hold(target: str, deploy_outputs: Callable[[str], list[S
     assert not findings, "\n".join(str(f) for f in findings)
 
 
+def test_three_tier_vpc_exposes_the_evaluator(reference_stacks: ReferenceStacks) -> None:
+    network = reference_stacks["ThreeTierVpcStack"].stack.network  # type: ignore[attr-defined]
+    reachability = network.reachability()
+    assert reachability.can_reach("0.0.0.0/0", "tier:Web", 443).open
+    closed = reachability.can_reach("tier:Web", "tier:Db", 3306)
+    assert closed.closed and "NetworkDbNacl" in closed.explain()
+
+
 # -- the evaluator on small templates --------------------------------------------------------
 
 
@@ -353,3 +361,20 @@ def test_combination_passes_the_packs(name: str, combinations: dict[str, Any]) -
         if v.severity == "error"
     ]
     assert not errors, "\n".join(errors)
+
+
+def test_tier_numbers_its_own_entries(make_stack: Callable[..., cdk.Stack]) -> None:
+    """Entries go through the tier: next free number per direction, denies before allows, no repeats."""
+    stack = make_stack("Numbering")
+    network = ThreeTierVpc(stack, "Network", max_azs=2, flow_logs=False)
+    https = ec2.AclTraffic.tcp_port(443)
+    first = network.db.allow_inbound("192.0.2.0/24", https)
+    assert network.db.allow_inbound("192.0.2.0/24", https) is first
+    second = network.db.allow_inbound("198.51.100.0/24", https)
+    deny = network.db.deny_inbound("203.0.113.0/24")
+    numbers = {
+        name: stack.resolve((entry.node.default_child or entry).rule_number)  # type: ignore[union-attr]
+        for name, entry in (("first", first), ("second", second), ("deny", deny))
+    }
+    # The db tier's own inbound allows are 1000 and 1100 (db port from the two app subnets).
+    assert numbers == {"first": 1200, "second": 1300, "deny": 100}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aws_cdk import Annotations, Fn, RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
@@ -18,6 +19,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+if TYPE_CHECKING:
+    from refarch.testing import Network
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders, _defaults
@@ -588,6 +592,22 @@ class ThreeTierVpc(Construct):
             )
 
     # -- attributes ------------------------------------------------------------------------
+
+    def reachability(self) -> Network:
+        """The synthesized network of this VPC's stack, to ask what can reach what.
+
+        Synthesizes the stack's app (or reuses its assembly) and reads the template back::
+
+            network.reachability().can_reach("tier:Web", "tier:Db", 3306).closed   # True
+            network.reachability().can_reach("0.0.0.0/0", "tier:Web", 443).open     # True
+
+        For a network used by other stacks, pass all their outputs to
+        ``refarch.testing.Network.from_templates``. ``refarch.testing.check_flows`` holds every flow the
+        constructs declared (``require_flow``/``forbid_flow``) to it.
+        """
+        from refarch.testing import Network, from_stack  # the evaluator is test-time code: load it on demand
+
+        return Network.from_templates([from_stack(Stack.of(self))])
 
     @property
     def vpc_id(self) -> str:
