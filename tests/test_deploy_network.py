@@ -71,6 +71,18 @@ def _entry(acl: str, rule: int, *, egress: bool, cidr: str, ports: tuple[int, in
     )
 
 
+def _group_rule(group: str, peer: str, port: int, *, egress: bool = False) -> Any:
+    """A separate rule of ``group`` admitting TCP ``port`` from (or, ``egress``, to) group ``peer``."""
+    return _res(
+        "AWS::EC2::SecurityGroupEgress" if egress else "AWS::EC2::SecurityGroupIngress",
+        GroupId=_group_id(group),
+        IpProtocol="tcp",
+        FromPort=port,
+        ToPort=port,
+        **{"DestinationSecurityGroupId" if egress else "SourceSecurityGroupId": _group_id(peer)},
+    )
+
+
 def _two_subnets(**extra: dict[str, Any]) -> SynthesizedTemplate:
     """A (10.0.1.0/24, ACL A, SG Sa) -> B (10.0.2.0/24, ACL B, SG Sb) on 5432, open both ways unless
     ``extra`` overrides an entry or rule."""
@@ -88,14 +100,7 @@ def _two_subnets(**extra: dict[str, Any]) -> SynthesizedTemplate:
         "BOut": _entry("AclB", 100, egress=True, cidr="10.0.1.0/24", ports=(1024, 65535)),
         "Sa": _res("AWS::EC2::SecurityGroup", GroupDescription="a", VpcId=_ref("Vpc")),  # default egress
         "Sb": _res("AWS::EC2::SecurityGroup", GroupDescription="b", VpcId=_ref("Vpc")),
-        "SbFromSa": _res(
-            "AWS::EC2::SecurityGroupIngress",
-            GroupId=_group_id("Sb"),
-            IpProtocol="tcp",
-            FromPort=5432,
-            ToPort=5432,
-            SourceSecurityGroupId=_group_id("Sa"),
-        ),
+        "SbFromSa": _group_rule("Sb", "Sa", 5432),
         "A": _res("AWS::EC2::Instance", SubnetId=_ref("SubnetA"), SecurityGroupIds=[_group_id("Sa")]),
         "B": _res("AWS::EC2::Instance", SubnetId=_ref("SubnetB"), SecurityGroupIds=[_group_id("Sb")]),
     }
@@ -140,14 +145,7 @@ def test_a_rule_for_part_of_the_peer_range_does_not_open_it() -> None:
 def test_security_group_to_security_group() -> None:
     assert _reach(_two_subnets()).open
     other = _res("AWS::EC2::SecurityGroup", GroupDescription="other", VpcId=_ref("Vpc"))
-    rule = _res(
-        "AWS::EC2::SecurityGroupIngress",
-        GroupId=_group_id("Sb"),
-        IpProtocol="tcp",
-        FromPort=5432,
-        ToPort=5432,
-        SourceSecurityGroupId=_group_id("Other"),
-    )
+    rule = _group_rule("Sb", "Other", 5432)
     reach = _reach(_two_subnets(Other=other, SbFromSa=rule))
     assert reach.closed
     assert "no ingress rule of security group(s) T/Sb allows TCP 5432 from T/A" in reach.explain()
@@ -159,14 +157,7 @@ def test_default_egress_versus_the_cdk_disallow_marker() -> None:
     reach = _reach(_two_subnets(Sa=locked))
     assert reach.closed and "no egress rule of security group(s) T/Sa" in reach.explain()
     # A separate egress rule to B's group opens it again.
-    egress = _res(
-        "AWS::EC2::SecurityGroupEgress",
-        GroupId=_group_id("Sa"),
-        IpProtocol="tcp",
-        FromPort=5432,
-        ToPort=5432,
-        DestinationSecurityGroupId=_group_id("Sb"),
-    )
+    egress = _group_rule("Sa", "Sb", 5432, egress=True)
     assert _reach(_two_subnets(Sa=locked, SaToSb=egress)).open
 
 

@@ -45,6 +45,7 @@ from refarch.testing.network_model import (
     ResourceKey,
     Route,
     SecurityGroup,
+    SgRule,
     Subnet,
     label,
     read_network,
@@ -312,28 +313,14 @@ class Network:
     def _check_egress(
         self, src: _Side, dst: _Side, dst_range: IPv4, port: int, blocked: list[str], unknown: list[str]
     ) -> None:
+        """The source's groups must let TCP ``port`` out to the destination (by CIDR or by its group)."""
         if src.security_groups is None:
             return
-        groups = [self.model.security_groups.get(k) for k in src.security_groups]
-        undecided = []
-        for group in groups:
-            if group is None:
-                continue
-            if group.default_egress:
-                return
-            for rule in group.egress:
-                if not rule.matches_tcp or not rule.ports[0] <= port <= rule.ports[1]:
-                    continue
-                if rule.cidr is not None and dst_range.subnet_of(rule.cidr):
-                    return
-                if rule.prefix_list is not None and dst.service in ("s3", "dynamodb"):
-                    undecided.append(f"{label(rule.key)}: prefix list {rule.prefix_list} (not resolved offline)")
-                if rule.group is not None and dst.security_groups and rule.group in dst.security_groups:
-                    return
-                if rule.unresolved:
-                    undecided.append(f"{label(rule.key)}: {rule.unresolved}")
-        if undecided:
-            unknown.extend(undecided)
+        groups = [self.model.security_groups.get(k, SecurityGroup(k)) for k in src.security_groups]
+        if any(group.default_egress for group in groups):
+            return  # EC2's allow-all egress rule
+        rules = [rule for group in groups for rule in group.egress]
+        if self._rules_admit(rules, dst_range, dst, port, unknown):
             return
         names = ", ".join(label(k) for k in src.security_groups) or "(none)"
         blocked.append(f"no egress rule of security group(s) {names} allows TCP {port} to {dst.name} ({dst_range})")
@@ -341,25 +328,35 @@ class Network:
     def _check_ingress(
         self, src: _Side, dst: _Side, src_range: IPv4, port: int, blocked: list[str], unknown: list[str]
     ) -> None:
+        """The destination's groups must let TCP ``port`` in from the source (by CIDR or by its group)."""
         if dst.security_groups is None:
             return
-        undecided = []
-        for key in dst.security_groups:
-            group = self.model.security_groups.get(key, SecurityGroup(key))
-            for rule in group.ingress:
-                if not rule.matches_tcp or not rule.ports[0] <= port <= rule.ports[1]:
-                    continue
-                if rule.cidr is not None and src_range.subnet_of(rule.cidr):
-                    return
-                if rule.group is not None and src.security_groups and rule.group in src.security_groups:
-                    return
-                if rule.unresolved:
-                    undecided.append(f"{label(rule.key)}: {rule.unresolved}")
-        if undecided:
-            unknown.extend(undecided)
+        rules = [
+            rule for k in dst.security_groups for rule in self.model.security_groups.get(k, SecurityGroup(k)).ingress
+        ]
+        if self._rules_admit(rules, src_range, src, port, unknown):
             return
         names = ", ".join(label(k) for k in dst.security_groups) or "(none)"
         blocked.append(f"no ingress rule of security group(s) {names} allows TCP {port} from {src.name} ({src_range})")
+
+    @staticmethod
+    def _rules_admit(rules: Sequence[SgRule], peer_range: IPv4, peer: _Side, port: int, unknown: list[str]) -> bool:
+        """Whether one of ``rules`` admits TCP ``port`` for the whole ``peer_range`` or the peer's groups.
+        Rules it cannot decide go to ``unknown`` (and then the answer is "admitted", never "blocked")."""
+        undecided = []
+        for rule in rules:
+            if not rule.matches_tcp or not rule.ports[0] <= port <= rule.ports[1]:
+                continue
+            if rule.cidr is not None and peer_range.subnet_of(rule.cidr):
+                return True
+            if rule.group is not None and peer.security_groups and rule.group in peer.security_groups:
+                return True
+            if rule.prefix_list is not None and peer.service in ("s3", "dynamodb"):
+                undecided.append(f"{label(rule.key)}: prefix list {rule.prefix_list} (not resolved offline)")
+            elif rule.unresolved:
+                undecided.append(f"{label(rule.key)}: {rule.unresolved}")
+        unknown.extend(undecided)
+        return bool(undecided)
 
     def _gateway_endpoint(self, subnet: Subnet, service: str) -> bool:
         return any(
