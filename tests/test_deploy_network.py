@@ -159,6 +159,10 @@ def test_default_egress_versus_the_cdk_disallow_marker() -> None:
     # A separate egress rule to B's group opens it again.
     egress = _group_rule("Sa", "Sb", 5432, egress=True)
     assert _reach(_two_subnets(Sa=locked, SaToSb=egress)).open
+    # Without inline egress, a separate egress rule makes CloudFormation drop EC2's allow-all rule.
+    to_other_port = _group_rule("Sa", "Sb", 5433, egress=True)
+    assert _reach(_two_subnets(SaToSb=to_other_port)).closed
+    assert _reach(_two_subnets()).open  # no egress rule at all: allow-all
 
 
 def test_same_subnet_traffic_does_not_cross_acls() -> None:
@@ -369,3 +373,25 @@ def test_tier_numbers_its_own_entries(make_stack: Callable[..., cdk.Stack]) -> N
     }
     # The db tier's own inbound allows are 1000 and 1100 (db port from the two app subnets).
     assert numbers == {"first": 1200, "second": 1300, "deny": 100}
+
+
+@pytest.fixture(scope="module")
+def network_and_api_stacks() -> list[SynthesizedTemplate]:
+    """A ThreeTierVpc in one stack, a PrivateApi using it from another (CDK exports and imports)."""
+    app = new_app()
+    network_stack = cdk.Stack(app, "Network")
+    network = ThreeTierVpc(network_stack, "Network", app_port=8080, db_port=3306)
+    api_stack = cdk.Stack(app, "Api")
+    PrivateApi(api_stack, "Api", vpc=network)
+    return [from_stack(network_stack), from_stack(api_stack)]
+
+
+def test_flows_hold_across_stacks(network_and_api_stacks: list[SynthesizedTemplate]) -> None:
+    network_output, api_output = network_and_api_stacks
+    # aws-cdk-lib 2.275 writes cross-stack references as Fn::GetStackOutput (older ones: Fn::ImportValue).
+    assert any("Fn::GetStackOutput" in str(r) for r in api_output.resources.values())
+    assert api_output.declarations("flow") and network_output.declarations("flow")
+    findings = check_flows(network_and_api_stacks)
+    assert not findings, "\n".join(str(f) for f in findings)
+    # The API's stack alone cannot say where its subnets are: undecided, not open.
+    assert any("cannot be decided" in f.message for f in check_flows([api_output]))

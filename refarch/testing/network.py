@@ -14,8 +14,9 @@ The model, as AWS documents it:
 
 - Security groups are stateful: the source's egress rules and the destination's ingress rules
   decide, by CIDR (covering the whole peer subnet) or by security group. A group created without
-  ``SecurityGroupEgress`` keeps EC2's allow-all egress rule (CDK's ``255.255.255.255/32`` marker
-  is what removes it).
+  ``SecurityGroupEgress`` gets EC2's allow-all egress rule, unless a separate
+  ``AWS::EC2::SecurityGroupEgress`` is added to it (CloudFormation then removes that default);
+  CDK's ``255.255.255.255/32`` marker is an inline rule that matches nothing.
 - Network ACLs are stateless and apply only when a packet crosses a subnet boundary: the request
   leaves through the source subnet's outbound entries and enters through the destination's
   inbound ones, the reply (to ephemeral ports 1024-65535) the other way round. Entries are read
@@ -491,13 +492,10 @@ class Network:
         return owners[0] if len(owners) == 1 else None
 
     def _ref(self, value: Any, stack: str | None) -> ResourceKey | None:
-        """A declaration's reference: ``{"Ref": id}``, ``{"Fn::GetAtt": [id, attr]}`` or a logical ID."""
+        """A declaration's reference (``Ref``, ``Fn::GetAtt``, a cross-stack output) or a logical ID."""
         if isinstance(value, Mapping):
-            if "Ref" in value:
-                return self._key(str(value["Ref"]), stack)
-            if "Fn::GetAtt" in value:
-                return self._key(str(value["Fn::GetAtt"][0]), stack)
-            return None
+            key: ResourceKey | None = self.model.references(stack or "", dict(value))
+            return key
         return self._key(str(value), stack)
 
 

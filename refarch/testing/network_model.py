@@ -3,8 +3,8 @@
 What is read: subnets (CIDR, AZ, subnet-group tag), route tables and their routes (internet
 gateway, NAT gateway, gateway endpoints), network ACLs and their entries, security groups with
 their inline and separate rules, and where each networked resource sits (its subnets and
-security groups). References between resources (``Ref``, ``Fn::GetAtt``, and ``Fn::ImportValue``
-of another template's export) become resource keys; anything else that is not a literal stays
+security groups). References between resources (``Ref``, ``Fn::GetAtt``, and ``Fn::ImportValue`` or
+``Fn::GetStackOutput`` of another template's output) become resource keys; anything else that is not a literal stays
 unresolved, and the evaluator reports it instead of guessing.
 """
 
@@ -94,9 +94,14 @@ class SecurityGroup:
     key: ResourceKey
     ingress: list[SgRule] = field(default_factory=list)
     egress: list[SgRule] = field(default_factory=list)
-    default_egress: bool = False
-    """True when the template gives no ``SecurityGroupEgress``: EC2 then adds its allow-all egress
-    rule, which separate ``AWS::EC2::SecurityGroupEgress`` resources do not remove."""
+    inline_egress: bool = True
+    """Whether the group's resource lists ``SecurityGroupEgress`` (CDK's disallow marker included)."""
+
+    @property
+    def default_egress(self) -> bool:
+        """EC2's allow-all egress rule: added when a group is created without egress rules, and removed by
+        CloudFormation when a separate ``AWS::EC2::SecurityGroupEgress`` is added (CDK relies on this)."""
+        return not self.inline_egress and all(rule.key == self.key for rule in self.egress)
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,8 @@ class NetworkModel:
     endpoint_services: dict[ResourceKey, str] = field(default_factory=dict)
     """VPC endpoint -> the service it serves, by its short name (``kinesis-streams``, ``s3``)."""
     problems: list[str] = field(default_factory=list)
+    references: Any = None
+    """``references(stack, value)``: the resource a ``Ref``, ``Fn::GetAtt`` or cross-stack value names."""
 
     def entries(self, acl: ResourceKey, *, egress: bool) -> list[AclEntry]:
         return sorted((e for e in self.acl_entries.get(acl, []) if e.egress == egress), key=lambda e: e.rule_number)
@@ -162,7 +169,18 @@ class _Resolver:
             if fn == "Fn::ImportValue" and isinstance(arg, str) and arg in self.exports:
                 other, exported = self.exports[arg]
                 return self.key(other, exported)
+            if fn == "Fn::GetStackOutput" and isinstance(arg, dict):
+                return self._stack_output(arg.get("StackName"), arg.get("OutputName"))
         return None
+
+    def _stack_output(self, stack_name: Any, output_name: Any) -> ResourceKey | None:
+        """What another template's output holds (the cross-stack reference newer CDK versions write)."""
+        owners = [t for t in self.templates.values() if output_name in t.template.get("Outputs", {})]
+        # The artifact ID is the stack name unless the stack was given another one: then the output decides.
+        preferred = [t for t in owners if t.name == stack_name] or owners
+        if len(preferred) != 1:
+            return None
+        return self.key(preferred[0].name, preferred[0].template["Outputs"][output_name].get("Value"))
 
     def find(self, stack: str, logical_id: str) -> ResourceKey | None:
         """``logical_id`` in ``stack``; else in the one other template that has it (a declaration in
@@ -190,7 +208,7 @@ _EMPTY = SynthesizedTemplate("", {})
 def read_network(templates: Sequence[SynthesizedTemplate]) -> NetworkModel:
     """Read every network-relevant resource of ``templates`` into one model."""
     resolver = _Resolver(templates)
-    model = NetworkModel()
+    model = NetworkModel(references=resolver.key)
     route_tables: dict[ResourceKey, list[Route]] = {}
     table_of_subnet: dict[ResourceKey, ResourceKey] = {}
     for t in templates:
@@ -273,7 +291,7 @@ def _read_acl_entry(model: NetworkModel, resolver: _Resolver, key: ResourceKey, 
 
 def _read_security_group(model: NetworkModel, resolver: _Resolver, key: ResourceKey, props: dict[str, Any]) -> None:
     group = model.security_groups.setdefault(key, SecurityGroup(key))
-    group.default_egress = "SecurityGroupEgress" not in props
+    group.inline_egress = "SecurityGroupEgress" in props
     for rule in props.get("SecurityGroupIngress", []) or []:
         group.ingress.append(_sg_rule(resolver, key, key, rule, egress=False))
     for rule in props.get("SecurityGroupEgress", []) or []:
@@ -286,7 +304,7 @@ def _read_separate_rule(model: NetworkModel, resolver: _Resolver, key: ResourceK
         model.problems.append(f"{label(key)}: cannot resolve the security group it belongs to")
         return
     egress = model.types[key] == "AWS::EC2::SecurityGroupEgress"
-    group = model.security_groups.setdefault(owner, SecurityGroup(owner, default_egress=False))
+    group = model.security_groups.setdefault(owner, SecurityGroup(owner))
     rule = _sg_rule(resolver, key, owner, props, egress=egress)
     (group.egress if egress else group.ingress).append(rule)
 
