@@ -13,7 +13,7 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 
 from refarch.compliance import packs
-from refarch.constructs import EncryptedDataStore, PrivateApi, StreamingPipeline, ThreeTierVpc
+from refarch.constructs import EncryptedDataStore, ImageProcessor, PrivateApi, StreamingPipeline, ThreeTierVpc
 from refarch.testing import Network, SynthesizedTemplate, check_flows, from_stack
 from tests.harness import DEPLOY_TARGETS, ReferenceStacks, new_app
 
@@ -395,3 +395,19 @@ def test_flows_hold_across_stacks(network_and_api_stacks: list[SynthesizedTempla
     assert not findings, "\n".join(str(f) for f in findings)
     # The API's stack alone cannot say where its subnets are: undecided, not open.
     assert any("cannot be decided" in f.message for f in check_flows([api_output]))
+
+
+def test_functions_in_a_vpc_declare_what_they_call(make_stack: Callable[..., cdk.Stack]) -> None:
+    """ImageProcessor's functions in the app tier reach S3 through the gateway endpoint, from every AZ."""
+    stack = make_stack("Images")
+    network = ThreeTierVpc(stack, "Network", max_azs=2, flow_logs=False)
+    ImageProcessor(stack, "Images", vpc=network.vpc, vpc_subnets=network.app.subnet_selection)
+    output = from_stack(stack)
+    to_s3 = [d for d in output.declarations("flow") if d.data["destination"] == {"service": "s3"}]
+    assert to_s3 and all(d.path == "/Images/Images" for d in to_s3)
+    assert check_flows([output]) == []
+    # Without the S3 gateway endpoint's route and without NAT, the same functions would be cut off.
+    isolated = ThreeTierVpc(make_stack("Isolated"), "Network", max_azs=2, flow_logs=False, gateway_endpoints=False)
+    ImageProcessor(isolated, "Images", vpc=isolated.vpc, vpc_subnets=isolated.db.subnet_selection)
+    messages = [f.message for f in check_flows([from_stack(cdk.Stack.of(isolated))])]
+    assert messages and all("has no route to 0.0.0.0/0" in m for m in messages)

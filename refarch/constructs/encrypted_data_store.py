@@ -56,6 +56,7 @@ from refarch.constructs.encrypted_data_store_keys import (
     deny_other_encryption,
 )
 from refarch.constructs.encrypted_data_store_props import _OWNER, check_props
+from refarch.contracts import flows
 
 
 class EncryptedDataStore(Construct):
@@ -323,6 +324,13 @@ class EncryptedDataStore(Construct):
                 max_capacity=database_max_capacity,
                 readers=database_readers,
                 removal_policy=removal_policy,
+            )
+            flows.forbid_flow(
+                self,
+                source="0.0.0.0/0",
+                destination=self.database,
+                port=5432,  # Aurora PostgreSQL's port: the construct keeps the engine default
+                reason="personal data: the database is never reachable from the internet",
             )
 
         # -- audit ------------------------------------------------------------------------------

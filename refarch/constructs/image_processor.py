@@ -43,6 +43,7 @@ from refarch.constructs.image_processor_props import (
     check_props,
 )
 from refarch.constructs.image_processor_workflow import WorkflowParts, build_definition
+from refarch.contracts import flows
 
 _OWNER = "ImageProcessor"
 _WORK_PREFIX = "work/"
@@ -353,6 +354,10 @@ class ImageProcessor(Construct):
                 log_retention=log_retention,
             )
             self._grant(fn, read=read, write=write, list_uploads=list_uploads)
+            if vpc is not None:
+                flows.require_flow(
+                    self, source=fn, destination=flows.aws_service("s3"), port=443, reason=f"{id} reads and writes S3"
+                )
             dlq = (
                 "Step Functions invokes this function synchronously and handles its errors with Retry and Catch "
                 "(recorded in DynamoDB, published to the error topic): there is no async event to dead-letter."
