@@ -4,7 +4,7 @@ defects it found stay fixed."""
 
 from __future__ import annotations
 
-import copy
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +14,7 @@ import pytest
 from refarch.testing import SynthesizedTemplate, check_lifecycle
 from refarch.testing.lifecycle import RULES, LifecycleFinding, format_findings
 from tests.harness import DEPLOY_TARGETS, ReferenceStacks
+from tests.names import STACK_SUFFIX, render
 
 Outputs = Callable[[str], list[SynthesizedTemplate]]
 
@@ -279,10 +280,102 @@ def test_every_rule_is_documented() -> None:
 
 
 def test_lint_costs_under_a_tenth_of_synth(reference_stacks: ReferenceStacks) -> None:
-    """The lint reads the synthesized template only: a few milliseconds next to a synth of seconds."""
+    """The lint reads the synthesized template only: milliseconds, where a synth of this stack takes
+    over a second (best of five runs, so a busy machine does not decide)."""
     output = reference_stacks["StreamingPipelineStack"].output
-    start = time.perf_counter()
-    for _ in range(10):
-        check_lifecycle(copy.deepcopy(output))
-    per_run = (time.perf_counter() - start) / 10
-    assert per_run < 0.05, f"check_lifecycle took {per_run * 1000:.1f} ms"
+    runs = []
+    for _ in range(5):
+        start = time.perf_counter()
+        check_lifecycle(output)
+        runs.append(time.perf_counter() - start)
+    assert min(runs) < 0.1, f"check_lifecycle took {min(runs) * 1000:.1f} ms"
+
+
+# -- the defects the lint found stay fixed ------------------------------------------------------
+
+
+def _findings(reference_stacks: ReferenceStacks, stack: str, rule: str) -> list[LifecycleFinding]:
+    return [f for f in check_lifecycle(reference_stacks[stack].output) if f.rule == rule]
+
+
+def test_private_api_stack_can_be_deleted(reference_stacks: ReferenceStacks) -> None:
+    """The NLB had deletion protection and no Retain: every stack delete failed on it."""
+    assert _findings(reference_stacks, "PrivateApiStack", "LC-DELETION-PROTECTION") == []
+    (nlb,) = reference_stacks["PrivateApiStack"].resources("AWS::ElasticLoadBalancingV2::LoadBalancer").values()
+    assert {"Key": "deletion_protection.enabled", "Value": "false"} in nlb["Properties"]["LoadBalancerAttributes"]
+
+
+@pytest.mark.parametrize(
+    ("stack", "types"),
+    [
+        ("PrivateApiStack", {"AWS::RDS::DBInstance", "AWS::Logs::LogGroup"}),  # identifier, its logs, WAF logs
+        ("EncryptedDataStoreStack", {"AWS::RDS::DBCluster", "AWS::Logs::LogGroup"}),
+        ("StreamingPipelineStack", {"AWS::RedshiftServerless::Namespace", "AWS::RedshiftServerless::Workgroup"}),
+        ("ImageProcessorStack", {"AWS::Logs::LogGroup"}),
+    ],
+)
+def test_retained_names_are_unique_to_the_stack(stack: str, types: set[str], reference_stacks: ReferenceStacks) -> None:
+    """Retained resources had fixed names: deleting the stack and creating it again failed."""
+    assert _findings(reference_stacks, stack, "LC-FIXED-NAME") == []
+    resources = reference_stacks[stack].json["Resources"]
+    suffixed = {r["Type"] for r in resources.values() if r["Type"] in types and _has_stack_suffix(r)}
+    assert suffixed == types
+
+
+_NAME_PROPERTIES = ("DBInstanceIdentifier", "DBClusterIdentifier", "LogGroupName", "NamespaceName", "WorkgroupName")
+
+
+def _has_stack_suffix(resource: dict[str, Any]) -> bool:
+    props = resource.get("Properties", {})
+    names = [props[key] for key in _NAME_PROPERTIES if isinstance(props.get(key), dict)]
+    return any(STACK_SUFFIX in name.get("Fn::Join", ["", []])[1] for name in names)
+
+
+def test_image_processor_reserves_no_concurrency_unless_asked(
+    reference_stacks: ReferenceStacks, make_stack: Callable[..., Any]
+) -> None:
+    """Five functions reserved 10 each: accounts with a quota of 10 or 50 rejected the stack."""
+    from refarch.constructs import ImageProcessor
+    from refarch.testing import from_stack
+
+    assert _findings(reference_stacks, "ImageProcessorStack", "LC-RESERVED-CONCURRENCY") == []
+    stack = make_stack()
+    ImageProcessor(stack, "Images", reserved_concurrent_executions=5)
+    output = from_stack(stack)
+    functions = [r for r in output.resources.values() if r["Type"] == "AWS::Lambda::Function"]
+    assert functions and all(f["Properties"]["ReservedConcurrentExecutions"] == 5 for f in functions)
+    assert check_lifecycle(output) == []  # asked for, so declared: not flagged
+
+
+def test_step_functions_logs_under_vendedlogs(reference_stacks: ReferenceStacks) -> None:
+    assert _findings(reference_stacks, "ImageProcessorStack", "LC-VENDED-LOGS") == []
+    (machine,) = reference_stacks["ImageProcessorStack"].resources("AWS::StepFunctions::StateMachine").values()
+    destination = machine["Properties"]["LoggingConfiguration"]["Destinations"][0]
+    group_id = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+    group = reference_stacks["ImageProcessorStack"].json["Resources"][group_id]
+    assert render(group["Properties"]["LogGroupName"]).startswith("/aws/vendedlogs/states/")
+
+
+def test_ingestion_sql_needs_no_session_setting(reference_stacks: ReferenceStacks) -> None:
+    """The auto-refreshed view named a mixed-case stream, case kept only by a session SET that its
+    refresh sessions never saw: the workgroup now sets it, and the SQL quotes the stream name."""
+    ref = reference_stacks["StreamingPipelineStack"]
+    (workgroup,) = ref.resources("AWS::RedshiftServerless::Workgroup").values()
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in workgroup["Properties"]["ConfigParameters"]}
+    assert parameters["enable_case_sensitive_identifier"] == "true"
+    (sql,) = ref.resources("Custom::RedshiftStreamingIngestionSql").values()
+    statements = sql["Properties"]["Sqls"]
+    assert statements and not any("SET " in json.dumps(s) for s in statements)
+    (stream_id,) = ref.resources("AWS::Kinesis::Stream")
+    view = statements[-1]["Fn::Join"][1]
+    position = view.index({"Ref": stream_id})
+    assert view[position - 1].endswith('FROM kinesis_source."') and view[position + 1].startswith('"')
+
+
+def test_ingestion_sql_waits_for_its_network(reference_stacks: ReferenceStacks) -> None:
+    """The SQL custom resource did not depend on the endpoint and ACL entries its VPC provider uses."""
+    assert _findings(reference_stacks, "StreamingPipelineStack", "LC-CUSTOM-RESOURCE-DEPENDENCY") == []
+    ref = reference_stacks["StreamingPipelineStack"]
+    (sql,) = ref.resources("Custom::RedshiftStreamingIngestionSql").values()
+    endpoints = [k for k, v in ref.resources("AWS::EC2::VPCEndpoint").items() if "Kinesis" in k]
+    assert endpoints and set(endpoints) <= set(sql["DependsOn"])

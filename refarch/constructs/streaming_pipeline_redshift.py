@@ -17,7 +17,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_redshiftserverless as redshift
 from aws_cdk import custom_resources as cr
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders
@@ -25,7 +25,7 @@ from refarch.constructs._bundling import RUNTIME_DIR
 
 #: The SQL files of the ingestion path, run in this order as one Data API batch (one transaction).
 SQL_DIR = RUNTIME_DIR / "stream_processor" / "sql"
-CREATE_SQL_FILES = ("00_session.sql", "01_external_schema.sql", "02_materialized_view.sql")
+CREATE_SQL_FILES = ("01_external_schema.sql", "02_materialized_view.sql")
 REPLACE_SQL_FILES = ("replace_materialized_view.sql",)
 
 #: The audit logs Redshift Serverless exports to CloudWatch Logs.
@@ -46,10 +46,13 @@ def render_sql(files: Sequence[str], **values: str) -> list[str]:
 
 
 def default_name(scope: Construct) -> str:
-    """A namespace/workgroup name from the construct path: lowercase letters, digits and hyphens."""
-    raw = Names.unique_resource_name(scope, max_length=60, separator="-").lower()
+    """A namespace/workgroup name from the construct path and a suffix unique to the stack's
+    creation (the namespace is retained: a fixed name would make the next create of the stack
+    fail): lowercase letters, digits and hyphens, at most 64."""
+    raw = Names.unique_resource_name(scope, max_length=51, separator="-").lower()
     name = re.sub(r"[^a-z0-9-]", "-", raw).strip("-")
-    return name if name[:1].isalpha() else f"rs-{name}"[:64]
+    base = name if name[:1].isalpha() else f"rs-{name}"[:51]
+    return f"{base}-{_builders.stack_unique_suffix(scope)}"
 
 
 class RedshiftStreamingIngestion(Construct):
@@ -145,6 +148,13 @@ class RedshiftStreamingIngestion(Construct):
                 redshift.CfnWorkgroup.ConfigParameterProperty(
                     parameter_key="enable_user_activity_logging", parameter_value="true"
                 ),
+                # Kinesis stream names keep their case, and the view names the stream in double quotes.
+                # Redshift keeps a quoted identifier's case only with this setting, and the view's
+                # auto refresh runs in sessions of its own: a session-level SET would not reach them,
+                # so the workgroup sets it (as the Redshift documentation recommends for auto refresh).
+                redshift.CfnWorkgroup.ConfigParameterProperty(
+                    parameter_key="enable_case_sensitive_identifier", parameter_value="true"
+                ),
             ],
         )
 
@@ -160,6 +170,7 @@ class RedshiftStreamingIngestion(Construct):
         self.replace_sql = render_sql(REPLACE_SQL_FILES, **values)
         self._function_security_groups = list(function_security_groups) if function_security_groups else None
         self._apply_sql(encryption_key, vpc, function_subnets, function_in_vpc, layer, code, removal_policy)
+        self._depend_on_network(vpc, function_subnets, subnets, function_in_vpc)
 
     def _apply_sql(
         self,
@@ -278,3 +289,31 @@ class RedshiftStreamingIngestion(Construct):
             },
         )
         self.sql_resource.node.add_dependency(self.workgroup)
+
+    def _depend_on_network(
+        self,
+        vpc: ec2.IVpc,
+        function_subnets: ec2.SubnetSelection | None,
+        redshift_subnets: Sequence[ec2.ISubnet],
+        in_vpc: bool,
+    ) -> None:
+        """Create (and delete) the SQL after the network paths it uses: the provider functions' VPC
+        (subnets, routes, interface endpoints) and the network ACLs of their subnets and of
+        Redshift's (which reads the stream when the view is created). A dependency on a construct
+        covers everything under it at synth time, so entries added to those ACLs later count too."""
+        needs: list[IConstruct] = [subnet.network_acl for subnet in redshift_subnets]
+        if in_vpc:
+            needs.append(vpc)
+            selection = function_subnets or ec2.SubnetSelection()  # Lambda's default too: private subnets
+            selected = vpc.select_subnets(
+                availability_zones=selection.availability_zones,
+                one_per_az=selection.one_per_az,
+                subnet_filters=selection.subnet_filters,
+                subnet_group_name=selection.subnet_group_name,
+                subnets=selection.subnets,
+                subnet_type=selection.subnet_type,
+            )
+            needs += [subnet.network_acl for subnet in selected.subnets]
+            needs += self.sql_function.connections.security_groups
+        for need in needs:
+            self.sql_resource.node.add_dependency(need)
