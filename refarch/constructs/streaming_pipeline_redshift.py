@@ -301,7 +301,7 @@ class RedshiftStreamingIngestion(Construct):
         (subnets, routes, interface endpoints) and the network ACLs of their subnets and of
         Redshift's (which reads the stream when the view is created). A dependency on a construct
         covers everything under it at synth time, so entries added to those ACLs later count too."""
-        needs: list[IConstruct] = [subnet.network_acl for subnet in redshift_subnets]
+        needs: list[IConstruct] = _network_acls(redshift_subnets)
         if in_vpc:
             needs.append(vpc)
             selection = function_subnets or ec2.SubnetSelection()  # Lambda's default too: private subnets
@@ -313,7 +313,12 @@ class RedshiftStreamingIngestion(Construct):
                 subnets=selection.subnets,
                 subnet_type=selection.subnet_type,
             )
-            needs += [subnet.network_acl for subnet in selected.subnets]
+            needs += _network_acls(selected.subnets)
             needs += self.sql_function.connections.security_groups
         for need in needs:
             self.sql_resource.node.add_dependency(need)
+
+
+def _network_acls(subnets: Sequence[ec2.ISubnet]) -> list[IConstruct]:
+    """The network ACL of each subnet built in this app (an imported subnet's ACL is not ours to wait for)."""
+    return [subnet.network_acl for subnet in subnets if isinstance(subnet, ec2.Subnet)]
