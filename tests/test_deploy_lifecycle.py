@@ -379,3 +379,35 @@ def test_ingestion_sql_waits_for_its_network(reference_stacks: ReferenceStacks) 
     (sql,) = ref.resources("Custom::RedshiftStreamingIngestionSql").values()
     endpoints = [k for k, v in ref.resources("AWS::EC2::VPCEndpoint").items() if "Kinesis" in k]
     assert endpoints and set(endpoints) <= set(sql["DependsOn"])
+
+
+def test_ingestion_sql_waits_for_acl_entries_other_constructs_add(make_stack: Callable[..., Any]) -> None:
+    """On a shared network, other constructs add entries to the app tier's ACL under themselves."""
+    from aws_cdk import aws_ec2 as ec2
+
+    from refarch.constructs import StreamingPipeline, ThreeTierVpc
+    from refarch.testing import from_stack
+
+    stack = make_stack()
+    network = ThreeTierVpc(stack, "Network", db_port=5439)
+    ec2.NetworkAclEntry(
+        stack,
+        "OtherConstructEntry",
+        network_acl=network.app.network_acl,
+        cidr=ec2.AclCidr.ipv4("10.0.0.0/16"),
+        rule_number=7000,
+        traffic=ec2.AclTraffic.tcp_port(8443),
+        direction=ec2.TrafficDirection.EGRESS,
+    )
+    StreamingPipeline(
+        stack,
+        "Pipeline",
+        vpc=network.vpc,
+        function_subnets=network.app.subnet_selection,
+        redshift_subnets=network.db.subnet_selection,
+        redshift_security_groups=[network.db.security_group],
+    )
+    output = from_stack(stack)
+    assert [f for f in check_lifecycle(output) if f.rule == "LC-CUSTOM-RESOURCE-DEPENDENCY"] == []
+    (sql,) = [r for r in output.resources.values() if r["Type"] == "Custom::RedshiftStreamingIngestionSql"]
+    assert any(d.startswith("OtherConstructEntry") for d in sql["DependsOn"])

@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from string import Template
+from typing import Any
 
-from aws_cdk import CustomResource, Duration, Names, RemovalPolicy, Stack
+import jsii
+from aws_cdk import Aspects, CustomResource, Duration, IAspect, Names, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
@@ -298,9 +300,9 @@ class RedshiftStreamingIngestion(Construct):
         in_vpc: bool,
     ) -> None:
         """Create (and delete) the SQL after the network paths it uses: the provider functions' VPC
-        (subnets, routes, interface endpoints) and the network ACLs of their subnets and of
-        Redshift's (which reads the stream when the view is created). A dependency on a construct
-        covers everything under it at synth time, so entries added to those ACLs later count too."""
+        (subnets, routes, interface endpoints), their security groups, and the network ACLs of their
+        subnets and of Redshift's (which reads the stream when the view is created), with every entry
+        of those ACLs, wherever in the stack it was added (constructs sharing the network add theirs)."""
         needs: list[IConstruct] = _network_acls(redshift_subnets)
         if in_vpc:
             needs.append(vpc)
@@ -317,6 +319,28 @@ class RedshiftStreamingIngestion(Construct):
             needs += self.sql_function.connections.security_groups
         for need in needs:
             self.sql_resource.node.add_dependency(need)
+        acls = [need for need in needs if isinstance(need, ec2.NetworkAcl)]
+        Aspects.of(Stack.of(self)).add(_DependOnAclEntries(self.sql_resource, acls))
+
+
+@jsii.implements(IAspect)
+class _DependOnAclEntries:
+    """Makes ``dependent`` depend on every entry of ``acls`` in the stack, also those other constructs
+    add under themselves (run at synth, when the tree is complete)."""
+
+    def __init__(self, dependent: Construct, acls: Sequence[ec2.NetworkAcl]) -> None:
+        self._dependent = dependent
+        self._acls = acls
+        self._acl_refs: list[Any] | None = None
+
+    def visit(self, node: IConstruct) -> None:
+        if not isinstance(node, ec2.CfnNetworkAclEntry):
+            return
+        stack = Stack.of(self._dependent)
+        if self._acl_refs is None:
+            self._acl_refs = [stack.resolve(acl.network_acl_id) for acl in self._acls]
+        if Stack.of(node) is stack and stack.resolve(node.network_acl_id) in self._acl_refs:
+            self._dependent.node.add_dependency(node)
 
 
 def _network_acls(subnets: Sequence[ec2.ISubnet]) -> list[IConstruct]:
