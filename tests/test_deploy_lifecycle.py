@@ -411,3 +411,12 @@ def test_ingestion_sql_waits_for_acl_entries_other_constructs_add(make_stack: Ca
     assert [f for f in check_lifecycle(output) if f.rule == "LC-CUSTOM-RESOURCE-DEPENDENCY"] == []
     (sql,) = [r for r in output.resources.values() if r["Type"] == "Custom::RedshiftStreamingIngestionSql"]
     assert any(d.startswith("OtherConstructEntry") for d in sql["DependsOn"])
+
+
+def test_redshift_may_list_streams(reference_stacks: ReferenceStacks) -> None:
+    """kinesis:ListStreams takes no resource: granted on the stream's ARN (as grant_read writes it) it
+    allowed nothing, and Redshift lists the streams of its external schema."""
+    ref = reference_stacks["StreamingPipelineStack"]
+    (policy,) = [p for k, p in ref.resources("AWS::IAM::ManagedPolicy").items() if "RedshiftStreamingRole" in k]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert {"Action": "kinesis:ListStreams", "Effect": "Allow", "Resource": "*"} in statements

@@ -99,6 +99,16 @@ class RedshiftStreamingIngestion(Construct):
             description=f"Redshift streaming ingestion of {path}",
         )
         stream.grant_read(self.role)
+        # ListStreams takes no resource: the stream-ARN form grant_read writes allows nothing. Redshift
+        # lists the streams the role may read as the external schema's relations (its documented policy
+        # grants ListStreams on "*").
+        self.role.add_to_principal_policy(iam.PolicyStatement(actions=["kinesis:ListStreams"], resources=["*"]))
+        acknowledge(
+            self.role.policy,
+            "kinesis:ListStreams has no resource type in IAM (it lists stream names, not records); Redshift "
+            "needs it to map the stream into the external schema. Reading stays limited to this stream.",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
 
         if security_groups is None:
             security_group = ec2.SecurityGroup(
