@@ -686,13 +686,15 @@ def _custom_resource_dependencies(stack: _Stack) -> list[LifecycleFinding]:
         type_ = str(resource.get("Type"))
         if not (type_.startswith("Custom::") or type_ == _CUSTOM_RESOURCE):
             continue
-        closure = stack.dependencies(logical_id)
         functions = _provider_functions(stack, logical_id)
+        needs = {need: why for function in functions for need, why in _needs_of_vpc_function(stack, function).items()}
+        if not needs:
+            continue  # no provider in a VPC
+        closure = stack.dependencies(logical_id)
         missing: dict[str, list[str]] = defaultdict(list)
-        for function in functions:
-            for need, why in _needs_of_vpc_function(stack, function).items():
-                if need not in closure and need not in missing[why]:
-                    missing[why].append(need)
+        for need, why in needs.items():
+            if need not in closure:
+                missing[why].append(need)
         if not missing:
             continue
         listed = "; ".join(f"{why}: {', '.join(sorted(needs))}" for why, needs in sorted(missing.items()))
