@@ -22,6 +22,7 @@ from refarch.constructs import EncryptedDataStore, PropValidationError
 from refarch.constructs.encrypted_data_store import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS
 from refarch.constructs.encrypted_data_store_audit import AUDIT_ALARMS
 from tests.harness import ReferenceStacks, SynthesizedStack, new_app, synth
+from tests.names import PLACEHOLDER, render
 
 STACK = "EncryptedDataStoreStack"
 
@@ -259,10 +260,12 @@ def test_database_instances_are_private_and_monitored(ref: SynthesizedStack) -> 
 def test_database_log_group_is_ours_encrypted_and_expiring(ref: SynthesizedStack) -> None:
     cluster = _one(ref, "AWS::RDS::DBCluster", "StoreDatabase")
     group = _one(ref, "AWS::Logs::LogGroup", "StoreDatabaseLogGroup")
-    identifier = cluster["Properties"]["DBClusterIdentifier"]
-    assert group["Properties"]["LogGroupName"] == f"/aws/rds/cluster/{identifier}/postgresql"
+    identifier = render(cluster["Properties"]["DBClusterIdentifier"])
+    assert identifier.endswith(f"-{PLACEHOLDER}-db")  # unique to the stack's creation: it is retained
+    assert render(group["Properties"]["LogGroupName"]) == f"/aws/rds/cluster/{identifier}/postgresql"
     assert group["Properties"]["RetentionInDays"] == 365
     assert group["Properties"]["KmsKeyId"]["Fn::GetAtt"][0].startswith("StoreAuditKey")
+    identifier = identifier.replace(PLACEHOLDER, "deadbeef")  # 8 lowercase hex digits
     assert len(identifier) <= 63 and identifier == identifier.lower()
 
 

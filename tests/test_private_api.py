@@ -26,6 +26,7 @@ from refarch.compliance import packs
 from refarch.constructs import ApiAuthorization, PrivateApi, PropValidationError, ThreeTierVpc
 from refarch.runtime.private_api import service
 from tests.harness import ReferenceStacks, SynthesizedStack, new_app, synth
+from tests.names import PLACEHOLDER, render
 
 APP_SUBNETS = [
     "NetworkVpcAppSubnet1SubnetFA2393E9",
@@ -94,7 +95,8 @@ def test_vpc_link_targets_the_internal_nlb(ref: SynthesizedStack) -> None:
     assert props["Type"] == "network"
     assert props["Subnets"] == [{"Ref": s} for s in APP_SUBNETS]
     assert {"Key": "load_balancing.cross_zone.enabled", "Value": "true"} in props["LoadBalancerAttributes"]
-    assert {"Key": "deletion_protection.enabled", "Value": "true"} in props["LoadBalancerAttributes"]
+    # Never protected: the stack deletes the NLB, and a protected one makes the stack delete fail.
+    assert {"Key": "deletion_protection.enabled", "Value": "false"} in props["LoadBalancerAttributes"]
     assert props["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] == "off"
 
 
@@ -231,9 +233,10 @@ def test_database_is_encrypted_with_the_customer_key_and_locked_down(ref: Synthe
     _, subnet_group = _one(ref, "AWS::RDS::DBSubnetGroup")
     assert all("DbSubnet" in s["Ref"] for s in subnet_group["Properties"]["SubnetIds"])
     # The exported logs land in groups that exist first, encrypted, with retention.
-    identifier = props["DBInstanceIdentifier"]
+    identifier = render(props["DBInstanceIdentifier"])
+    assert identifier.endswith(f"-{PLACEHOLDER}-db")  # unique to the stack's creation: it is retained
     log_groups = {
-        lg["Properties"]["LogGroupName"]: lg
+        render(lg["Properties"]["LogGroupName"]): lg
         for k, lg in ref.resources("AWS::Logs::LogGroup").items()
         if "DatabaseLog" in k
     }
@@ -447,8 +450,10 @@ def test_variant_builds_its_own_vpc_with_the_postgres_port_and_one_key(variant: 
     props = db["Properties"]
     assert (props["Engine"], props["EngineVersion"], props["Port"]) == ("postgres", "17.6", "5432")
     assert props["MultiAZ"] is False
-    assert re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", props["DBInstanceIdentifier"])
-    assert len(props["DBInstanceIdentifier"]) <= 63
+    # The suffix is 8 lowercase hex digits: "deadbeef" stands in for it.
+    identifier = render(props["DBInstanceIdentifier"]).replace(PLACEHOLDER, "deadbeef")
+    assert re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", identifier)
+    assert len(identifier) <= 63
     assert props["EnableCloudwatchLogsExports"] == ["postgresql", "upgrade", "iam-db-auth-error"]
     variant.template.has_resource_properties("AWS::RDS::DBParameterGroup", {"Parameters": {"rds.force_ssl": "1"}})
     assert variant.resources("AWS::RDS::OptionGroup") == {}

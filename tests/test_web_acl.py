@@ -14,6 +14,7 @@ from aws_cdk.assertions import Match
 from refarch.compliance import packs
 from refarch.constructs import PropValidationError, ProtectiveWebAcl, WafScope
 from tests.harness import SynthesizedStack, new_app, synth
+from tests.names import PLACEHOLDER, render
 
 STAGE_ARN = "arn:aws:apigateway:eu-west-1::/restapis/abc123/stages/prod"
 
@@ -78,7 +79,9 @@ def test_every_rule_and_the_acl_publish_metrics(regional: SynthesizedStack) -> N
 def test_logs_go_to_an_encrypted_waf_log_group_with_finite_retention(regional: SynthesizedStack) -> None:
     ((log_group_id, log_group),) = regional.resources("AWS::Logs::LogGroup").items()
     props = log_group["Properties"]
-    assert props["LogGroupName"].startswith("aws-waf-logs-")
+    # WAF's prefix, then a suffix unique to the stack's creation: the group is retained.
+    name = render(props["LogGroupName"])
+    assert name.startswith("aws-waf-logs-") and name.endswith(f"-{PLACEHOLDER}")
     assert props["RetentionInDays"] == 365
     assert props["KmsKeyId"] == {"Fn::GetAtt": [_key_id(regional), "Arn"]}
     assert log_group["DeletionPolicy"] == "Retain"

@@ -7,7 +7,7 @@ so every construct that uses the builder is clean in the same way.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -18,6 +18,23 @@ from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _defaults
+from refarch.contracts import declare
+
+#: Contract kind of a reserved concurrency the construct's user asked for (read by
+#: ``refarch.testing.lifecycle``, which flags every other reservation).
+RESERVED_CONCURRENCY_KIND = "reserved-concurrency"
+
+
+def stack_unique_suffix(scope: Construct) -> str:
+    """Eight lowercase hex digits unique to each creation of ``scope``'s stack (a token: the start of
+    the UUID in the stack ID).
+
+    For physical names that must be known before their resource exists (an RDS identifier whose
+    log groups are created first, a WAF log group): with it, a resource retained by a deleted
+    stack never collides with the same resource of the stack created again.
+    """
+    stack_id = Stack.of(scope).stack_id  # arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<uuid>
+    return Fn.select(0, Fn.split("-", Fn.select(2, Fn.split("/", stack_id))))
 
 
 def build_key(
@@ -241,7 +258,9 @@ def build_python_function(
     Its role routes grants into a managed policy (:class:`ManagedPolicyRole`); its log group is
     its own, encrypted with ``encryption_key`` (which must admit CloudWatch Logs) and with
     finite retention; its environment is encrypted with the same key; X-Ray tracing is on.
-    Give ``reserved_concurrent_executions`` so one function cannot starve the account.
+    Give ``reserved_concurrent_executions`` only when the construct's user asked for it: accounts
+    with a low concurrency quota (new ones may have 10 or 50) reject any reservation, so it is
+    declared as requested for the lifecycle lint.
     """
     role = ManagedPolicyRole(
         scope, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description
@@ -270,6 +289,15 @@ def build_python_function(
         vpc_subnets=vpc_subnets,
         security_groups=security_groups,
     )
+    if reserved_concurrent_executions is not None:
+        declare(
+            function,
+            RESERVED_CONCURRENCY_KIND,
+            {
+                "function": function.function_name,
+                "requested_by": f"reserved_concurrent_executions of {scope.node.path}",
+            },
+        )
     acknowledge(
         role,
         "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions: AWS "

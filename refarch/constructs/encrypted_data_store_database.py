@@ -54,9 +54,11 @@ def build_database(
         description="TLS only; connections logged",
         parameters=DATABASE_PARAMETERS,
     )
-    # A fixed identifier lets the log group exist (with our key and retention) before the
-    # cluster first writes to it.
-    identifier = Names.unique_resource_name(scope, max_length=50, separator="-").lower() + "-db"
+    # A known identifier lets the log group exist (with our key and retention) before the
+    # cluster first writes to it. It ends with a suffix unique to the stack's creation: cluster
+    # and log group are retained, and a fixed name would make the next create of the stack fail.
+    base = Names.unique_resource_name(scope, max_length=48, separator="-").lower()
+    identifier = f"{base}-{_builders.stack_unique_suffix(scope)}-db"
     log_group = _builders.build_log_group(
         scope,
         "DatabaseLogGroup",

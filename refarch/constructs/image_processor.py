@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
@@ -98,7 +98,7 @@ class ImageProcessor(Construct):
         architecture: lambda_.Architecture = lambda_.Architecture.ARM_64,
         memory_size: int = 1769,
         function_timeout: Duration | None = None,
-        reserved_concurrency: int = 10,
+        reserved_concurrent_executions: int | None = None,
         retry_interval: Duration | None = None,
         retry_attempts: int = 4,
         vpc: ec2.IVpc | None = None,
@@ -146,8 +146,10 @@ class ImageProcessor(Construct):
         :param architecture: Lambda architecture; the layer is built for it. Default: ``ARM_64``
         :param memory_size: Memory of the image functions, MB (1769 MB is one full vCPU). Default: ``1769``
         :param function_timeout: Timeout of each image function. Default: ``Duration.minutes(1)``
-        :param reserved_concurrency: Reserved concurrency of each function, so a flood of uploads
-            cannot starve the account. Default: ``10``
+        :param reserved_concurrent_executions: Reserved concurrency of each function, so a flood of
+            uploads cannot starve the account's other functions. Check the account's quota first: Lambda
+            keeps 100 unreserved, and new accounts may have a total of 10 or 50.
+            Default: - none (the functions share the account's unreserved pool)
         :param retry_interval: First retry delay of every task (then doubled, with full jitter).
             Default: ``Duration.seconds(2)``
         :param retry_attempts: Retries of every task on transient errors. Default: ``4``
@@ -175,7 +177,7 @@ class ImageProcessor(Construct):
             manifest_suffix=manifest_suffix,
             max_manifest_items=max_manifest_items,
             max_concurrency=max_concurrency,
-            reserved_concurrency=reserved_concurrency,
+            reserved_concurrent_executions=reserved_concurrent_executions,
             retry_attempts=retry_attempts,
             retry_interval=retry_interval,
             function_timeout=function_timeout,
@@ -348,7 +350,7 @@ class ImageProcessor(Construct):
                 environment=environment,
                 timeout=function_timeout or Duration.minutes(1),
                 memory_size=memory,
-                reserved_concurrent_executions=reserved_concurrency,
+                reserved_concurrent_executions=reserved_concurrent_executions,
                 vpc=vpc,
                 vpc_subnets=subnets,
                 log_retention=log_retention,
@@ -374,6 +376,16 @@ class ImageProcessor(Construct):
                     "PCI.DSS.321-LambdaInsideVPC",
                 ]
             acknowledge(fn, dlq, *rules)
+            if reserved_concurrent_executions is None:
+                acknowledge(
+                    fn,
+                    "Reserved concurrency is opt-in (reserved_concurrent_executions): a reservation fails to "
+                    "deploy in accounts with a low concurrency quota (new accounts may have 10 or 50), and Step "
+                    "Functions retries throttled invocations (Lambda.TooManyRequestsException) with backoff, so "
+                    "a burst of uploads is delayed, not lost.",
+                    "HIPAA.Security-LambdaConcurrency",
+                    "NIST.800.53.R5-LambdaConcurrency",
+                )
             return fn
 
         # Tokens read once: every property read is a round-trip to the jsii runtime.
@@ -439,8 +451,17 @@ class ImageProcessor(Construct):
         image_functions = [f for f in (self.validate_function, self.resize_function, self.filter_function) if f]
 
         # -- state machine ---------------------------------------------------------------
+        # Step Functions logs to groups under /aws/vendedlogs/ without adding each one to the account's
+        # CloudWatch Logs resource policy (which has a size limit); the suffix unique to the stack's
+        # creation keeps the retained group from colliding with the next create of the stack.
         self.log_group = _builders.build_log_group(
-            self, "ExecutionLogs", encryption_key=encryption_key, retention=log_retention, removal_policy=removal_policy
+            self,
+            "ExecutionLogs",
+            log_group_name=f"/aws/vendedlogs/states/{Names.unique_resource_name(self, max_length=200)}-"
+            f"{_builders.stack_unique_suffix(self)}",
+            encryption_key=encryption_key,
+            retention=log_retention,
+            removal_policy=removal_policy,
         )
         role = _builders.ManagedPolicyRole(
             self,

@@ -73,7 +73,7 @@ def check_props(
     manifest_suffix: str | None,
     max_manifest_items: int,
     max_concurrency: int,
-    reserved_concurrency: int,
+    reserved_concurrent_executions: int | None,
     retry_attempts: int,
     retry_interval: Duration | None,
     function_timeout: Duration | None,
@@ -120,7 +120,10 @@ def check_props(
     # 1000 items of bucket, key (up to ~100 characters) and version ID stay well inside it.
     check_whole_range(_OWNER, "max_manifest_items", max_manifest_items, minimum=1, maximum=1000)
     check_whole_range(_OWNER, "max_concurrency", max_concurrency, minimum=1, maximum=40)
-    check_whole_range(_OWNER, "reserved_concurrency", reserved_concurrency, minimum=1, maximum=1000)
+    if reserved_concurrent_executions is not None:
+        check_whole_range(
+            _OWNER, "reserved_concurrent_executions", reserved_concurrent_executions, minimum=1, maximum=1000
+        )
     check_whole_range(_OWNER, "retry_attempts", retry_attempts, minimum=0, maximum=10)
     check_duration_range(
         _OWNER, "retry_interval", retry_interval, minimum=Duration.seconds(1), maximum=Duration.minutes(5)

@@ -203,7 +203,9 @@ class PrivateApi(Construct):
         :param multi_az: A standby in a second AZ with automatic failover (doubles the instance cost). With
             ``False`` the packs report AwsSolutions-RDS3 and RDSMultiAZSupport, by design. Default: ``True``
         :param backup_retention: How long automated backups are kept, 1 to 35 days. Default: ``Duration.days(7)``
-        :param deletion_protection: Protect the database and the NLB from deletion. Default: ``True``
+        :param deletion_protection: Protect the database from deletion (it is also retained with the
+            default ``removal_policy``). The NLB is never protected: it holds no data, the stack deletes it,
+            and a protected NLB makes the stack delete fail. Default: ``True``
         :param secret_rotation_interval: How often the master password rotates, 1 to 365 days.
             Default: ``Duration.days(30)``
         :param monitoring_interval: Enhanced monitoring interval (0, 1, 5, 10, 15, 30 or 60 seconds; 0 is off).
@@ -437,7 +439,9 @@ class PrivateApi(Construct):
             security_groups=[self.load_balancer_security_group],
             # VPC Link traffic arrives over PrivateLink: admit it without opening any inbound rule.
             enforce_security_group_inbound_rules_on_private_link_traffic=False,
-            deletion_protection=deletion_protection,
+            # Not protected: the stack deletes the NLB (it holds no data and is rebuilt from the template),
+            # and deletion protection would make every stack delete fail on it.
+            deletion_protection=False,
         )
         acknowledge(
             self.load_balancer,
@@ -447,6 +451,14 @@ class PrivateApi(Construct):
             "HIPAA.Security-ELBLoggingEnabled",
             "NIST.800.53.R5-ELBLoggingEnabled",
             "PCI.DSS.321-ELBLoggingEnabled",
+        )
+        acknowledge(
+            self.load_balancer,
+            "The NLB holds no data: the stack deletes it and a redeploy rebuilds it from the template. Deletion "
+            "protection on it would make every stack delete and creation rollback fail; the database behind it "
+            "is the resource that is protected and retained.",
+            "HIPAA.Security-ELBDeletionProtectionEnabled",
+            "NIST.800.53.R5-ELBDeletionProtectionEnabled",
         )
         self.listener = self.load_balancer.add_listener("Listener", port=listener_port, protocol=elbv2.Protocol.TCP)
         acknowledge(

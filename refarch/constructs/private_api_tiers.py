@@ -175,14 +175,17 @@ def build_database(
 ) -> rds.DatabaseInstance:
     """The RDS instance, with its exported-log groups created first (encrypted, finite retention)."""
     # A known identifier lets the log groups exist, encrypted and with retention, before RDS
-    # starts exporting to them (otherwise RDS creates them: unencrypted, kept forever).
-    # RDS identifiers: letters, digits and single hyphens, starting with a letter, at most 63 characters.
+    # starts exporting to them (otherwise RDS creates them: unencrypted, kept forever). It ends
+    # with a suffix unique to the stack's creation: the instance and its log groups are retained,
+    # and a fixed name would make the next create of the stack fail ("already exists").
+    # RDS identifiers: lowercase letters, digits and single hyphens, starting with a letter, at most 63.
     base = re.sub(
         r"-{2,}",
         "-",
-        re.sub(r"[^a-z0-9-]", "-", Names.unique_resource_name(scope, max_length=55, separator="-").lower()),
+        re.sub(r"[^a-z0-9-]", "-", Names.unique_resource_name(scope, max_length=48, separator="-").lower()),
     )
-    identifier = ("db-" if not base[:1].isalpha() else "") + base.strip("-") + "-db"
+    prefix = ("db-" if not base[:1].isalpha() else "") + base.strip("-")
+    identifier = f"{prefix}-{_builders.stack_unique_suffix(scope)}-db"
     log_types = ENGINE_LOG_EXPORTS[engine_family]
     log_groups = [
         _builders.build_log_group(

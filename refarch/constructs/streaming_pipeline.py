@@ -158,8 +158,9 @@ class StreamingPipeline(Construct):
         :param redshift_database: Database that holds the materialized view. Default: ``"dev"``
         :param redshift_admin_username: Admin user; its password is generated and kept by Redshift in
             Secrets Manager. Default: ``"refarch_admin"``
-        :param redshift_namespace_name: Default: - derived from the construct path
-        :param redshift_workgroup_name: Default: - derived from the construct path
+        :param redshift_namespace_name: Default: - derived from the construct path, with a suffix unique
+            to the stack's creation (the namespace is retained: a fixed name blocks the next create)
+        :param redshift_workgroup_name: Default: - derived from the construct path, with that suffix
         :param redshift_view_name: Materialized view over the stream. Default: ``"stream_events"``
         :param iterator_age_threshold: The iterator-age alarm fires when the consumer lags more than this.
             Default: ``Duration.minutes(5)``

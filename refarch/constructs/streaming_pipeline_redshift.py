@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from string import Template
+from typing import Any
 
-from aws_cdk import CustomResource, Duration, Names, RemovalPolicy, Stack
+import jsii
+from aws_cdk import Aspects, CustomResource, Duration, IAspect, Names, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
@@ -17,7 +19,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_redshiftserverless as redshift
 from aws_cdk import custom_resources as cr
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders
@@ -25,7 +27,7 @@ from refarch.constructs._bundling import RUNTIME_DIR
 
 #: The SQL files of the ingestion path, run in this order as one Data API batch (one transaction).
 SQL_DIR = RUNTIME_DIR / "stream_processor" / "sql"
-CREATE_SQL_FILES = ("00_session.sql", "01_external_schema.sql", "02_materialized_view.sql")
+CREATE_SQL_FILES = ("01_external_schema.sql", "02_materialized_view.sql")
 REPLACE_SQL_FILES = ("replace_materialized_view.sql",)
 
 #: The audit logs Redshift Serverless exports to CloudWatch Logs.
@@ -46,10 +48,13 @@ def render_sql(files: Sequence[str], **values: str) -> list[str]:
 
 
 def default_name(scope: Construct) -> str:
-    """A namespace/workgroup name from the construct path: lowercase letters, digits and hyphens."""
-    raw = Names.unique_resource_name(scope, max_length=60, separator="-").lower()
+    """A namespace/workgroup name from the construct path and a suffix unique to the stack's
+    creation (the namespace is retained: a fixed name would make the next create of the stack
+    fail): lowercase letters, digits and hyphens, at most 64."""
+    raw = Names.unique_resource_name(scope, max_length=51, separator="-").lower()
     name = re.sub(r"[^a-z0-9-]", "-", raw).strip("-")
-    return name if name[:1].isalpha() else f"rs-{name}"[:64]
+    base = name if name[:1].isalpha() else f"rs-{name}"[:51]
+    return f"{base}-{_builders.stack_unique_suffix(scope)}"
 
 
 class RedshiftStreamingIngestion(Construct):
@@ -94,6 +99,16 @@ class RedshiftStreamingIngestion(Construct):
             description=f"Redshift streaming ingestion of {path}",
         )
         stream.grant_read(self.role)
+        # ListStreams takes no resource: the stream-ARN form grant_read writes allows nothing. Redshift
+        # lists the streams the role may read as the external schema's relations (its documented policy
+        # grants ListStreams on "*").
+        self.role.add_to_principal_policy(iam.PolicyStatement(actions=["kinesis:ListStreams"], resources=["*"]))
+        acknowledge(
+            self.role.policy,
+            "kinesis:ListStreams has no resource type in IAM (it lists stream names, not records); Redshift "
+            "needs it to map the stream into the external schema. Reading stays limited to this stream.",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
 
         if security_groups is None:
             security_group = ec2.SecurityGroup(
@@ -145,6 +160,13 @@ class RedshiftStreamingIngestion(Construct):
                 redshift.CfnWorkgroup.ConfigParameterProperty(
                     parameter_key="enable_user_activity_logging", parameter_value="true"
                 ),
+                # Kinesis stream names keep their case, and the view names the stream in double quotes.
+                # Redshift keeps a quoted identifier's case only with this setting, and the view's
+                # auto refresh runs in sessions of its own: a session-level SET would not reach them,
+                # so the workgroup sets it (as the Redshift documentation recommends for auto refresh).
+                redshift.CfnWorkgroup.ConfigParameterProperty(
+                    parameter_key="enable_case_sensitive_identifier", parameter_value="true"
+                ),
             ],
         )
 
@@ -160,6 +182,7 @@ class RedshiftStreamingIngestion(Construct):
         self.replace_sql = render_sql(REPLACE_SQL_FILES, **values)
         self._function_security_groups = list(function_security_groups) if function_security_groups else None
         self._apply_sql(encryption_key, vpc, function_subnets, function_in_vpc, layer, code, removal_policy)
+        self._depend_on_network(vpc, function_subnets, subnets, function_in_vpc)
 
     def _apply_sql(
         self,
@@ -278,3 +301,58 @@ class RedshiftStreamingIngestion(Construct):
             },
         )
         self.sql_resource.node.add_dependency(self.workgroup)
+
+    def _depend_on_network(
+        self,
+        vpc: ec2.IVpc,
+        function_subnets: ec2.SubnetSelection | None,
+        redshift_subnets: Sequence[ec2.ISubnet],
+        in_vpc: bool,
+    ) -> None:
+        """Create (and delete) the SQL after the network paths it uses: the provider functions' VPC
+        (subnets, routes, interface endpoints), their security groups, and the network ACLs of their
+        subnets and of Redshift's (which reads the stream when the view is created), with every entry
+        of those ACLs, wherever in the stack it was added (constructs sharing the network add theirs)."""
+        needs: list[IConstruct] = _network_acls(redshift_subnets)
+        if in_vpc:
+            needs.append(vpc)
+            selection = function_subnets or ec2.SubnetSelection()  # Lambda's default too: private subnets
+            selected = vpc.select_subnets(
+                availability_zones=selection.availability_zones,
+                one_per_az=selection.one_per_az,
+                subnet_filters=selection.subnet_filters,
+                subnet_group_name=selection.subnet_group_name,
+                subnets=selection.subnets,
+                subnet_type=selection.subnet_type,
+            )
+            needs += _network_acls(selected.subnets)
+            needs += self.sql_function.connections.security_groups
+        for need in needs:
+            self.sql_resource.node.add_dependency(need)
+        acls = [need for need in needs if isinstance(need, ec2.NetworkAcl)]
+        Aspects.of(Stack.of(self)).add(_DependOnAclEntries(self.sql_resource, acls))
+
+
+@jsii.implements(IAspect)
+class _DependOnAclEntries:
+    """Makes ``dependent`` depend on every entry of ``acls`` in the stack, also those other constructs
+    add under themselves (run at synth, when the tree is complete)."""
+
+    def __init__(self, dependent: Construct, acls: Sequence[ec2.NetworkAcl]) -> None:
+        self._dependent = dependent
+        self._acls = acls
+        self._acl_refs: list[Any] | None = None
+
+    def visit(self, node: IConstruct) -> None:
+        if not isinstance(node, ec2.CfnNetworkAclEntry):
+            return
+        stack = Stack.of(self._dependent)
+        if self._acl_refs is None:
+            self._acl_refs = [stack.resolve(acl.network_acl_id) for acl in self._acls]
+        if Stack.of(node) is stack and stack.resolve(node.network_acl_id) in self._acl_refs:
+            self._dependent.node.add_dependency(node)
+
+
+def _network_acls(subnets: Sequence[ec2.ISubnet]) -> list[IConstruct]:
+    """The network ACL of each subnet built in this app (an imported subnet's ACL is not ours to wait for)."""
+    return [subnet.network_acl for subnet in subnets if isinstance(subnet, ec2.Subnet)]

@@ -106,7 +106,8 @@ class ProtectiveWebAcl(Construct):
         :param web_acl_name: Name of the web ACL, also its metric name (letters, digits, ``_`` and
             ``-``, up to 128). Default: - a name unique to the construct path
         :param log_group_name: Name of the log group, starting with ``aws-waf-logs-`` as WAF requires.
-            Default: - ``aws-waf-logs-`` followed by a name unique to the construct path
+            Default: - ``aws-waf-logs-``, a name unique to the construct path and a suffix unique to
+            the stack's creation
         :param log_retention: Retention of the WAF logs. Default: ``RetentionDays.ONE_YEAR``
         :param encryption_key: Key that encrypts the log group; it must admit CloudWatch Logs.
             Default: - a new customer-managed key with rotation
@@ -158,8 +159,11 @@ class ProtectiveWebAcl(Construct):
         self.log_group = _builders.build_log_group(
             self,
             "LogGroup",
+            # The group is retained: a suffix unique to the stack's creation keeps the next create
+            # of the stack from colliding with it.
             log_group_name=log_group_name
-            or WAF_LOG_GROUP_PREFIX + Names.unique_resource_name(self, max_length=255 - len(WAF_LOG_GROUP_PREFIX)),
+            or f"{WAF_LOG_GROUP_PREFIX}{Names.unique_resource_name(self, max_length=200)}-"
+            f"{_builders.stack_unique_suffix(self)}",
             encryption_key=encryption_key,
             retention=log_retention,
             removal_policy=removal_policy,

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from refarch.testing.assembly import Declaration, SynthesizedTemplate, from_assembly, from_stack
+from refarch.testing.lifecycle import LifecycleFinding, check_lifecycle
 from refarch.testing.network import Finding, Network, Reach, check_flows
 
 #: A 64-hex-digit asset hash (SHA-256), as CDK writes it into S3 keys and image tags.
@@ -90,10 +91,12 @@ __all__ = [
     "ASSET_HASH_PLACEHOLDER",
     "Declaration",
     "Finding",
+    "LifecycleFinding",
     "Network",
     "Reach",
     "SynthesizedTemplate",
     "check_flows",
+    "check_lifecycle",
     "from_assembly",
     "from_stack",
     "normalize_template",

@@ -1,6 +1,7 @@
 -- Streaming ingestion, step 2: a materialized view over the stream, refreshed automatically.
 -- Records that are not JSON stay out of the view (the lake's quarantine keeps them).
--- Stream names are case sensitive; the session setting above keeps the name as written.
+-- Stream names are case sensitive: the name is double-quoted, and the workgroup's
+-- enable_case_sensitive_identifier (set for every session, auto refresh included) keeps its case.
 CREATE MATERIALIZED VIEW ${view_name} AUTO REFRESH YES AS
 SELECT
     approximate_arrival_timestamp,
