@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from refarch.testing.assembly import Declaration, SynthesizedTemplate, from_assembly, from_stack
+from refarch.testing.permissions import Decision, Finding, Outcome, PermissionChecker, check_permissions
 
 #: A 64-hex-digit asset hash (SHA-256), as CDK writes it into S3 keys and image tags.
 ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
@@ -88,7 +89,12 @@ __all__ = [
     "ASSET_HASH",
     "ASSET_HASH_PLACEHOLDER",
     "Declaration",
+    "Decision",
+    "Finding",
+    "Outcome",
+    "PermissionChecker",
     "SynthesizedTemplate",
+    "check_permissions",
     "from_assembly",
     "from_stack",
     "normalize_template",
