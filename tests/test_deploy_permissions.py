@@ -212,7 +212,8 @@ def test_sse_condition_with_if_exists() -> None:
         "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
     }
     checker = PermissionChecker(_template({"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}, deny))
-    assert checker.can("Role", "s3:PutObject", OBJECT).allowed  # no header: the bucket default applies
+    # IfExists: an absent key makes the condition true, so this Deny rejects uploads without the header
+    assert checker.can("Role", "s3:PutObject", OBJECT).outcome is Outcome.DENIED
     assert checker.can("Role", "s3:PutObject", OBJECT, {"s3:x-amz-server-side-encryption": "aws:kms"}).allowed
     assert not checker.can("Role", "s3:PutObject", OBJECT, {"s3:x-amz-server-side-encryption": "AES256"}).allowed
 
@@ -286,10 +287,11 @@ def test_each_condition_key(operator: str, key: str, value: Any, good: str, bad:
         "Condition": {operator: {key: value}},
     }
     checker = PermissionChecker(_template(extra=_key(statement)))
-    assert checker.can("logs.amazonaws.com", "kms:Decrypt", KEY, {key: good}).allowed
-    assert checker.can("logs.amazonaws.com", "kms:Decrypt", KEY, {key: bad}).outcome is Outcome.DENIED
+    key_arn = checker.resolver.arn("Key")
+    assert checker.can("logs.amazonaws.com", "kms:Decrypt", key_arn, {key: good}).allowed
+    assert checker.can("logs.amazonaws.com", "kms:Decrypt", key_arn, {key: bad}).outcome is Outcome.DENIED
     if key not in DEFAULT_CONTEXT:  # what every request carries is never missing
-        missing = checker.can("logs.amazonaws.com", "kms:Decrypt", KEY)
+        missing = checker.can("logs.amazonaws.com", "kms:Decrypt", key_arn)
         assert missing.outcome is Outcome.UNKNOWN and key in missing.unknowns[0]
 
 

@@ -100,6 +100,15 @@ _REGION_IN_TEXT = re.compile(
 _ACCOUNT_IN_ARN = re.compile(r"arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):")
 
 
+def partition_of(region: str) -> str:
+    """The partition a region belongs to (``cn-north-1`` -> ``aws-cn``)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def infer_environment(template: dict[str, Any]) -> tuple[str | None, str | None]:
     """The region and account a stack was synthesized for, when CDK wrote them as literals.
 
@@ -128,7 +137,8 @@ class Resolver:
     def __init__(self, template: dict[str, Any], *, region: str | None = None, account: str | None = None) -> None:
         self.resources: dict[str, dict[str, Any]] = template.get("Resources", {})
         self.pseudo = {
-            "AWS::Partition": "${AWS::Partition}",
+            # CDK writes the partition as a literal wherever it knows the region
+            "AWS::Partition": partition_of(region) if region else "${AWS::Partition}",
             "AWS::Region": region or "${AWS::Region}",
             "AWS::AccountId": account or "${AWS::AccountId}",
             "AWS::URLSuffix": "${AWS::URLSuffix}",
@@ -136,6 +146,7 @@ class Resolver:
             "AWS::StackId": "${AWS::StackId}",
             "AWS::NoValue": "",
         }
+        self.partition = self.pseudo["AWS::Partition"]
         self.region = self.pseudo["AWS::Region"]
         self.account = self.pseudo["AWS::AccountId"]
         self._resolving: set[str] = set()
@@ -259,7 +270,9 @@ class Resolver:
 
     def _fill(self, logical_id: str, pattern: str) -> str:
         filled = pattern.replace("{name}", self.name(logical_id)).replace("{id}", f"${{{logical_id}.Id}}")
-        return filled.replace("${AWS::Region}", self.region).replace("${AWS::AccountId}", self.account)
+        for pseudo in ("AWS::Partition", "AWS::Region", "AWS::AccountId"):
+            filled = filled.replace(f"${{{pseudo}}}", self.pseudo[pseudo])
+        return filled
 
     def _sub(self, argument: Any) -> str:
         template, variables = (argument, {}) if isinstance(argument, str) else argument
@@ -275,4 +288,4 @@ class Resolver:
         return _SUB_VARIABLE.sub(substitute, template)
 
 
-__all__ = ["ARN_SHAPES", "ArnShape", "Resolver", "infer_environment"]
+__all__ = ["ARN_SHAPES", "ArnShape", "Resolver", "infer_environment", "partition_of"]

@@ -117,8 +117,24 @@ def declared_needs(template: SynthesizedTemplate, resolver: Resolver) -> Iterato
         principal = _principal(resolver, data["principal"])
         reason = f"{declaration.path} declares: {data.get('reason', '')}"
         context = {str(k): resolver.text(v) for k, v in (data.get("context") or {}).items()}
-        for resource in data.get("resources", []):
-            yield Need(principal, tuple(data["actions"]), resolver.text(resource), reason, context)
+        actions = tuple(data["actions"])
+        for value in data.get("resources", []):
+            resource = resolver.text(value)
+            yield Need(principal, actions, resource, reason, context)
+            # and the producer or reader half of the key of an encrypted bucket, queue, topic or stream
+            target = _resource_of(resolver, resource)
+            key = _encryption_key(resolver, target) if target else None
+            if key is not None and _key_actions(actions):
+                yield Need(
+                    principal, _key_actions(actions), resolver.arn(key), f"{reason} ({target} is encrypted with {key})"
+                )
+
+
+def _resource_of(resolver: Resolver, arn: str) -> str | None:
+    """The template resource an ARN names (an object ARN names its bucket)."""
+    if ":s3:::" in arn:
+        arn = arn.split("/", 1)[0]
+    return resolver.logical_id_of_arn(arn)
 
 
 def _principal(resolver: Resolver, value: Any) -> str:
@@ -255,7 +271,9 @@ def _resources(resolver: Resolver, type_: str) -> Iterator[tuple[str, dict[str, 
 
 
 def _log_stream_arn(resolver: Resolver, group_name: str) -> str:
-    return f"arn:${{AWS::Partition}}:logs:{resolver.region}:{resolver.account}:log-group:{group_name}:log-stream:stream"
+    return (
+        f"arn:{resolver.partition}:logs:{resolver.region}:{resolver.account}:log-group:{group_name}:log-stream:stream"
+    )
 
 
 def _lambda_needs(resolver: Resolver) -> Iterator[Need]:

@@ -77,12 +77,12 @@ AWS_MANAGED_POLICIES: dict[str, list[dict[str, Any]]] = {
         {
             "Effect": "Allow",
             "Action": ["logs:CreateLogGroup", "logs:PutRetentionPolicy"],
-            "Resource": "arn:${AWS::Partition}:logs:*:*:log-group:RDS*",
+            "Resource": "arn:*:logs:*:*:log-group:RDS*",
         },
         {
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:GetLogEvents"],
-            "Resource": "arn:${AWS::Partition}:logs:*:*:log-group:RDS*:log-stream:*",
+            "Resource": "arn:*:logs:*:*:log-group:RDS*:log-stream:*",
         },
     ],
     "service-role/AmazonAPIGatewayPushToCloudWatchLogs": [
@@ -370,9 +370,7 @@ def _names_account(statement: Statement, account: str) -> bool:
 
 def _attached(target: str, resource: str) -> bool:
     """Does a policy attached to ``target`` govern ``resource`` (the target itself, or an object in a bucket)?"""
-    return resource == target or (
-        target.startswith("arn:${AWS::Partition}:s3:::") and resource.startswith(target + "/")
-    )
+    return resource == target or (":s3:::" in target and resource.startswith(target + "/"))
 
 
 def _is_kms_key(resource: str) -> bool:
