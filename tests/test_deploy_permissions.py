@@ -22,7 +22,7 @@ from refarch.testing import (
 )
 from refarch.testing.handler_calls import scan_handler
 from refarch.testing.permission_needs import LIBRARY_CODE_ROOT, derive_needs
-from refarch.testing.permissions import DEFAULT_CONTEXT
+from refarch.testing.permissions import DEFAULT_CONTEXT, ineffective_grants
 from tests.harness import DEPLOY_TARGETS, ReferenceStacks
 
 Outputs = Callable[[str], list[SynthesizedTemplate]]
@@ -348,3 +348,46 @@ def test_a_modelled_managed_policy_counts() -> None:
         {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"}
     ]
     assert PermissionChecker(template).can("Role", "ec2:CreateNetworkInterface", "*").allowed
+
+
+def test_a_resourceless_action_scoped_to_an_arn_is_found() -> None:
+    """kinesis:ListStreams takes no resource: scoped to the stream (as Stream.grant_read writes it), it never applies."""
+    stream = {"Stream": {"Type": "AWS::Kinesis::Stream", "Properties": {}}}
+    grant = {
+        "Effect": "Allow",
+        "Action": ["kinesis:GetRecords", "kinesis:ListStreams"],
+        "Resource": {"Fn::GetAtt": ["Stream", "Arn"]},
+    }
+    findings = ineffective_grants(PermissionChecker(_template(grant, extra=stream)), "Test")
+    assert [(f.principal, f.action) for f in findings] == [("Role", "kinesis:ListStreams")]
+    assert "takes no resource" in str(findings[0]) and "stream/${Stream}" in str(findings[0])
+
+
+def test_a_grant_that_a_bucket_policy_cancels_is_found() -> None:
+    """An ``...IfExists`` Deny on a header the request does not send applies to every request."""
+    bucket_policy = {
+        "BucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "Bucket"},
+                "PolicyDocument": {
+                    "Statement": [
+                        {
+                            "Sid": "DenyOtherEncryptionTypes",
+                            "Effect": "Deny",
+                            "Principal": {"AWS": "*"},
+                            "Action": "s3:PutObject",
+                            "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]}, "/*"]]},
+                            "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+                        }
+                    ]
+                },
+            },
+        }
+    }
+    grant = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": BUCKET_OBJECTS}
+    findings = ineffective_grants(PermissionChecker(_template(grant, extra=bucket_policy)), "Test")
+    assert [(f.principal, f.action, f.resource) for f in findings] == [
+        ("Role", "s3:PutObject", "arn:${AWS::Partition}:s3:::${Bucket}/lake/*")
+    ]
+    assert "DenyOtherEncryptionTypes" in str(findings[0])

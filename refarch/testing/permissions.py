@@ -522,12 +522,60 @@ def check_permissions(
             decision = checker.can(need.principal, action, need.resource, need.context)
             if not decision.allowed:
                 findings.append(Finding(template.name, need.principal, action, need.resource, need.reason, decision))
+    return findings + ineffective_grants(checker, template.name)
+
+
+#: Actions that take no resource (the Service Authorization Reference lists no resource type for
+#: them): a grant scoped to an ARN never applies. Only the ones these stacks meet.
+RESOURCELESS_ACTIONS = frozenset(
+    {
+        "kinesis:ListStreams",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "logs:DescribeResourcePolicies",
+        "logs:PutResourcePolicy",
+        "logs:ListLogDeliveries",
+        "s3:ListAllMyBuckets",
+        "sqs:ListQueues",
+        "sns:ListTopics",
+    }
+)
+
+
+def ineffective_grants(checker: PermissionChecker, stack: str = "") -> list[Finding]:
+    """Grants that look like permissions and are none: an action that takes no resource scoped to an
+    ARN, and an unconditional identity grant that a resource policy's explicit Deny cancels for any
+    request (e.g. a ``...IfExists`` Deny on a header the request does not send)."""
+    findings = []
+    for role, statements in checker.identity.items():
+        for statement in statements:
+            if statement.effect != "Allow" or statement.not_actions or statement.not_resources:
+                continue
+            scoped = [r for r in statement.resources if r != "*"]
+            for action in statement.actions:
+                if scoped and action.lower() in {a.lower() for a in RESOURCELESS_ACTIONS}:
+                    decision = Decision(Outcome.DENIED, (statement,))
+                    reason = f"{statement} grants it on {scoped[0]}, but the action takes no resource: the grant never applies"
+                    findings.append(Finding(stack, role, action, scoped[0], reason, decision))
+                if "*" in action or "?" in action or statement.condition:
+                    continue
+                for resource in scoped:
+                    decision = checker.can(role, action, resource)
+                    if decision.outcome is Outcome.DENIED and decision.statements:
+                        deny = decision.statements[0]
+                        reason = f"{statement} grants it, but {deny} denies every such request"
+                        findings.append(Finding(stack, role, action, resource, reason, decision))
     return findings
 
 
 __all__ = [
     "AWS_MANAGED_POLICIES",
     "DEFAULT_CONTEXT",
+    "RESOURCELESS_ACTIONS",
     "Decision",
     "Finding",
     "Outcome",
@@ -535,5 +583,6 @@ __all__ = [
     "Statement",
     "check_permissions",
     "evaluate_condition",
+    "ineffective_grants",
     "matches",
 ]
