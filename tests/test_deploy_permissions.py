@@ -351,7 +351,7 @@ def test_a_modelled_managed_policy_counts() -> None:
 
 
 def test_a_resourceless_action_scoped_to_an_arn_is_found() -> None:
-    """kinesis:ListStreams takes no resource: scoped to the stream (as Stream.grant_read writes it), it never applies."""
+    """kinesis:ListStreams takes no resource: scoped to the stream (as Stream.grant_read writes it), it is void."""
     stream = {"Stream": {"Type": "AWS::Kinesis::Stream", "Properties": {}}}
     grant = {
         "Effect": "Allow",

@@ -18,6 +18,7 @@ from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _defaults
+from refarch.contracts.permissions import RESOURCELESS_ACTIONS
 
 
 def build_key(
@@ -97,11 +98,6 @@ def build_log_group(
     )
 
 
-#: Actions that take no resource (Service Authorization Reference: no resource type): scoped to an
-#: ARN, such a grant never applies. ``ManagedPolicyRole`` drops them from scoped statements (L2
-#: grants such as ``Stream.grant_read`` add ``kinesis:ListStreams`` on the stream ARN).
-RESOURCELESS_ACTIONS = frozenset({"kinesis:ListStreams"})
-
 #: What Lambda needs of a function's role to attach it to a VPC (create, describe and delete its
 #: network interfaces): https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#vpc-permissions
 LAMBDA_VPC_ACTIONS = (
@@ -155,7 +151,8 @@ class ManagedPolicyRole(iam.Role):
 
 
 def _without_resourceless_actions(statement: iam.PolicyStatement) -> iam.PolicyStatement | None:
-    """``statement`` without :data:`RESOURCELESS_ACTIONS` when it names resources (None when nothing is left)."""
+    """``statement`` without the actions that take no resource when it names resources (None when nothing
+    is left): L2 grants such as ``Stream.grant_read`` add ``kinesis:ListStreams`` on the stream ARN."""
     dropped = RESOURCELESS_ACTIONS.intersection(statement.actions)
     if not dropped or "*" in statement.resources or statement.effect != iam.Effect.ALLOW:
         return statement

@@ -22,6 +22,27 @@ if TYPE_CHECKING:  # the checks import this module to read declarations: no jsii
     from aws_cdk import aws_iam as iam
     from constructs import IConstruct
 
+#: Actions that take no resource (the Service Authorization Reference lists no resource type for
+#: them): a grant scoped to an ARN never applies. The builders drop them from scoped grants, the
+#: checks report them. Only the ones these stacks meet.
+RESOURCELESS_ACTIONS = frozenset(
+    {
+        "kinesis:ListStreams",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "logs:DescribeResourcePolicies",
+        "logs:PutResourcePolicy",
+        "logs:ListLogDeliveries",
+        "s3:ListAllMyBuckets",
+        "sqs:ListQueues",
+        "sns:ListTopics",
+    }
+)
+
 #: The contract kind of permission declarations (metadata type ``refarch:contract:permission``).
 PERMISSION_KIND = "permission"
 
@@ -57,4 +78,4 @@ def require_permission(
     )
 
 
-__all__ = ["PERMISSION_KIND", "require_permission"]
+__all__ = ["PERMISSION_KIND", "RESOURCELESS_ACTIONS", "require_permission"]

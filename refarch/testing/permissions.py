@@ -36,6 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from refarch.contracts.permissions import RESOURCELESS_ACTIONS
 from refarch.testing.assembly import SynthesizedTemplate
 from refarch.testing.cfn_symbols import Resolver, infer_environment
 
@@ -525,27 +526,6 @@ def check_permissions(
     return findings + ineffective_grants(checker, template.name)
 
 
-#: Actions that take no resource (the Service Authorization Reference lists no resource type for
-#: them): a grant scoped to an ARN never applies. Only the ones these stacks meet.
-RESOURCELESS_ACTIONS = frozenset(
-    {
-        "kinesis:ListStreams",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSubnets",
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-        "logs:DescribeResourcePolicies",
-        "logs:PutResourcePolicy",
-        "logs:ListLogDeliveries",
-        "s3:ListAllMyBuckets",
-        "sqs:ListQueues",
-        "sns:ListTopics",
-    }
-)
-
-
 def ineffective_grants(checker: PermissionChecker, stack: str = "") -> list[Finding]:
     """Grants that look like permissions and are none: an action that takes no resource scoped to an
     ARN, and an unconditional identity grant that a resource policy's explicit Deny cancels for any
@@ -559,7 +539,7 @@ def ineffective_grants(checker: PermissionChecker, stack: str = "") -> list[Find
             for action in statement.actions:
                 if scoped and action.lower() in {a.lower() for a in RESOURCELESS_ACTIONS}:
                     decision = Decision(Outcome.DENIED, (statement,))
-                    reason = f"{statement} grants it on {scoped[0]}, but the action takes no resource: the grant never applies"
+                    reason = f"{statement} grants it on {scoped[0]}, but the action takes no resource: it never applies"
                     findings.append(Finding(stack, role, action, scoped[0], reason, decision))
                 if "*" in action or "?" in action or statement.condition:
                     continue
