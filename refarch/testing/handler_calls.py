@@ -23,7 +23,7 @@ import ast
 import gzip
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -98,61 +98,142 @@ def scan_handler(module: Path, root: Path, function: str) -> HandlerScan:
     return _scan(module.resolve(), root.resolve(), function)
 
 
+@dataclass(frozen=True)
+class _RawCall:
+    name: str
+    on_attribute: bool
+    keywords: tuple[ast.keyword, ...]
+    line: int
+
+    @property
+    def arguments(self) -> dict[str, str]:
+        """Keyword -> source text (unparsed only for the calls that turn out to be AWS calls)."""
+        return {k.arg: ast.unparse(k.value) for k in self.keywords if k.arg}
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A function, class or module-level statement of one module, read once."""
+
+    path: Path
+    name: str | None
+    """The function or class name; None for module-level code (always reached)."""
+    mentions: frozenset[str]
+    """Names it calls or passes around (a step given to a helper is called by the helper)."""
+    calls: tuple[_RawCall, ...]
+    literals: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Module:
+    units: tuple[_Unit, ...]
+    clients: frozenset[str]
+    imports: tuple[str, ...]
+
+
+@cache
+def _read_module(path: Path) -> _Module:
+    tree = ast.parse(path.read_text(), str(path))
+    reader = _UnitReader(path)
+    for node in tree.body:
+        reader.read(node, None)
+    imports = tuple(name for node in ast.walk(tree) for name in _imported_names(node))
+    return _Module(tuple(u.freeze() for u in reader.units), frozenset(_clients(tree)), imports)
+
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+@dataclass
+class _OpenUnit:
+    path: Path
+    name: str | None
+    mentions: set[str] = field(default_factory=set)
+    calls: list[_RawCall] = field(default_factory=list)
+    literals: set[str] = field(default_factory=set)
+
+    def freeze(self) -> _Unit:
+        return _Unit(self.path, self.name, frozenset(self.mentions), tuple(self.calls), frozenset(self.literals))
+
+
+class _UnitReader:
+    """One pass over a module: each node counts for the innermost function or class around it; a
+    definition inside another is mentioned by it (reaching a class reaches its methods)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.units: list[_OpenUnit] = []
+
+    def read(self, node: ast.AST, owner: _OpenUnit | None) -> None:
+        if isinstance(node, _DEFINITIONS):
+            if owner is not None:
+                owner.mentions.add(node.name)
+            owner = _OpenUnit(self.path, node.name)
+            self.units.append(owner)
+        elif owner is None:  # module-level code: always reached
+            owner = _OpenUnit(self.path, None)
+            self.units.append(owner)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            owner.literals.add(node.value)
+        elif isinstance(node, ast.Name):
+            owner.mentions.add(node.id)
+        elif isinstance(node, ast.Call):
+            called = _called_name(node)
+            owner.mentions.add(called)
+            on_attribute = isinstance(node.func, ast.Attribute)
+            owner.calls.append(_RawCall(called, on_attribute, tuple(node.keywords), node.lineno))
+        for child in ast.iter_child_nodes(node):
+            self.read(child, owner)
+
+
 @cache
 def _scan(module: Path, root: Path, function: str) -> HandlerScan:
     modules = _imported_closure(module, root)
-    trees = [(path, ast.parse(path.read_text(), str(path))) for path in modules]
-    services = {service for _, tree in trees for service in _clients(tree)}
-    operations = {service: _operations(service) for service in services}
+    read = [_read_module(path) for path in modules]
+    operations = {service: _operations(service) for m in read for service in m.clients}
     calls: list[AwsCall] = []
     literals: set[str] = set()
-    for path, reached in _reachable(trees, function):
-        shown = str(path.relative_to(root))
-        for node in ast.walk(reached):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                literals.add(node.value)
-            if not isinstance(node, ast.Call):
-                continue
-            arguments = {k.arg: ast.unparse(k.value) for k in node.keywords if k.arg}
-            name = _called_name(node)
-            if name in POWERTOOLS_CALLS:
-                service, actions, _ = POWERTOOLS_CALLS[name]
-                calls.append(AwsCall(service, name, actions, arguments, shown, node.lineno))
-            if not isinstance(node.func, ast.Attribute) or name in _NOT_CALLS:
-                continue
-            for service, names in sorted(operations.items()):
-                if name in names or (service, name) in ACTION_EXCEPTIONS:
-                    actions = ACTION_EXCEPTIONS.get((service, name)) or (f"{_prefix(service)}:{names[name]}",)
-                    if service == "s3" and name == "get_object" and "VersionId" in arguments:
-                        actions = (*actions, "s3:GetObjectVersion")
-                    calls.append(AwsCall(service, name, actions, arguments, shown, node.lineno))
+    for unit in _reachable([u for m in read for u in m.units], function):
+        literals |= unit.literals
+        shown = str(unit.path.relative_to(root))
+        for raw in unit.calls:
+            calls.extend(_aws_calls(raw, operations, shown))
     unique = {(c.file, c.line, c.operation): c for c in calls}  # a nested function is reached twice
     return HandlerScan(tuple(unique.values()), frozenset(literals), tuple(modules))
 
 
-def _reachable(trees: list[tuple[Path, ast.Module]], function: str) -> list[tuple[Path, ast.AST]]:
-    """Module-level code of every module, and every function (or class) reachable from ``function`` by name."""
-    defined: dict[str, list[tuple[Path, ast.AST]]] = {}
-    reached: list[tuple[Path, ast.AST]] = []
-    for path, tree in trees:
-        for node in tree.body:
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                reached.append((path, node))
-        for node in ast.walk(tree):
-            # calling a class runs its methods: reaching the class reaches its body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                defined.setdefault(node.name, []).append((path, node))
+def _aws_calls(raw: _RawCall, operations: dict[str, dict[str, str]], shown: str) -> Iterable[AwsCall]:
+    if raw.name in POWERTOOLS_CALLS:
+        service, actions, _ = POWERTOOLS_CALLS[raw.name]
+        yield AwsCall(service, raw.name, actions, raw.arguments, shown, raw.line)
+    if not raw.on_attribute or raw.name in _NOT_CALLS:
+        return
+    for service, names in sorted(operations.items()):
+        if raw.name in names or (service, raw.name) in ACTION_EXCEPTIONS:
+            actions = ACTION_EXCEPTIONS.get((service, raw.name)) or (f"{_prefix(service)}:{names[raw.name]}",)
+            arguments = raw.arguments
+            if service == "s3" and raw.name == "get_object" and "VersionId" in arguments:
+                actions = (*actions, "s3:GetObjectVersion")
+            yield AwsCall(service, raw.name, actions, arguments, shown, raw.line)
+
+
+def _reachable(units: list[_Unit], function: str) -> list[_Unit]:
+    """Module-level code, and every function (or class: calling it runs its methods) reachable from
+    ``function`` by name."""
+    defined: dict[str, list[_Unit]] = {}
+    for unit in units:
+        if unit.name is not None:
+            defined.setdefault(unit.name, []).append(unit)
+    reached = [u for u in units if u.name is None]
     pending, seen = [function], set()
     while pending:
         name = pending.pop()
         if name in seen:
             continue
         seen.add(name)
-        for path, node in defined.get(name, []):
-            reached.append((path, node))
-            pending.extend(_called_name(c) for c in ast.walk(node) if isinstance(c, ast.Call))
-            # a function passed as a value (a step given to a helper) is called by the helper
-            pending.extend(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in defined)
+        for unit in defined.get(name, []):
+            reached.append(unit)
+            pending.extend(m for m in unit.mentions if m in defined)
     return reached
 
 
@@ -164,11 +245,10 @@ def _imported_closure(module: Path, root: Path) -> list[Path]:
         if path in seen:
             continue
         seen.append(path)
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            for name in _imported_names(node):
-                candidate = root / (name.replace(".", "/") + ".py")
-                if candidate.is_file():
-                    pending.append(candidate.resolve())
+        for name in _read_module(path).imports:
+            candidate = root / (name.replace(".", "/") + ".py")
+            if candidate.is_file():
+                pending.append(candidate.resolve())
     return seen
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -421,7 +421,7 @@ class _Request:
 
 # -- conditions ------------------------------------------------------------------------------
 
-_STRING_OPERATORS = {
+_STRING_OPERATORS: dict[str, Callable[[str, str], bool]] = {
     "StringEquals": lambda p, v: p == v,
     "StringEqualsIgnoreCase": lambda p, v: p.lower() == v.lower(),
     "StringLike": lambda p, v: matches(p, v),
