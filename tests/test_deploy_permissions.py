@@ -391,3 +391,19 @@ def test_a_grant_that_a_bucket_policy_cancels_is_found() -> None:
         ("Role", "s3:PutObject", "arn:${AWS::Partition}:s3:::${Bucket}/lake/*")
     ]
     assert "DenyOtherEncryptionTypes" in str(findings[0])
+
+
+def test_a_grant_on_an_encrypted_queue_without_its_key_is_found() -> None:
+    queue = {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"KmsMasterKeyId": {"Fn::GetAtt": ["Key", "Arn"]}}}}
+    delegating = _key({"Effect": "Allow", "Principal": {"AWS": ACCOUNT_ROOT}, "Action": "kms:*", "Resource": "*"})
+    send = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["Queue", "Arn"]}}
+    findings = ineffective_grants(PermissionChecker(_template(send, extra={**queue, **delegating})), "Test")
+    assert sorted(f.action for f in findings) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert all(f.principal == "Role" and f.resource.endswith("key/${Key}") for f in findings)
+
+    use_key = {
+        "Effect": "Allow",
+        "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+        "Resource": {"Fn::GetAtt": ["Key", "Arn"]},
+    }
+    assert not ineffective_grants(PermissionChecker(_template(send, use_key, extra={**queue, **delegating})), "Test")

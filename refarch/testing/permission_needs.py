@@ -121,13 +121,21 @@ def declared_needs(template: SynthesizedTemplate, resolver: Resolver) -> Iterato
         for value in data.get("resources", []):
             resource = resolver.text(value)
             yield Need(principal, actions, resource, reason, context)
-            # and the producer or reader half of the key of an encrypted bucket, queue, topic or stream
-            target = _resource_of(resolver, resource)
-            key = _encryption_key(resolver, target) if target else None
-            if key is not None and _key_actions(actions):
-                yield Need(
-                    principal, _key_actions(actions), resolver.arn(key), f"{reason} ({target} is encrypted with {key})"
-                )
+            yield from key_needs(resolver, principal, actions, resource, reason)
+
+
+def key_needs(resolver: Resolver, principal: str, actions: Sequence[str], resource: str, reason: str) -> Iterator[Need]:
+    """The producer or reader half of the KMS key of the encrypted bucket, queue, topic or stream that
+    ``resource`` names (nothing when it names no such template resource). The request goes through
+    the service, so it carries ``kms:ViaService`` and ``kms:CallerAccount``."""
+    target = _resource_of(resolver, resource)
+    key = _encryption_key(resolver, target) if target else None
+    needed = _key_actions(actions)
+    if key is None or not needed:
+        return
+    service = actions[0].partition(":")[0]
+    context = {"kms:ViaService": f"{service}.{resolver.region}.amazonaws.com", "kms:CallerAccount": resolver.account}
+    yield Need(principal, needed, resolver.arn(key), f"{reason} ({target} is encrypted with {key})", context)
 
 
 def _resource_of(resolver: Resolver, arn: str) -> str | None:
@@ -184,11 +192,7 @@ def _call_needs(
     if any(n.resource.startswith(arn) for n in mine):
         return  # declared more exactly (the key prefixes it writes under): checked as declared
     yield Need(role, call.actions, resource, reason)
-    key = _encryption_key(resolver, target)
-    if key is not None:
-        actions = _key_actions(call.actions)
-        if actions:
-            yield Need(role, actions, resolver.arn(key), f"{reason}, on a resource encrypted with {key}")
+    yield from key_needs(resolver, role, call.actions, resource, reason)
 
 
 def _bind(resolver: Resolver, call: AwsCall, environment: Mapping[str, Any]) -> str | None:
@@ -219,17 +223,23 @@ def _action_in(action: str, granted: Sequence[str]) -> bool:
     return action.lower() in (g.lower() for g in granted)
 
 
+#: Data actions on SSE-KMS resources -> the KMS actions the caller needs for them (S3, SQS, SNS and
+#: Kinesis developer guides, "key management" / "permissions for SSE-KMS").
+KEY_ACTIONS_OF: dict[str, tuple[str, ...]] = {
+    "s3:PutObject": ("kms:GenerateDataKey",),
+    "s3:GetObject": ("kms:Decrypt",),
+    "s3:GetObjectVersion": ("kms:Decrypt",),
+    "sqs:SendMessage": ("kms:GenerateDataKey", "kms:Decrypt"),
+    "sqs:ReceiveMessage": ("kms:Decrypt",),
+    "sns:Publish": ("kms:GenerateDataKey", "kms:Decrypt"),
+    "kinesis:PutRecord": ("kms:GenerateDataKey",),
+    "kinesis:PutRecords": ("kms:GenerateDataKey",),
+    "kinesis:GetRecords": ("kms:Decrypt",),
+}
+
+
 def _key_actions(actions: Sequence[str]) -> tuple[str, ...]:
-    """The KMS actions a call on an SSE-KMS resource needs (S3, SQS, SNS, Kinesis user guides)."""
-    needed: list[str] = []
-    for action in actions:
-        service, _, name = action.partition(":")
-        if name.startswith(("Put", "Send", "Publish")):
-            needed.append("kms:GenerateDataKey")
-            if service in ("sqs", "sns"):
-                needed.append("kms:Decrypt")
-        elif name.startswith(("Get", "Receive")) and service in ("s3", "sqs", "kinesis"):
-            needed.append("kms:Decrypt")
+    needed = [k for action in actions for k in KEY_ACTIONS_OF.get(action, ())]
     return tuple(dict.fromkeys(needed))
 
 
@@ -538,4 +548,13 @@ def _flow_log_needs(resolver: Resolver) -> Iterator[Need]:
         )
 
 
-__all__ = ["LIBRARY_CODE_ROOT", "UNBOUND", "Need", "code_needs", "declared_needs", "derive_needs", "platform_needs"]
+__all__ = [
+    "LIBRARY_CODE_ROOT",
+    "UNBOUND",
+    "Need",
+    "code_needs",
+    "declared_needs",
+    "derive_needs",
+    "key_needs",
+    "platform_needs",
+]

@@ -528,8 +528,11 @@ def check_permissions(
 
 def ineffective_grants(checker: PermissionChecker, stack: str = "") -> list[Finding]:
     """Grants that look like permissions and are none: an action that takes no resource scoped to an
-    ARN, and an unconditional identity grant that a resource policy's explicit Deny cancels for any
-    request (e.g. a ``...IfExists`` Deny on a header the request does not send)."""
+    ARN, an unconditional identity grant that a resource policy's explicit Deny cancels for any
+    request (e.g. a ``...IfExists`` Deny on a header the request does not send), and a grant on an
+    encrypted bucket, queue, topic or stream without the use of its key."""
+    from refarch.testing.permission_needs import key_needs
+
     findings = []
     for role, statements in checker.identity.items():
         for statement in statements:
@@ -549,6 +552,13 @@ def ineffective_grants(checker: PermissionChecker, stack: str = "") -> list[Find
                         deny = decision.statements[0]
                         reason = f"{statement} grants it, but {deny} denies every such request"
                         findings.append(Finding(stack, role, action, resource, reason, decision))
+                    # a grant on an encrypted resource is void without its key
+                    why = f"{statement} grants {action} on {resource}"
+                    for need in key_needs(checker.resolver, role, [action], resource, why):
+                        for key_action in need.actions:
+                            decision = checker.can(role, key_action, need.resource, need.context)
+                            if not decision.allowed:
+                                findings.append(Finding(stack, role, key_action, need.resource, need.reason, decision))
     return findings
 
 
