@@ -272,6 +272,7 @@ def platform_needs(resolver: Resolver) -> Iterator[Need]:
     yield from _trail_needs(resolver)
     yield from _access_log_needs(resolver)
     yield from _flow_log_needs(resolver)
+    yield from _monitoring_role_needs(resolver)
 
 
 def _resources(resolver: Resolver, type_: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -546,6 +547,33 @@ def _flow_log_needs(resolver: Resolver) -> Iterator[Need]:
             _log_stream_arn(resolver, resolver.text(group)),
             f"flow log {flow_id} delivers to {resolver.text(group)}",
         )
+
+
+def _monitoring_role_needs(resolver: Resolver) -> Iterator[Need]:
+    """RDS Enhanced Monitoring and API Gateway's account-wide logging role.
+
+    https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.Enabling.html and
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html
+    """
+    for type_ in ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster"):
+        for database_id, props in _resources(resolver, type_):
+            role = resolver.logical_id(props.get("MonitoringRoleArn"))
+            if role is not None:
+                yield Need(
+                    role,
+                    ("logs:CreateLogStream", "logs:PutLogEvents"),
+                    _log_stream_arn(resolver, "RDSOSMetrics"),
+                    f"{database_id} sends Enhanced Monitoring metrics to RDSOSMetrics",
+                )
+    for account_id, props in _resources(resolver, "AWS::ApiGateway::Account"):
+        role = resolver.logical_id(props.get("CloudWatchRoleArn"))
+        if role is not None:
+            yield Need(
+                role,
+                ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups"),
+                "*",
+                f"{account_id} makes API Gateway write execution and access logs with this role",
+            )
 
 
 __all__ = [
