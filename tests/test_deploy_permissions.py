@@ -133,6 +133,14 @@ def _template(*statements: dict[str, Any], extra: dict[str, Any] | None = None) 
     return {"Resources": resources}
 
 
+ALL_OBJECTS = {"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]}, "/*"]]}
+
+
+def _bucket_policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    policy = {"Bucket": {"Ref": "Bucket"}, "PolicyDocument": {"Statement": list(statements)}}
+    return {"BucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": policy}}
+
+
 BUCKET_OBJECTS = {"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]}, "/lake/*"]]}
 OBJECT = "arn:${AWS::Partition}:s3:::${Bucket}/lake/2026/part.gz"
 
@@ -175,28 +183,15 @@ def test_actions_match_wildcards_case_insensitively_and_not_action_excludes() ->
 
 
 def test_a_bucket_policy_deny_without_tls_applies_and_tls_passes() -> None:
-    bucket_policy = {
-        "BucketPolicy": {
-            "Type": "AWS::S3::BucketPolicy",
-            "Properties": {
-                "Bucket": {"Ref": "Bucket"},
-                "PolicyDocument": {
-                    "Statement": [
-                        {
-                            "Effect": "Deny",
-                            "Principal": {"AWS": "*"},
-                            "Action": "s3:*",
-                            "Resource": [
-                                {"Fn::GetAtt": ["Bucket", "Arn"]},
-                                {"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]}, "/*"]]},
-                            ],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        }
-                    ]
-                },
-            },
+    bucket_policy = _bucket_policy(
+        {
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:*",
+            "Resource": [{"Fn::GetAtt": ["Bucket", "Arn"]}, ALL_OBJECTS],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }
-    }
+    )
     checker = PermissionChecker(
         _template({"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}, extra=bucket_policy)
     )
@@ -365,26 +360,16 @@ def test_a_resourceless_action_scoped_to_an_arn_is_found() -> None:
 
 def test_a_grant_that_a_bucket_policy_cancels_is_found() -> None:
     """An ``...IfExists`` Deny on a header the request does not send applies to every request."""
-    bucket_policy = {
-        "BucketPolicy": {
-            "Type": "AWS::S3::BucketPolicy",
-            "Properties": {
-                "Bucket": {"Ref": "Bucket"},
-                "PolicyDocument": {
-                    "Statement": [
-                        {
-                            "Sid": "DenyOtherEncryptionTypes",
-                            "Effect": "Deny",
-                            "Principal": {"AWS": "*"},
-                            "Action": "s3:PutObject",
-                            "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]}, "/*"]]},
-                            "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
-                        }
-                    ]
-                },
-            },
+    bucket_policy = _bucket_policy(
+        {
+            "Sid": "DenyOtherEncryptionTypes",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:PutObject",
+            "Resource": ALL_OBJECTS,
+            "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
         }
-    }
+    )
     grant = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": BUCKET_OBJECTS}
     findings = ineffective_grants(PermissionChecker(_template(grant, extra=bucket_policy)), "Test")
     assert [(f.principal, f.action, f.resource) for f in findings] == [

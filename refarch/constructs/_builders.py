@@ -18,7 +18,7 @@ from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _defaults
-from refarch.contracts.permissions import RESOURCELESS_ACTIONS
+from refarch.contracts.permissions import LAMBDA_VPC_ACTIONS, RESOURCELESS_ACTIONS
 
 
 def build_key(
@@ -97,17 +97,6 @@ def build_log_group(
         removal_policy=removal_policy,
     )
 
-
-#: What Lambda needs of a function's role to attach it to a VPC (create, describe and delete its
-#: network interfaces): https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#vpc-permissions
-LAMBDA_VPC_ACTIONS = (
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSubnets",
-    "ec2:DeleteNetworkInterface",
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:UnassignPrivateIpAddresses",
-)
 
 VPC_INTERFACES_REASON = (
     "Lambda creates, describes and deletes the function's VPC network interfaces with this role: "

@@ -312,23 +312,12 @@ class RedshiftStreamingIngestion(Construct):
         role = self.sql_function.role
         assert role is not None
         reason = "the SQL custom resource applies the ingestion SQL to this pipeline's workgroup"
-        require_permission(
-            self,
-            principal=role,
-            actions=["redshift-serverless:GetNamespace"],
-            resources=[self.namespace.attr_namespace_namespace_arn],
-            reason=reason,
-        )
-        require_permission(
-            self,
-            principal=role,
-            actions=["redshift-data:BatchExecuteStatement"],
-            resources=[self.workgroup.attr_workgroup_workgroup_arn],
-            reason=reason,
-        )
-        require_permission(
-            self, principal=role, actions=["redshift-data:DescribeStatement"], resources=["*"], reason=reason
-        )
+        for action, resource in (
+            ("redshift-serverless:GetNamespace", self.namespace.attr_namespace_namespace_arn),
+            ("redshift-data:BatchExecuteStatement", self.workgroup.attr_workgroup_workgroup_arn),
+            ("redshift-data:DescribeStatement", "*"),
+        ):
+            require_permission(self, principal=role, actions=[action], resources=[resource], reason=reason)
         # The Data API reads the admin secret with the caller's credentials (Redshift Data API guide,
         # "Authorizing access": AWS Secrets Manager), and the secret is encrypted with the pipeline key.
         require_permission(

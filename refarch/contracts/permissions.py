@@ -43,6 +43,18 @@ RESOURCELESS_ACTIONS = frozenset(
     }
 )
 
+#: What Lambda needs of a function's role to attach the function to a VPC (create, describe and
+#: delete its network interfaces), all on ``Resource: "*"``:
+#: https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#vpc-permissions
+LAMBDA_VPC_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+
 #: The contract kind of permission declarations (metadata type ``refarch:contract:permission``).
 PERMISSION_KIND = "permission"
 
@@ -78,4 +90,4 @@ def require_permission(
     )
 
 
-__all__ = ["PERMISSION_KIND", "RESOURCELESS_ACTIONS", "require_permission"]
+__all__ = ["LAMBDA_VPC_ACTIONS", "PERMISSION_KIND", "RESOURCELESS_ACTIONS", "require_permission"]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from refarch.contracts.permissions import PERMISSION_KIND
+from refarch.contracts.permissions import LAMBDA_VPC_ACTIONS, PERMISSION_KIND
 from refarch.testing.assembly import SynthesizedTemplate
 from refarch.testing.cfn_symbols import Resolver
 from refarch.testing.handler_calls import AwsCall, find_handler_module, scan_handler
@@ -48,15 +48,6 @@ RESOURCE_ARGUMENTS: dict[str, str] = {
 #: Marker of a resource a need could not be bound to: only a ``*`` grant matches it.
 UNBOUND = "<resource not derivable: declare it with require_permission>"
 
-# https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#vpc-permissions
-LAMBDA_VPC_ACTIONS = (
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSubnets",
-    "ec2:DeleteNetworkInterface",
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:UnassignPrivateIpAddresses",
-)
 # https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html#services-xray-permissions
 XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 # https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-create.html (execution role permissions)

@@ -36,7 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from refarch.contracts.permissions import RESOURCELESS_ACTIONS
+from refarch.contracts.permissions import LAMBDA_VPC_ACTIONS, RESOURCELESS_ACTIONS
 from refarch.testing.assembly import SynthesizedTemplate
 from refarch.testing.cfn_symbols import Resolver, infer_environment
 
@@ -54,20 +54,11 @@ AWS_MANAGED_POLICIES: dict[str, list[dict[str, Any]]] = {
             "Resource": "*",
         }
     ],
+    # the Lambda developer guide's VPC permissions are this policy's (plus the log actions)
     "service-role/AWSLambdaVPCAccessExecutionRole": [
         {
             "Effect": "Allow",
-            "Action": [
-                "logs:CreateLogGroup",
-                "logs:CreateLogStream",
-                "logs:PutLogEvents",
-                "ec2:CreateNetworkInterface",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeSubnets",
-                "ec2:DeleteNetworkInterface",
-                "ec2:AssignPrivateIpAddresses",
-                "ec2:UnassignPrivateIpAddresses",
-            ],
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", *LAMBDA_VPC_ACTIONS],
             "Resource": "*",
         }
     ],
