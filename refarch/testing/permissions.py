@@ -187,6 +187,8 @@ class PermissionChecker:
     # -- the question -----------------------------------------------------------------------
 
     def can(self, principal: str, action: str, resource: str, context: Mapping[str, str] | None = None) -> Decision:
+        """May ``principal`` perform ``action`` on ``resource``, in a request carrying ``context``
+        (condition keys, added to :data:`DEFAULT_CONTEXT`)? The decision names the statements that decided."""
         request = _Request(principal, action, resource, _context(context))
         is_role = self.resolver.type_of(principal) == "AWS::IAM::Role"
         principal_arn = self.resolver.arn(principal) if is_role else principal
