@@ -21,6 +21,7 @@ from refarch.compliance.residency import EU_REGIONS
 from refarch.constructs import EncryptedDataStore, PropValidationError
 from refarch.constructs.encrypted_data_store import KEY_ADMIN_ACTIONS, KEY_USE_ACTIONS
 from refarch.constructs.encrypted_data_store_audit import AUDIT_ALARMS
+from refarch.testing import Outcome, PermissionChecker
 from tests.harness import ReferenceStacks, SynthesizedStack, new_app, synth
 from tests.names import PLACEHOLDER, render
 
@@ -160,9 +161,26 @@ def test_bucket_policy_denies_plain_http_and_other_encryption(ref: SynthesizedSt
     by_sid = {s.get("Sid"): s for s in statements}
     other_type = by_sid["DenyOtherEncryptionTypes"]
     assert other_type["Effect"] == "Deny" and other_type["Action"] == "s3:PutObject"
-    assert other_type["Condition"] == {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}
-    other_key = by_sid["DenyOtherKmsKeys"]["Condition"]["StringNotEqualsIfExists"]
+    assert other_type["Condition"] == {
+        "Null": {"s3:x-amz-server-side-encryption": "false"},
+        "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+    }
+    other_key = by_sid["DenyOtherKmsKeys"]["Condition"]["StringNotEquals"]
     assert other_key["s3:x-amz-server-side-encryption-aws-kms-key-id"]["Fn::GetAtt"][0].startswith("StoreDataKey")
+
+
+def test_uploads_without_encryption_headers_pass_and_other_encryption_is_denied(ref: SynthesizedStack) -> None:
+    """The bucket default (the data key) applies to a plain PUT; only an explicit other choice is denied."""
+    checker = PermissionChecker(ref.json)
+    writer = next(k for k in ref.resources("AWS::IAM::Role") if k.startswith("Writer"))
+    bucket = next(k for k in ref.resources("AWS::S3::Bucket") if k.startswith("StoreBucket"))
+    obj = f"{checker.resolver.arn(bucket)}/incoming/2026/file.csv"
+    header = "s3:x-amz-server-side-encryption"
+    assert checker.can(writer, "s3:PutObject", obj).allowed
+    assert checker.can(writer, "s3:PutObject", obj, {header: "aws:kms"}).allowed
+    assert checker.can(writer, "s3:PutObject", obj, {header: "AES256"}).outcome is Outcome.DENIED
+    other_key = {header: "aws:kms", f"{header}-aws-kms-key-id": "arn:aws:kms:eu-west-1:111122223333:key/other"}
+    assert checker.can(writer, "s3:PutObject", obj, other_key).outcome is Outcome.DENIED
 
 
 def test_access_log_bucket_is_separate_and_expires(ref: SynthesizedStack) -> None:

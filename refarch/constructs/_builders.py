@@ -19,6 +19,7 @@ from constructs import Construct
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _defaults
 from refarch.contracts import declare
+from refarch.contracts.permissions import LAMBDA_VPC_ACTIONS, RESOURCELESS_ACTIONS
 
 #: Contract kind of a reserved concurrency the construct's user asked for (read by
 #: ``refarch.testing.lifecycle``, which flags every other reservation).
@@ -114,6 +115,13 @@ def build_log_group(
     )
 
 
+VPC_INTERFACES_REASON = (
+    "Lambda creates, describes and deletes the function's VPC network interfaces with this role: "
+    "ec2:DescribeNetworkInterfaces works only on Resource '*', and the interfaces do not exist before "
+    "Lambda creates them (Lambda developer guide, VPC permissions)."
+)
+
+
 class ManagedPolicyRole(iam.Role):
     """An IAM role whose grants land in one customer-managed policy, not in an inline policy.
 
@@ -128,12 +136,41 @@ class ManagedPolicyRole(iam.Role):
         self.policy = iam.ManagedPolicy(self, "Policy", roles=[self], description=f"Grants of {description}")
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        self.policy.add_statements(statement)
+        scoped = _without_resourceless_actions(statement)
+        if scoped is not None:
+            self.policy.add_statements(scoped)
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.policy)
 
     def add_to_policy(self, statement: iam.PolicyStatement) -> bool:
-        self.policy.add_statements(statement)
+        self.add_to_principal_policy(statement)
         return True
+
+    def allow_vpc_network_interfaces(self) -> None:
+        """Let Lambda create and delete the network interfaces of a function in a VPC with this role.
+
+        aws-cdk-lib attaches ``AWSLambdaVPCAccessExecutionRole`` only to roles it creates itself; with
+        a role passed in, CreateFunction with ``VpcConfig`` is rejected without these actions. They
+        take ``Resource: "*"``: acknowledge ``AwsSolutions-IAM5[Resource::*]`` on the role with
+        :data:`VPC_INTERFACES_REASON` (and the other wildcard grants it has).
+        """
+        self.policy.add_statements(iam.PolicyStatement(actions=list(LAMBDA_VPC_ACTIONS), resources=["*"]))
+
+
+def _without_resourceless_actions(statement: iam.PolicyStatement) -> iam.PolicyStatement | None:
+    """``statement`` without the actions that take no resource when it names resources (None when nothing
+    is left): L2 grants such as ``Stream.grant_read`` add ``kinesis:ListStreams`` on the stream ARN."""
+    dropped = RESOURCELESS_ACTIONS.intersection(statement.actions)
+    if not dropped or "*" in statement.resources or statement.effect != iam.Effect.ALLOW:
+        return statement
+    remaining = [a for a in statement.actions if a not in dropped]
+    if not remaining:
+        return None
+    return iam.PolicyStatement(
+        sid=statement.sid,
+        actions=remaining,
+        resources=list(statement.resources),
+        conditions=statement.conditions or None,
+    )
 
 
 def build_access_log_bucket(scope: Construct, id: str, *, removal_policy: RemovalPolicy) -> s3.Bucket:
@@ -298,17 +335,15 @@ def build_python_function(
                 "requested_by": f"reserved_concurrent_executions of {scope.node.path}",
             },
         )
+    # A passed-in role gets neither the log permissions nor the VPC ones aws-cdk-lib gives the
+    # roles it creates: grant them here, narrowly (this log group; the ENI actions need "*").
+    log_group.grant_write(role)
+    if vpc is not None:
+        role.allow_vpc_network_interfaces()
     acknowledge(
         role,
         "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions: AWS "
-        "documents Resource '*' as the only form.",
+        "documents Resource '*' as the only form." + (f" {VPC_INTERFACES_REASON}" if vpc is not None else ""),
         "AwsSolutions-IAM5[Resource::*]",
     )
-    if vpc is not None:
-        acknowledge(
-            role,
-            "AWSLambdaVPCAccessExecutionRole is the AWS-maintained minimum a VPC function needs to manage "
-            "its network interfaces; Lambda adds it for any function in a VPC.",
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]",
-        )
     return function

@@ -97,8 +97,10 @@ def audit_key_policy(stack: Stack, admins: Sequence[iam.IPrincipal]) -> iam.Poli
 def deny_other_encryption(bucket: s3.Bucket, key: kms.IKey) -> None:
     """Deny uploads that ask for any encryption other than SSE-KMS with the data key.
 
-    Uploads without encryption headers get the bucket's default (this key); ``IfExists``
-    lets them through and rejects explicit SSE-S3, DSSE or another key.
+    Uploads without encryption headers get the bucket's default (this key) and must pass: the
+    Deny applies only when the header is present (``Null: false``) and names something else. (A
+    ``StringNotEqualsIfExists`` Deny would reject them: IAM evaluates ``...IfExists`` as true
+    when the key is absent.)
     """
     for sid, condition_key, value in (
         ("DenyOtherEncryptionTypes", "s3:x-amz-server-side-encryption", "aws:kms"),
@@ -111,6 +113,6 @@ def deny_other_encryption(bucket: s3.Bucket, key: kms.IKey) -> None:
                 principals=[iam.AnyPrincipal()],
                 actions=["s3:PutObject"],
                 resources=[bucket.arn_for_objects("*")],
-                conditions={"StringNotEqualsIfExists": {condition_key: value}},
+                conditions={"Null": {condition_key: "false"}, "StringNotEquals": {condition_key: value}},
             )
         )

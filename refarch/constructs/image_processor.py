@@ -44,6 +44,7 @@ from refarch.constructs.image_processor_props import (
 )
 from refarch.constructs.image_processor_workflow import WorkflowParts, build_definition
 from refarch.contracts import flows
+from refarch.contracts.permissions import require_permission
 
 _OWNER = "ImageProcessor"
 _WORK_PREFIX = "work/"
@@ -632,6 +633,7 @@ class ImageProcessor(Construct):
             key_actions |= {"kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
         statements.append(iam.PolicyStatement(actions=sorted(key_actions), resources=key_arns))
         role = fn.role
+        self._declare_object_access(fn, read=read, write=write)
         if isinstance(role, _builders.ManagedPolicyRole):
             role.policy.add_statements(*statements)
         else:  # pragma: no cover - build_python_function always gives a ManagedPolicyRole
@@ -643,6 +645,28 @@ class ImageProcessor(Construct):
                 "S3 object permissions name objects by ARN pattern: the grant is limited to this construct's "
                 "key prefixes, which is as narrow as object-level IAM gets.",
                 *(f"AwsSolutions-IAM5[Resource::{arn}]" for arn in object_arns),
+            )
+
+    def _declare_object_access(self, fn: lambda_.Function, *, read: bool, write: bool) -> None:
+        """Where the handlers' S3 calls go, for the permission check: the uploaded object comes in the
+        event (the code cannot name its bucket), and writes go under the work and rendition prefixes."""
+        role = fn.role
+        assert role is not None
+        if read:
+            require_permission(
+                self,
+                principal=role,
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[self._arns["uploads"]],
+                reason="the handler reads the uploaded object version the event names",
+            )
+        if write:
+            require_permission(
+                self,
+                principal=role,
+                actions=["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+                resources=[self._arns["work"], self._arns["renditions"]],
+                reason="the handler writes, reads back and cleans up work files and renditions",
             )
 
     # -- public API -----------------------------------------------------------------------

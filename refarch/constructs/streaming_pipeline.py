@@ -44,6 +44,7 @@ from refarch.constructs.streaming_pipeline_props import (
 )
 from refarch.constructs.streaming_pipeline_redshift import RedshiftStreamingIngestion
 from refarch.contracts import flows
+from refarch.contracts.permissions import require_permission
 
 _OWNER = "StreamingPipeline"
 
@@ -431,6 +432,13 @@ class StreamingPipeline(Construct):
         key.grant(self.function, "kms:GenerateDataKey")
         role = self.function.role
         assert role is not None
+        require_permission(
+            self,
+            principal=role,
+            actions=["s3:PutObject"],
+            resources=[self.bucket.arn_for_objects(f"{p}*") for p in (self.lake_prefix, self.quarantine_prefix)],
+            reason="the consumer writes accepted records under the lake prefix, rejected ones under quarantine",
+        )
         acknowledge(
             role,
             "The consumer writes new objects whose keys (partition, shard, sequence numbers) are only known "

@@ -24,6 +24,7 @@ from constructs import Construct, IConstruct
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders
 from refarch.constructs._bundling import RUNTIME_DIR
+from refarch.contracts.permissions import require_permission
 
 #: The SQL files of the ingestion path, run in this order as one Data API batch (one transaction).
 SQL_DIR = RUNTIME_DIR / "stream_processor" / "sql"
@@ -99,15 +100,34 @@ class RedshiftStreamingIngestion(Construct):
             description=f"Redshift streaming ingestion of {path}",
         )
         stream.grant_read(self.role)
-        # ListStreams takes no resource: the stream-ARN form grant_read writes allows nothing. Redshift
-        # lists the streams the role may read as the external schema's relations (its documented policy
-        # grants ListStreams on "*").
+        # ListStreams takes no resource: Redshift's documented streaming-ingestion policy grants it on "*".
         self.role.add_to_principal_policy(iam.PolicyStatement(actions=["kinesis:ListStreams"], resources=["*"]))
         acknowledge(
-            self.role.policy,
-            "kinesis:ListStreams has no resource type in IAM (it lists stream names, not records); Redshift "
-            "needs it to map the stream into the external schema. Reading stays limited to this stream.",
+            self.role,
+            "kinesis:ListStreams has no resource type in IAM (it lists the account's stream names), and Redshift's "
+            "streaming-ingestion guide grants it on Resource '*'; records are readable only on this stream.",
             "AwsSolutions-IAM5[Resource::*]",
+        )
+        # https://docs.aws.amazon.com/redshift/latest/dg/materialized-view-streaming-ingestion-getting-started.html
+        require_permission(
+            self,
+            principal=self.role,
+            actions=[
+                "kinesis:DescribeStreamSummary",
+                "kinesis:GetShardIterator",
+                "kinesis:GetRecords",
+                "kinesis:DescribeStream",
+                "kinesis:ListShards",
+            ],
+            resources=[stream.stream_arn],
+            reason="Redshift reads the stream with its namespace role when the materialized view refreshes",
+        )
+        require_permission(
+            self,
+            principal=self.role,
+            actions=["kinesis:ListStreams"],
+            resources=["*"],
+            reason="Redshift lists the account's streams to resolve the external schema's stream name",
         )
 
         if security_groups is None:
@@ -236,6 +256,7 @@ class RedshiftStreamingIngestion(Construct):
             )
         )
         key.grant_decrypt(self.sql_function)
+        self._declare_sql_needs(stack, key)
         acknowledge(
             self.sql_function.role,  # type: ignore[arg-type]
             "redshift-data:DescribeStatement has no resource type in IAM: statement ids are not ARNs, and the "
@@ -279,12 +300,8 @@ class RedshiftStreamingIngestion(Construct):
             security_groups=self._function_security_groups if in_vpc else None,
         )
         if in_vpc:
-            acknowledge(
-                framework_role,
-                "AWSLambdaVPCAccessExecutionRole is the AWS-maintained minimum a VPC function needs to manage "
-                "its network interfaces; Lambda adds it for any function in a VPC.",
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]",
-            )
+            framework_role.allow_vpc_network_interfaces()
+            acknowledge(framework_role, _builders.VPC_INTERFACES_REASON, "AwsSolutions-IAM5[Resource::*]")
         self.provider = provider
         self.sql_resource = CustomResource(
             self,
@@ -331,6 +348,41 @@ class RedshiftStreamingIngestion(Construct):
             self.sql_resource.node.add_dependency(need)
         acls = [need for need in needs if isinstance(need, ec2.NetworkAcl)]
         Aspects.of(Stack.of(self)).add(_DependOnAclEntries(self.sql_resource, acls))
+
+    def _declare_sql_needs(self, stack: Stack, key: kms.IKey) -> None:
+        """Where the SQL function's calls go: the handler reads the namespace and workgroup from the
+        custom resource's properties, which the code scan cannot bind."""
+        role = self.sql_function.role
+        assert role is not None
+        reason = "the SQL custom resource applies the ingestion SQL to this pipeline's workgroup"
+        for action, resource in (
+            ("redshift-serverless:GetNamespace", self.namespace.attr_namespace_namespace_arn),
+            ("redshift-data:BatchExecuteStatement", self.workgroup.attr_workgroup_workgroup_arn),
+            ("redshift-data:DescribeStatement", "*"),
+        ):
+            require_permission(self, principal=role, actions=[action], resources=[resource], reason=reason)
+        # The Data API reads the admin secret with the caller's credentials (Redshift Data API guide,
+        # "Authorizing access": AWS Secrets Manager), and the secret is encrypted with the pipeline key.
+        require_permission(
+            self,
+            principal=role,
+            actions=["secretsmanager:GetSecretValue"],
+            resources=[
+                f"arn:{stack.partition}:secretsmanager:{stack.region}:{stack.account}:secret:redshift!{self.namespace.ref}-admin"
+            ],
+            reason="the Data API reads Redshift's managed admin secret with the function's role",
+        )
+        require_permission(
+            self,
+            principal=role,
+            actions=["kms:Decrypt"],
+            resources=[key.key_arn],
+            reason="the admin secret is encrypted with the pipeline key, which Secrets Manager uses for the reader",
+            context={
+                "kms:ViaService": f"secretsmanager.{stack.region}.amazonaws.com",
+                "kms:CallerAccount": stack.account,
+            },
+        )
 
 
 @jsii.implements(IAspect)

@@ -23,7 +23,8 @@ from typing import Any
 
 from refarch.testing.assembly import Declaration, SynthesizedTemplate, from_assembly, from_stack
 from refarch.testing.lifecycle import LifecycleFinding, check_lifecycle
-from refarch.testing.network import Finding, Network, Reach, check_flows
+from refarch.testing.network import FlowFinding, Network, Reach, check_flows
+from refarch.testing.permissions import Decision, Outcome, PermissionChecker, PermissionFinding, check_permissions
 
 #: A 64-hex-digit asset hash (SHA-256), as CDK writes it into S3 keys and image tags.
 ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
@@ -90,13 +91,18 @@ __all__ = [
     "ASSET_HASH",
     "ASSET_HASH_PLACEHOLDER",
     "Declaration",
-    "Finding",
+    "Decision",
+    "FlowFinding",
     "LifecycleFinding",
     "Network",
+    "Outcome",
+    "PermissionChecker",
+    "PermissionFinding",
     "Reach",
     "SynthesizedTemplate",
     "check_flows",
     "check_lifecycle",
+    "check_permissions",
     "from_assembly",
     "from_stack",
     "normalize_template",

@@ -129,7 +129,7 @@ class _Side:
 
 
 @dataclass(frozen=True)
-class Finding:
+class FlowFinding:
     """One thing a deploy check found, naming the construct that declared it and what is wrong."""
 
     check: str
@@ -499,7 +499,7 @@ class Network:
         return self._key(str(value), stack)
 
 
-def check_flows(templates: Sequence[SynthesizedTemplate]) -> list[Finding]:
+def check_flows(templates: Sequence[SynthesizedTemplate]) -> list[FlowFinding]:
     """Hold every flow the constructs of ``templates`` declared to the synthesized network.
 
     A required flow must be open on every path (every source AZ to every destination AZ); a
@@ -527,7 +527,7 @@ def check_flows(templates: Sequence[SynthesizedTemplate]) -> list[Finding]:
                 else (f"{reach.source} -> {reach.destination} on TCP {reach.port} is open on: " + "; ".join(opened[:6]))
             )
             findings.append(
-                Finding(
+                FlowFinding(
                     "network-flow",
                     template.name,
                     declaration.path,
@@ -562,4 +562,4 @@ def _subtract(ranges: Sequence[tuple[int, int]], other: tuple[int, int]) -> list
     return result
 
 
-__all__ = ["FLOW_KIND", "Finding", "Network", "Path", "Placement", "Reach", "check_flows"]
+__all__ = ["FLOW_KIND", "FlowFinding", "Network", "Path", "Placement", "Reach", "check_flows"]
