@@ -15,8 +15,9 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from refarch.runtime.stream_processor.handler import LakeWriter, process_batch
+from refarch.runtime.stream_processor.handler import LakeWriter, is_transient, process_batch
 from tests.test_stream_handler import BUCKET, CountingS3, aws, kinesis_batch, lines, objects  # noqa: F401
 
 VALID = {"event_id": "e-1", "event_type": "page.view", "occurred_at": "2026-11-22T08:00:00Z", "source": "web"}
@@ -93,3 +94,25 @@ def test_an_arrival_time_that_cannot_be_partitioned_is_quarantined() -> None:
     (line,) = quarantined
     assert line["reason"].startswith("unpartitionable: arrival time 1e+20")
     assert line["sequence_number"] == event["Records"][1]["kinesis"]["sequenceNumber"]
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (ClientError({"Error": {"Code": "SlowDown"}, "ResponseMetadata": {"HTTPStatusCode": 503}}, "PutObject"), True),
+        (
+            ClientError({"Error": {"Code": "InternalError"}, "ResponseMetadata": {"HTTPStatusCode": 500}}, "PutObject"),
+            True,
+        ),
+        (ClientError({"Error": {"Code": "KMSThrottlingException"}}, "PutObject"), True),
+        (EndpointConnectionError(endpoint_url="https://s3.amazonaws.com"), True),
+        (ReadTimeoutError(endpoint_url="https://s3.amazonaws.com"), True),
+        (
+            ClientError({"Error": {"Code": "AccessDenied"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, "PutObject"),
+            False,
+        ),
+        (ValueError("a bug"), False),
+    ],
+)
+def test_write_errors_are_classified(error: Exception, transient: bool) -> None:
+    assert is_transient(error) is transient
