@@ -15,21 +15,9 @@ import pytest
 
 from refarch.runtime.stream_processor import replay
 from refarch.runtime.stream_processor.handler import LakeWriter
-from tests.test_stream_handler import BUCKET, REGION, STREAM, aws, objects  # noqa: F401
+from tests.test_stream_handler import BUCKET, REGION, STREAM, aws, objects, put_and_read  # noqa: F401
 
 PAYLOADS = [b'{"event_id": "a"}', b"\xff\xfe not json", b'{"event_id": "c"}', b'{"event_id": "d"}']
-
-
-def _stream() -> tuple[str, str, list[dict[str, Any]]]:
-    kinesis = boto3.client("kinesis", region_name=REGION)
-    kinesis.create_stream(StreamName=STREAM, ShardCount=1)
-    description = kinesis.describe_stream(StreamName=STREAM)["StreamDescription"]
-    arn, shard = description["StreamARN"], description["Shards"][0]["ShardId"]
-    for i, data in enumerate(PAYLOADS):
-        kinesis.put_record(StreamName=STREAM, Data=data, PartitionKey=f"user-{i}")
-    iterator = kinesis.get_shard_iterator(StreamName=STREAM, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
-    records = kinesis.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
-    return arn, shard, records
 
 
 def _on_failure_message(arn: str, shard: str, first: dict[str, Any], last: dict[str, Any], size: int) -> str:
@@ -60,7 +48,7 @@ def _on_failure_message(arn: str, shard: str, first: dict[str, Any], last: dict[
 
 @pytest.fixture
 def setup(aws: None) -> dict[str, Any]:  # noqa: F811 (the imported fixture, requested by name)
-    arn, shard, records = _stream()
+    arn, shard, records = put_and_read(PAYLOADS)
     sqs = boto3.client("sqs", region_name=REGION)
     queue = sqs.create_queue(QueueName="on-failure")["QueueUrl"]
     # Records 1..2 (the poison and "c") exhausted their retries; "a" and "d" were stored.
