@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 import pytest
-from PIL import Image, ImageChops, ImageCms, ImageStat
+from PIL import Image, ImageChops, ImageCms, ImageStat, features
 
 from tests.harness import ROOT
 from tests.test_image_handlers import LIMITS, Ctx, _save, _scene, _upload, aws  # noqa: F401
@@ -257,6 +257,11 @@ def test_heic_and_avif_through_the_handlers(fmt: str, aws: Any, monkeypatch: pyt
         (n, f) for n in ("thumb", "medium") for f in ("JPEG", "WEBP")
     }
     json.dumps(outputs)
+
+
+def test_pillow_decodes_avif_itself() -> None:
+    """Pillow 13's wheels bundle libavif: AVIF needs no plugin (HEIC does: pillow-heif)."""
+    assert features.check("avif")
 
 
 def test_construct_and_runtime_agree_on_input_formats() -> None:
