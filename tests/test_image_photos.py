@@ -214,6 +214,24 @@ def test_inspection_notes_the_colour_conversion() -> None:
     assert "ICC profile 'Adobe RGB (1998) test profile' converted to sRGB" in notes
 
 
+@pytest.mark.parametrize(
+    ("mode", "icc"),
+    [
+        ("RGB", b"\x00" * 40 + b"not an ICC profile"),
+        ("RGB", ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()),
+        ("CMYK", adobe_rgb_profile()),  # an RGB profile on CMYK pixels
+    ],
+    ids=["garbage", "lab profile on rgb", "rgb profile on cmyk"],
+)
+def test_an_unusable_profile_leaves_the_pixels_as_they_are(mode: str, icc: bytes) -> None:
+    source = Image.new("RGB", (400, 300), SRGB_COLOUR).convert(mode)
+    data = _save(source, "JPEG", quality=95, icc_profile=icc)
+    assert imaging.inspect(data, **LIMITS).valid  # type: ignore[arg-type]
+    ((_, image),) = imaging.make_renditions(data, BOX)
+    assert image.mode == "RGB"
+    assert _close(image.getpixel((50, 50)), source.convert("RGB").getpixel((50, 50)))
+
+
 # -- HEIC and AVIF ---------------------------------------------------------------------------------------
 
 PHONE_FORMATS = {"HEIF": heic, "AVIF": avif}

@@ -221,7 +221,9 @@ def _profile(image: Image.Image) -> ImageCms.ImageCmsProfile | None:
     except (ImageCms.PyCMSError, OSError, ValueError):
         return None  # an unreadable profile: the pixels are taken as sRGB, as a browser would
     space = profile.profile.xcolor_space.strip()
-    if space not in ("RGB", "CMYK") or (space == "RGB" and _describe(profile).startswith("sRGB")):
+    if space != ("CMYK" if image.mode == "CMYK" else "RGB"):
+        return None  # a profile for other pixels than these (Lab, gray, CMYK on RGB): not applicable
+    if space == "RGB" and _describe(profile).startswith("sRGB"):
         return None
     return profile
 
@@ -235,11 +237,14 @@ def to_srgb(image: Image.Image, profile: ImageCms.ImageCmsProfile | None) -> Ima
     to sRGB (perceptual intent), alpha kept."""
     if profile is None:
         return to_display_mode(image)
-    if image.mode == "CMYK":  # straight from the CMYK profile to sRGB: better than Pillow's naive formula
-        converted = ImageCms.profileToProfile(image, profile, _SRGB, outputMode="RGB")
-    else:
-        image = to_display_mode(image)
-        converted = ImageCms.profileToProfile(image, profile, _SRGB, outputMode=image.mode)
+    try:
+        if image.mode == "CMYK":  # straight from the CMYK profile to sRGB: better than Pillow's naive formula
+            converted = ImageCms.profileToProfile(image, profile, _SRGB, outputMode="RGB")
+        else:
+            image = to_display_mode(image)
+            converted = ImageCms.profileToProfile(image, profile, _SRGB, outputMode=image.mode)
+    except ImageCms.PyCMSError:  # a profile LittleCMS reads but cannot transform with: taken as sRGB
+        return to_display_mode(image)
     return converted if converted is not None else image
 
 
