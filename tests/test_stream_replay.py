@@ -63,6 +63,7 @@ def _run(setup: dict[str, Any], **kwargs: Any) -> list[replay.Outcome]:
         kinesis=boto3.client("kinesis", region_name=REGION),
         writer=writer,
         queue_url=setup["queue"],
+        wait_seconds=0,
         **kwargs,
     )
 
@@ -97,6 +98,7 @@ def test_a_failed_write_keeps_the_message(setup: dict[str, Any]) -> None:
             kinesis=boto3.client("kinesis", region_name=REGION),
             writer=LakeWriter(bucket=BUCKET, s3=Refusing()),
             queue_url=setup["queue"],
+            wait_seconds=0,
         )
     assert _left(setup) == 1
 
@@ -128,7 +130,8 @@ def test_max_messages_bounds_the_run(setup: dict[str, Any]) -> None:
 
 def test_command_line(setup: dict[str, Any]) -> None:
     out = io.StringIO()
-    argv = ["--queue-url", setup["queue"], "--bucket", BUCKET, "--stream-name", STREAM, "--region", REGION]
+    argv = ["--queue-url", setup["queue"], "--bucket", BUCKET, "--stream-name", STREAM, "--region", REGION,
+            "--wait-seconds", "0"]  # fmt: skip
     assert replay.main([*argv, "--dry-run"], out=out) == 0
     assert "1 messages; 1 would be replayed with 2 records; 0 left in the queue" in out.getvalue()
     assert replay.main(argv, out=io.StringIO()) == 0

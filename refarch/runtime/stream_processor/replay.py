@@ -138,19 +138,27 @@ def write(writer: LakeWriter, info: BatchInfo, records: list[dict[str, Any]]) ->
     return [writer.put(QUARANTINE, partition, group, suffix=KEY_SUFFIX) for partition, group in groups.items()]
 
 
-def _messages(sqs: Any, queue_url: str, *, limit: int, dry_run: bool) -> Iterator[dict[str, Any]]:
-    """Up to ``limit`` distinct messages. A dry run leaves each visible again at once (visibility 0)."""
+#: Seconds a received message stays hidden from other consumers while it is replayed. A message left
+#: in the queue (another stream's, or no longer retained) reappears after it.
+VISIBILITY_SECONDS = 300
+#: Receives in a row that bring no new message before the queue counts as drained.
+EMPTY_RECEIVES = 3
+
+
+def _messages(sqs: Any, queue_url: str, *, limit: int, dry_run: bool, wait: int) -> Iterator[dict[str, Any]]:
+    """Up to ``limit`` distinct messages. A dry run leaves each visible again at once (visibility 0),
+    so it may receive a message twice: each is handled once."""
     seen: set[str] = set()
-    while len(seen) < limit:
+    empty = 0
+    while len(seen) < limit and empty < EMPTY_RECEIVES:
         response = sqs.receive_message(
             QueueUrl=queue_url,
             MaxNumberOfMessages=min(10, limit - len(seen)),
-            WaitTimeSeconds=1,
-            VisibilityTimeout=0 if dry_run else 300,
+            WaitTimeSeconds=wait,
+            VisibilityTimeout=0 if dry_run else VISIBILITY_SECONDS,
         )
         fresh = [m for m in response.get("Messages", []) if m["MessageId"] not in seen]
-        if not fresh:
-            return
+        empty = 0 if fresh else empty + 1
         for message in fresh:
             seen.add(message["MessageId"])
             yield message
@@ -169,11 +177,13 @@ def replay(
     stream: str | None = None,
     max_messages: int = 100,
     dry_run: bool = False,
+    wait_seconds: int = 1,
 ) -> list[Outcome]:
     """Replay up to ``max_messages`` on-failure messages of ``queue_url`` (of ``stream`` only, a name
-    or ARN, when given) into the quarantine. Returns what happened to each message."""
+    or ARN, when given) into the quarantine, long-polling ``wait_seconds`` per receive. Returns what
+    happened to each message."""
     outcomes = []
-    for message in _messages(sqs, queue_url, limit=max_messages, dry_run=dry_run):
+    for message in _messages(sqs, queue_url, limit=max_messages, dry_run=dry_run, wait=wait_seconds):
         info = BatchInfo.parse(message["Body"])
         if info is None:
             outcomes.append(Outcome(message["MessageId"], "skipped: not a Kinesis on-failure record"))
@@ -211,6 +221,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-messages", type=int, default=100, help="messages to handle at most (default 100)")
     parser.add_argument("--dry-run", action="store_true", help="fetch and count, write and delete nothing")
     parser.add_argument("--region", help="default: the AWS profile's region")
+    parser.add_argument("--wait-seconds", type=int, default=1, choices=range(21), metavar="0-20",
+                        help="long-poll time of each receive (default 1)")  # fmt: skip
     return parser
 
 
@@ -228,6 +240,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
         stream=args.stream_arn or args.stream_name,
         max_messages=args.max_messages,
         dry_run=args.dry_run,
+        wait_seconds=args.wait_seconds,
     )
     for outcome in outcomes:
         print(json.dumps(outcome.__dict__), file=out)
