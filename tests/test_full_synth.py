@@ -60,3 +60,5 @@ def test_lambda_assets_are_bundled(assembly: Path) -> None:
         site = assembly / layer / "python"
         assert site.is_dir(), f"layer asset {layer} has no python/ folder"
         assert any(p.name.endswith(".dist-info") for p in site.iterdir()), f"layer {layer} has no installed package"
+    packages = [{p.name for p in (assembly / layer / "python").iterdir()} for layer in layers]
+    assert any({"PIL", "pillow_heif"} <= names for names in packages), "the image layer decodes HEIC (pillow-heif)"

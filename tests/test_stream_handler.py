@@ -49,10 +49,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def kinesis_batch(payloads: list[bytes], *, shift_first: int = 0) -> dict[str, Any]:
-    """Put ``payloads`` into a stream (one shard, in order), read them back, and wrap them as
-    Lambda's Kinesis event. The first ``shift_first`` records are dated one hour earlier, as a
-    batch that straddles an hour boundary is."""
+def put_and_read(payloads: list[bytes]) -> tuple[str, str, list[dict[str, Any]]]:
+    """A one-shard stream holding ``payloads``: its ARN, its shard, and its records as GetRecords returns them."""
     kinesis = boto3.client("kinesis", region_name=REGION)
     kinesis.create_stream(StreamName=STREAM, ShardCount=1)
     description = kinesis.describe_stream(StreamName=STREAM)["StreamDescription"]
@@ -62,6 +60,14 @@ def kinesis_batch(payloads: list[bytes], *, shift_first: int = 0) -> dict[str, A
     iterator = kinesis.get_shard_iterator(StreamName=STREAM, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
     records = kinesis.get_records(ShardIterator=iterator["ShardIterator"], Limit=10_000)["Records"]
     assert len(records) == len(payloads)
+    return arn, shard, records
+
+
+def kinesis_batch(payloads: list[bytes], *, shift_first: int = 0) -> dict[str, Any]:
+    """Put ``payloads`` into a stream (one shard, in order), read them back, and wrap them as
+    Lambda's Kinesis event. The first ``shift_first`` records are dated one hour earlier, as a
+    batch that straddles an hour boundary is."""
+    arn, shard, records = put_and_read(payloads)
     return {
         "Records": [
             {

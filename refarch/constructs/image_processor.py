@@ -112,7 +112,8 @@ class ImageProcessor(Construct):
             Default: - thumbnail 200x200, medium 800x600, large 1600x1200
         :param filters: Filters chained on a copy the size of the largest rendition, written as the
             ``filtered`` rendition; one of ``FILTERS`` each. Default: - none (no ApplyFilters branch)
-        :param allowed_formats: Input formats accepted, sniffed from the bytes (never the file name).
+        :param allowed_formats: Input formats accepted, sniffed from the bytes (never the file name), from
+            ``INPUT_FORMATS`` (an MPO counts as JPEG; ``"HEIF"`` covers HEIC).
             Default: ``("JPEG", "PNG", "WEBP", "GIF")``
         :param output_formats: Encodings written for each rendition. Default: ``("JPEG", "WEBP")``
         :param jpeg_quality: JPEG quality, 1-100 (progressive, optimized). Default: ``82``

@@ -24,8 +24,9 @@ _OWNER = "ImageProcessor"
 
 #: Filters the handlers know (refarch/runtime/image_processor/imaging.py FILTERS).
 FILTERS = ("grayscale", "autocontrast", "equalize", "sharpen", "blur", "smooth", "detail", "edge_enhance", "contour")
-#: Input formats the handlers can decode, as Pillow names them after sniffing the bytes.
-INPUT_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP")
+#: Input formats the handlers can decode, as Pillow names them after sniffing the bytes (an MPO is a
+#: JPEG; HEIF covers HEIC, through pillow-heif).
+INPUT_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "HEIF", "AVIF")
 #: Output encodings of OptimizeImage.
 OUTPUT_FORMATS = ("JPEG", "WEBP")
 

@@ -4,14 +4,32 @@ Every record of a batch ends in exactly one of three places:
 
 * the lake (``<lake_prefix>dt=YYYY-MM-DD/hour=HH/...``): valid records, enriched with their arrival
   time, shard, sequence number and partition key, as gzip-compressed JSON lines;
-* the quarantine (``<quarantine_prefix>dt=.../hour=.../...``): records that are malformed (not UTF-8
-  JSON) or fail the schema, with the reason and their original bytes. Retrying them cannot help, so
-  they are kept for inspection and replay instead of being retried into the dead-letter queue (which
+* the quarantine (``<quarantine_prefix>dt=.../hour=.../...``): every record that cannot land because
+  of what it is, with the reason and its original bytes (base64). Retrying them cannot help, so they
+  are kept for inspection and replay instead of being retried into the dead-letter queue (which
   would only receive the shard and sequence numbers, not the data: the data would expire with the
-  stream's retention);
-* the batch item failures of the partial batch response: records whose write failed for a reason
-  that may pass (S3 throttling or an outage, a KMS error). Lambda retries them; when the retries run
-  out, the event source mapping sends their metadata to the dead-letter queue.
+  stream's retention, and every record after a failed one in the shard would be delivered again);
+* the batch item failures of the partial batch response: records whose WRITE failed (S3 throttling,
+  a timeout, a 5xx, a connection error; or a permanent refusal such as AccessDenied, logged as such).
+  Lambda retries them; when the retries run out, the event source mapping sends their metadata to
+  the dead-letter queue, from where ``python -m refarch.runtime.stream_processor.replay`` recovers
+  them while the stream still retains them.
+
+Routing (:meth:`LakeWriter.route`) does no I/O: whatever it raises is caused by the record, so every
+exception there routes the record to the quarantine. The lake holds strict JSON (RFC 8259 and what
+Glue's JSON SerDe reads), so these are quarantined too, each with a reason that names the problem:
+
+* text that is not UTF-8 (UTF-16 or UTF-32, with or without a byte order mark) and UTF-8 with a byte
+  order mark: Python's ``json.loads`` would sniff and accept them, the lake's readers would not;
+* ``NaN``, ``Infinity``, ``-Infinity`` and numbers that overflow a 64-bit float (``1e999``): not JSON,
+  and Glue's SerDe rejects them;
+* duplicate keys in an object (the reason names the key): a parser keeps one of them (Python: the
+  last), so an invalid value could hide behind a valid one from the schema check;
+* nesting deeper than the parser's recursion limit, integers longer than Python's digit limit
+  (4300 digits), strings with lone surrogates (``"\ud800"``: valid JSON escapes, not encodable as
+  UTF-8);
+* an arrival time that cannot be partitioned (the record then goes to the partition of the hour it
+  was processed in).
 
 Writes are grouped: ONE object per batch and (destination, partition), not one PUT per record. When
 the PUT of a group fails, every record of that group is reported as failed, and records of the other
@@ -32,11 +50,12 @@ the event: a batch then spans one or two partitions, and a late event never rewr
 from __future__ import annotations
 
 import base64
-import binascii
 import gzip
 import json
+import math
 import os
 import sys
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -52,6 +71,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "stream-processor"))
 metrics = Metrics(
@@ -96,7 +116,96 @@ def _iso(arrival_seconds: float) -> str:
 
 
 def _dumps(value: Mapping[str, Any]) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    """One strict JSON line in UTF-8. Raises ``ValueError`` on NaN/Infinity and ``UnicodeEncodeError``
+    on lone surrogates: the lake never receives what its readers reject."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode() + b"\n"
+
+
+def _dumps_ascii(value: Mapping[str, Any]) -> bytes:
+    """A quarantine line: ASCII-escaped, so any reason or partition key can be written."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode() + b"\n"
+
+
+class Unprocessable(ValueError):
+    """A record that cannot land in the lake; the message is the quarantine reason."""
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise Unprocessable(f"not strict JSON: the number {text[:40]} overflows a 64-bit float")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise Unprocessable(f"not strict JSON: {name} is not a JSON value")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise Unprocessable(f"not strict JSON: duplicate key {key[:100]!r}")
+        result[key] = value
+    return result
+
+
+_STRICT = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+
+
+def parse_strict(data: bytes) -> Any:
+    """``data`` as strict JSON: UTF-8 without a byte order mark, no NaN/Infinity, no overflowing
+    numbers, no duplicate keys. Raises :class:`Unprocessable` with the reason."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise Unprocessable("malformed: UTF-8 with a byte order mark")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Unprocessable(f"malformed: not UTF-8 (UTF-16 and UTF-32 are refused): {exc}") from exc
+    try:
+        return _STRICT.decode(text)
+    except json.JSONDecodeError as exc:
+        raise Unprocessable(f"malformed: JSONDecodeError: {exc}") from exc
+    except RecursionError as exc:
+        raise Unprocessable("too deep: nested too deeply for the parser") from exc
+    except Unprocessable:
+        raise
+    except ValueError as exc:  # int() beyond sys.get_int_max_str_digits()
+        raise Unprocessable(f"too large: {exc}") from exc
+
+
+#: Error codes of S3 (and KMS behind it) that can pass on a retry.
+_TRANSIENT_CODES = frozenset(
+    {
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "InternalError",
+        "ServiceUnavailable",
+        "KMSThrottlingException",
+        "KMSInternalException",
+    }
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a write error can pass on a retry: throttling, timeouts, 5xx, connection errors."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        return error.get("Code") in _TRANSIENT_CODES or status >= 500
+    return isinstance(exc, (ConnectionError, HTTPClientError, TimeoutError))
+
+
+def _identity(record: KinesisStreamRecord) -> dict[str, str]:
+    return {
+        "shard_id": record.event_id.partition(":")[0],
+        "sequence_number": record.kinesis.sequence_number,
+        "partition_key": record.kinesis.partition_key,
+    }
 
 
 class LakeWriter:
@@ -127,44 +236,63 @@ class LakeWriter:
         )
 
     def route(self, record: KinesisStreamRecord) -> Routed:
-        """Decode and validate one record. Deterministic failures are routed to the quarantine; an
-        exception raised here is unexpected and makes the record a batch item failure (retried)."""
+        """Decode and validate one record: to the lake, or to the quarantine with the reason. Never
+        raises: this is pure computation on the record, so whatever fails here fails because of the
+        record, and a retry would fail the same way."""
+        try:
+            return self._route(record)
+        except Unprocessable as exc:
+            return self.quarantine(record, str(exc))
+        except Exception as exc:  # the record broke the parser, the validator or the serializer
+            return self.quarantine(record, f"unprocessable: {type(exc).__name__}: {str(exc)[:500]}")
+
+    def _route(self, record: KinesisStreamRecord) -> Routed:
         payload = record.kinesis
         arrival = payload.approximate_arrival_timestamp
-        shard_id = record.event_id.partition(":")[0]
-        meta = {
-            "arrival_time": _iso(arrival),
-            "shard_id": shard_id,
-            "sequence_number": payload.sequence_number,
-            "partition_key": payload.partition_key,
-        }
-        partition = partition_of(arrival)
         try:
-            event = json.loads(base64.b64decode(payload.data, validate=True))
-        except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return self._quarantine(record, partition, meta, f"malformed: {type(exc).__name__}: {exc}")
+            partition, arrival_time = partition_of(arrival), _iso(arrival)
+        except (OverflowError, ValueError, OSError) as exc:
+            raise Unprocessable(f"unpartitionable: arrival time {arrival!r}: {exc}") from exc
+        meta = {"arrival_time": arrival_time, **_identity(record)}
+        try:
+            data = base64.b64decode(payload.data, validate=True)
+        except ValueError as exc:
+            raise Unprocessable(f"malformed: not base64: {exc}") from exc
+        event = parse_strict(data)
         try:
             self.validate(event)
         except fastjsonschema.JsonSchemaValueException as exc:
-            return self._quarantine(record, partition, meta, f"invalid: {exc.message}")
-        return Routed(LAKE, partition, _dumps({**meta, "event": event}), record)
+            raise Unprocessable(f"invalid: {exc.message}") from exc
+        try:
+            line = _dumps({**meta, "event": event})
+        except UnicodeEncodeError as exc:
+            raise Unprocessable(f"not UTF-8 encodable: a lone surrogate ({exc.reason})") from exc
+        return Routed(LAKE, partition, line, record)
 
-    def _quarantine(self, record: KinesisStreamRecord, partition: str, meta: dict[str, str], reason: str) -> Routed:
-        line = _dumps({**meta, "reason": reason, "data": record.kinesis.data})
+    def quarantine(self, record: KinesisStreamRecord, reason: str) -> Routed:
+        """The quarantine line of ``record``: where and when it came from, the reason, the original
+        bytes as the event carried them (base64). Built from the event's metadata only."""
+        arrival = record.kinesis.approximate_arrival_timestamp
+        try:
+            partition, arrival_time = partition_of(arrival), _iso(arrival)
+        except (OverflowError, ValueError, OSError, TypeError):
+            partition, arrival_time = partition_of(time.time()), str(arrival)
+        meta = {"arrival_time": arrival_time, **_identity(record)}
+        line = _dumps_ascii({**meta, "reason": reason, "data": record.kinesis.data})
         return Routed(QUARANTINE, partition, line, record)
 
-    def key(self, destination: str, partition: str, group: list[Routed]) -> str:
-        """``<prefix><partition>/<shard>-<first sequence>-<last sequence>.jsonl.gz``: the same records
-        always map to the same key, so a retried write overwrites instead of duplicating."""
+    def key(self, destination: str, partition: str, group: list[Routed], *, suffix: str = "") -> str:
+        """``<prefix><partition>/<shard>-<first sequence>-<last sequence><suffix>.jsonl.gz``: the same
+        records always map to the same key, so a retried write overwrites instead of duplicating."""
         first, last = group[0].record, group[-1].record
         shard_id = first.event_id.partition(":")[0]
         return (
             f"{self.prefixes[destination]}{partition}/"
-            f"{shard_id}-{first.kinesis.sequence_number}-{last.kinesis.sequence_number}.jsonl.gz"
+            f"{shard_id}-{first.kinesis.sequence_number}-{last.kinesis.sequence_number}{suffix}.jsonl.gz"
         )
 
-    def put(self, destination: str, partition: str, group: list[Routed]) -> str:
-        key = self.key(destination, partition, group)
+    def put(self, destination: str, partition: str, group: list[Routed], *, suffix: str = "") -> str:
+        key = self.key(destination, partition, group, suffix=suffix)
         # mtime=0: the same lines always compress to the same bytes (idempotent rewrites, same ETag).
         body = gzip.compress(b"".join(r.line for r in group), compresslevel=COMPRESS_LEVEL, mtime=0)
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/gzip")
@@ -198,11 +326,19 @@ class PartitionedBatchProcessor(BatchProcessor):
         for (destination, partition), group in groups.items():
             try:
                 self.written[destination].append(writer.put(destination, partition, group))
-            except Exception:
+            except Exception as exc:
+                # A write never fails because of a record's content (we built the key and the body):
+                # its records are retried. A permanent refusal (AccessDenied, a disabled key) will
+                # not pass by itself: logged as such, it ends in the on-failure queue, to replay once fixed.
                 exc_info = sys.exc_info()
                 logger.exception(
                     "Write failed; its records are reported for retry",
-                    extra={"destination": destination, "partition": partition, "records": len(group)},
+                    extra={
+                        "destination": destination,
+                        "partition": partition,
+                        "records": len(group),
+                        "transient": is_transient(exc),
+                    },
                 )
                 for routed in group:
                     failed.add(id(routed.record.raw_event))
