@@ -31,6 +31,7 @@ from refarch.constructs import _builders, _defaults
 from refarch.constructs import private_api_checks as checks
 from refarch.constructs import private_api_gateway as gateway
 from refarch.constructs import private_api_tiers as tiers
+from refarch.constructs._network_checks import check_database_azs, selected
 from refarch.constructs._validation import (
     PropValidationError,
     check_one_of,
@@ -284,7 +285,9 @@ class PrivateApi(Construct):
 
         # -- network: a given one is checked before anything is built ---------------------------
         if vpc is not None:
+            database_prop = "database_subnets" if database_subnets is not None else "vpc"
             service_subnets, database_subnets = self._use_network(vpc, service_subnets, database_subnets)
+            check_database_azs(_OWNER, database_prop, selected(self.vpc, database_subnets), multi_az=multi_az)
 
         # -- key -------------------------------------------------------------------------------
         if encryption_key is None:

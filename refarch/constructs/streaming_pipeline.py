@@ -29,6 +29,7 @@ from constructs import Construct
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders, _defaults
 from refarch.constructs._bundling import dependencies_layer, handler_code
+from refarch.constructs._flags import pin_required_flags
 from refarch.constructs.streaming_pipeline_catalog import LakeCatalog, results_lifecycle_rule
 from refarch.constructs.streaming_pipeline_props import (
     DEFAULT_ARCHIVE_AFTER,
@@ -42,7 +43,7 @@ from refarch.constructs.streaming_pipeline_props import (
     validate,
     validate_redshift,
 )
-from refarch.constructs.streaming_pipeline_redshift import RedshiftStreamingIngestion
+from refarch.constructs.streaming_pipeline_redshift import REDSHIFT_PORT, RedshiftStreamingIngestion
 
 _OWNER = "StreamingPipeline"
 
@@ -170,6 +171,7 @@ class StreamingPipeline(Construct):
             removed from the stack. Default: ``RemovalPolicy.RETAIN``
         """
         super().__init__(scope, id)
+        pin_required_flags(self)  # before any child: its buckets need bucket-policy log delivery
         validate(
             stream_mode=stream_mode,
             shard_count=shard_count,
@@ -201,6 +203,7 @@ class StreamingPipeline(Construct):
                 namespace_name=redshift_namespace_name,
                 workgroup_name=redshift_workgroup_name,
                 view_name=redshift_view_name,
+                port=REDSHIFT_PORT,
             )
         path = self.node.path
 
