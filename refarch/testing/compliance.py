@@ -29,6 +29,6 @@ def unacknowledged_errors(stack: Stack, *, allowed_regions: Sequence[str] | None
     for pack in packs(allowed_regions=allowed_regions):
         for violation in pack.validate_scope(stack).violations:
             if violation.severity == "error":
-                paths = sorted({r.construct_path for r in violation.violating_resources})
+                paths = sorted({str(r.construct_path) for r in violation.violating_resources})
                 findings.append(f"{violation.rule_name}: {violation.description}\n    " + "\n    ".join(paths))
     return findings
