@@ -58,7 +58,10 @@ def concrete_apps() -> Callable[[str], dict[str, cdk.Stack]]:
 
     def build(region: str) -> dict[str, cdk.Stack]:
         if region not in cache:
-            app = cdk.App(context={**UNIT_TEST_CONTEXT, **concrete_context(region)})
+            # Without the built-in template validation, like every unit-test App (test_full_synth runs it).
+            app = cdk.App(
+                context={**UNIT_TEST_CONTEXT, **concrete_context(region)}, builtin_cloud_formation_validation=False
+            )
             cache[region] = build_reference_app(app)
         return cache[region]
 
