@@ -144,7 +144,9 @@ class EncryptedDataStore(Construct):
         :param database_vpc: Create an Aurora PostgreSQL Serverless v2 cluster in this VPC for
             relational personal data: storage, Performance Insights and the RDS-managed (rotated)
             master secret under the data key, TLS required (``rds.force_ssl``), IAM authentication,
-            deletion protection, connection logging to an encrypted log group. Default: - no database
+            deletion protection, connection logging to an encrypted log group. Its subnets must span
+            2 AZs; on a ``ThreeTierVpc``'s db tier, the tier's ``db_port`` must be 5432 (checked before
+            anything is built). Default: - no database
         :param database_subnets: Subnets of the cluster. Default: - the VPC's isolated subnets
         :param database_security_groups: Security groups of the cluster (for example
             ``ThreeTierVpc.db.security_group``). Default: - a new security group that allows nothing in

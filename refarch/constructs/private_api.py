@@ -138,8 +138,8 @@ class PrivateApi(Construct):
         """
         :param vpc: The network. A ``ThreeTierVpc`` (or its ``vpc``) is used tier by tier: service in App,
             database in Db, its app-tier network ACL opened to load balancer traffic. Any other ``ec2.IVpc``
-            needs private subnets with egress and isolated subnets. Default: - a new ``ThreeTierVpc`` with
-            this construct's app and database ports
+            needs private subnets with egress and isolated subnets. The database subnets must span 2 AZs.
+            Default: - a new ``ThreeTierVpc`` with this construct's app and database ports
         :param service_subnets: Subnets of the NLB and the instances. Default: - the App tier of a
             ThreeTierVpc, else the private subnets with egress
         :param database_subnets: Subnets of the database. Default: - the Db tier of a ThreeTierVpc, else

@@ -140,7 +140,8 @@ class StreamingPipeline(Construct):
         :param lake_expiration: Age at which lake and quarantine objects are deleted, after every transition.
             When events carry personal data, GDPR's storage limitation (art. 5(1)(e)) asks for one, and the
             GDPR pack warns without it. Default: - objects are kept, tiered
-        :param vpc: VPC for the functions and Redshift. Required when ``redshift`` is on.
+        :param vpc: VPC for the functions and Redshift. Required when ``redshift`` is on. When Redshift
+            goes in a ``ThreeTierVpc``'s db tier, the tier's ``db_port`` must be Redshift's 5439.
             Default: - the functions run outside a VPC
         :param function_subnets: Subnets of the functions (they need HTTPS to S3, Redshift Data API and
             X-Ray: NAT or endpoints). Default: - private subnets with egress
