@@ -43,7 +43,7 @@ from refarch.constructs.streaming_pipeline_props import (
     validate,
     validate_redshift,
 )
-from refarch.constructs.streaming_pipeline_redshift import REDSHIFT_PORT, RedshiftStreamingIngestion
+from refarch.constructs.streaming_pipeline_redshift import RedshiftStreamingIngestion
 
 _OWNER = "StreamingPipeline"
 
@@ -204,7 +204,6 @@ class StreamingPipeline(Construct):
                 namespace_name=redshift_namespace_name,
                 workgroup_name=redshift_workgroup_name,
                 view_name=redshift_view_name,
-                port=REDSHIFT_PORT,
             )
         path = self.node.path
 

@@ -17,6 +17,7 @@ from aws_cdk import aws_kinesis as kinesis
 from refarch.constructs._network_checks import check_min_azs, network_of, selected
 from refarch.constructs._validation import PropValidationError, check_duration_range, check_whole_range
 from refarch.constructs.streaming_pipeline_catalog import RESULTS_PREFIX
+from refarch.constructs.streaming_pipeline_redshift import REDSHIFT_PORT
 
 _OWNER = "StreamingPipeline"
 
@@ -182,7 +183,6 @@ def validate_redshift(
     namespace_name: str | None,
     workgroup_name: str | None,
     view_name: str,
-    port: int,
 ) -> list[ec2.ISubnet]:
     if vpc is None:
         raise PropValidationError(
@@ -195,6 +195,7 @@ def validate_redshift(
     subnet_list = selected(vpc, subnets)
     check_min_azs(_OWNER, "redshift_subnets", subnet_list, 3, "A Redshift Serverless workgroup")
     network = network_of(vpc)
+    port = REDSHIFT_PORT
     if network is not None and network.db_port != port and _paths(subnet_list) <= _paths(network.db.subnets):
         raise PropValidationError(
             _OWNER,
