@@ -248,6 +248,23 @@ def test_a_database_port_the_network_opens_passes(make_stack: Callable[..., cdk.
     assert store.database is not None
 
 
+def test_a_port_opened_on_the_db_tier_acl_passes(make_stack: Callable[..., cdk.Stack]) -> None:
+    """Several databases on one db tier: the ports beyond db_port are opened on its ACL by hand."""
+    stack = make_stack()
+    network = ThreeTierVpc(stack, "Network", max_azs=2, db_port=3306)
+    ec2.NetworkAclEntry(
+        stack,
+        "AuroraFromApp",
+        network_acl=network.db.network_acl,
+        cidr=ec2.AclCidr.ipv4("10.0.0.0/16"),
+        rule_number=900,
+        traffic=ec2.AclTraffic.tcp_port_range(5432, 5439),
+        direction=ec2.TrafficDirection.INGRESS,
+    )
+    store = EncryptedDataStore(stack, "Store", data_retention=_DAYS, database_vpc=network.vpc)
+    assert store.database is not None
+
+
 # -- the examples, for a concrete account ---------------------------------------------------------
 
 

@@ -70,15 +70,41 @@ def placeholder_az_hint(scope: IConstruct) -> str:
 
 
 def check_network_port(owner: str, prop: str, port: int, network: ThreeTierVpc | None) -> None:
-    """A database on ``network``'s db tier must listen on the port the tier's ACLs and groups open."""
-    if network is not None and network.db_port != port:
-        raise PropValidationError(
-            owner,
-            prop,
-            port,
-            f"The ThreeTierVpc {network.node.path!r} opens db_port={network.db_port} to its Db tier (network ACLs "
-            "and security groups): build it with the database's port, or give the database that port.",
-        )
+    """A database on ``network``'s db tier must listen on a port the tier's network ACL admits:
+    its ``db_port``, or one opened on the tier's ACL by hand before the database is built."""
+    if network is None or network.db_port == port or _db_tier_admits(network, port):
+        return
+    raise PropValidationError(
+        owner,
+        prop,
+        port,
+        f"The ThreeTierVpc {network.node.path!r} opens db_port={network.db_port} to its Db tier (network ACLs "
+        f"and security groups), not {port}: build it with the database's port, give the database that port, "
+        f"or open {port} on the Db tier's network ACL (inbound from the App tier) before building it.",
+    )
+
+
+def _db_tier_admits(network: ThreeTierVpc, port: int) -> bool:
+    """Whether an inbound ALLOW entry of the db tier's network ACL covers TCP ``port``, wherever in
+    the app the entry was added (entries are matched by the ACL's ID token, so other stacks count)."""
+    acl_id = network.db.network_acl.network_acl_id
+    for construct in network.node.root.node.find_all():
+        if (
+            isinstance(construct, ec2.CfnNetworkAclEntry)
+            and construct.network_acl_id == acl_id
+            and not construct.egress
+            and construct.rule_action == "allow"
+        ):
+            if construct.protocol == -1:
+                return True
+            ports = construct.port_range
+            if (
+                construct.protocol == 6
+                and isinstance(ports, ec2.CfnNetworkAclEntry.PortRangeProperty)
+                and (ports.from_ or 0) <= port <= (ports.to or 65535)
+            ):
+                return True
+    return False
 
 
 def check_database_network(
