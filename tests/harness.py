@@ -100,9 +100,13 @@ class ExampleRun:
 
 
 class ExampleRuns:
-    """Runs each example app on first use, in a process of its own, and keeps the result."""
+    """Runs each example app on first use, in a process of its own, and keeps the result.
 
-    def __init__(self) -> None:
+    ``context`` is added to each example's cdk.json context, as ``cdk synth -c key=value`` adds it.
+    """
+
+    def __init__(self, **context: Any) -> None:
+        self._context = context
         self._cache: dict[str, ExampleRun] = {}
         self._root = Path(tempfile.mkdtemp(prefix="refarch-examples-"))
 
@@ -115,7 +119,7 @@ class ExampleRuns:
             # process of its own (the app reads them when its jsii runtime starts). Bundling is
             # skipped (tests/test_full_synth.py bundles the reference app once), so is the 3.5 s
             # built-in template validation (same reason).
-            context = {**config.get("context", {}), "aws:cdk:bundling-stacks": []}
+            context = {**config.get("context", {}), "aws:cdk:bundling-stacks": [], **self._context}
             env = {
                 **os.environ,
                 "CDK_CONTEXT_JSON": json.dumps(context),

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from refarch.compliance import packs
 from refarch.compliance.acknowledge import MIN_REASON_LENGTH
 from refarch.stacks import REFERENCE_STACKS
 from refarch.testing import normalize_template
+from refarch.testing.compliance import unacknowledged_errors
 from tests import stateful_lock
 from tests.harness import ROOT, ReferenceStacks
 
@@ -36,14 +36,7 @@ def test_snapshot(name: str, reference_stacks: ReferenceStacks, snapshot_json: A
 
 @pytest.mark.parametrize("name", STACKS)
 def test_compliance_packs(name: str, reference_stacks: ReferenceStacks) -> None:
-    stack = reference_stacks[name].stack
-    findings = []
-    for pack in packs():
-        report = pack.validate_scope(stack)
-        for violation in report.violations:
-            if violation.severity == "error":
-                paths = sorted({r.construct_path for r in violation.violating_resources})
-                findings.append(f"{violation.rule_name}: {violation.description}\n    " + "\n    ".join(paths))
+    findings = unacknowledged_errors(reference_stacks[name].stack)
     assert not findings, f"{len(findings)} unacknowledged compliance errors:\n" + "\n".join(findings)
 
 

@@ -14,6 +14,7 @@ from constructs import Construct
 
 from refarch.compliance import apply_packs
 from refarch.constructs import ImageProcessor, ImageRendition, ManagedPolicyRole
+from refarch.environment import environment_from_context
 
 
 class PhotoStack(cdk.Stack):
@@ -52,6 +53,7 @@ class PhotoStack(cdk.Stack):
 
 
 app = cdk.App()
-PhotoStack(app, "ImageProcessorExample")
+# Environment-agnostic, or for the account and region of `cdk synth -c account=... -c region=...`.
+PhotoStack(app, "ImageProcessorExample", env=environment_from_context(app))
 apply_packs(app)
 app.synth()

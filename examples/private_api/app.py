@@ -21,6 +21,7 @@ from constructs import Construct
 
 from refarch.compliance import apply_packs
 from refarch.constructs import ManagedPolicyRole, PrivateApi, ThreeTierVpc
+from refarch.environment import environment_from_context
 
 POSTGRES_PORT = 5432
 
@@ -56,6 +57,7 @@ class PrivateApiExampleStack(cdk.Stack):
 
 
 app = cdk.App()
-PrivateApiExampleStack(app, "PrivateApiExample")
+# Environment-agnostic, or for the account and region of `cdk synth -c account=... -c region=...`.
+PrivateApiExampleStack(app, "PrivateApiExample", env=environment_from_context(app))
 apply_packs(app)
 app.synth()

@@ -17,6 +17,7 @@ from constructs import Construct
 
 from refarch.compliance import apply_packs
 from refarch.constructs import ManagedPolicyRole, StreamingPipeline, ThreeTierVpc
+from refarch.environment import environment_from_context
 
 #: The events this app accepts (a trimmed clickstream schema; records that fail it are quarantined).
 CLICK_SCHEMA = {
@@ -69,6 +70,7 @@ class ClickstreamStack(cdk.Stack):
 
 
 app = cdk.App()
-ClickstreamStack(app, "StreamingPipelineExample")
+# Environment-agnostic, or for the account and region of `cdk synth -c account=... -c region=...`.
+ClickstreamStack(app, "StreamingPipelineExample", env=environment_from_context(app))
 apply_packs(app)
 app.synth()

@@ -78,3 +78,20 @@ def guard_region(scope: Construct, owner: str, allowed_regions: Sequence[str]) -
             f"The stack's region {region!r} is not one of them (GDPR art. 44: personal data stays in allowed "
             "regions). Deploy the stack to an allowed region, or add the region if a transfer to it is lawful.",
         )
+
+
+#: Context key of the regions where an app's personal data may rest (``cdk synth -c allowed_regions=...``).
+ALLOWED_REGIONS_CONTEXT = "allowed_regions"
+
+
+def regions_from_context(scope: Construct) -> tuple[str, ...] | None:
+    """The regions of the context key ``allowed_regions`` seen from ``scope``, or ``None`` when unset.
+
+    The CLI gives ``-c allowed_regions=eu-west-1,eu-central-1`` as one comma-separated string;
+    an App's ``context=`` may give a list. Each name is checked like any ``allowed_regions`` prop.
+    """
+    value = scope.node.try_get_context(ALLOWED_REGIONS_CONTEXT)
+    if value is None:
+        return None
+    regions = [r.strip() for r in value.split(",") if r.strip()] if isinstance(value, str) else value
+    return check_regions(f"context {ALLOWED_REGIONS_CONTEXT!r}", ALLOWED_REGIONS_CONTEXT, regions)

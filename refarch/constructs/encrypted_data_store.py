@@ -38,6 +38,8 @@ from constructs import Construct
 from refarch.compliance.acknowledge import acknowledge
 from refarch.compliance.residency import guard_region
 from refarch.constructs import _builders, _defaults
+from refarch.constructs._flags import pin_required_flags
+from refarch.constructs._network_checks import check_database_network
 from refarch.constructs._validation import PropValidationError
 from refarch.constructs.encrypted_data_store_audit import (
     AUDIT_ALARMS,
@@ -46,7 +48,11 @@ from refarch.constructs.encrypted_data_store_audit import (
     build_alarms,
     build_trail,
 )
-from refarch.constructs.encrypted_data_store_database import DEFAULT_ENGINE_VERSION, build_database
+from refarch.constructs.encrypted_data_store_database import (
+    AURORA_POSTGRES_PORT,
+    DEFAULT_ENGINE_VERSION,
+    build_database,
+)
 from refarch.constructs.encrypted_data_store_keys import (
     KEY_ADMIN_ACTIONS,
     KEY_SERVICES,
@@ -139,7 +145,9 @@ class EncryptedDataStore(Construct):
         :param database_vpc: Create an Aurora PostgreSQL Serverless v2 cluster in this VPC for
             relational personal data: storage, Performance Insights and the RDS-managed (rotated)
             master secret under the data key, TLS required (``rds.force_ssl``), IAM authentication,
-            deletion protection, connection logging to an encrypted log group. Default: - no database
+            deletion protection, connection logging to an encrypted log group. Its subnets must span
+            2 AZs; on a ``ThreeTierVpc``'s db tier, the tier's ``db_port`` must be 5432 (checked before
+            anything is built). Default: - no database
         :param database_subnets: Subnets of the cluster. Default: - the VPC's isolated subnets
         :param database_security_groups: Security groups of the cluster (for example
             ``ThreeTierVpc.db.security_group``). Default: - a new security group that allows nothing in
@@ -176,6 +184,7 @@ class EncryptedDataStore(Construct):
             stack. Default: ``RemovalPolicy.RETAIN``
         """
         super().__init__(scope, id)
+        pin_required_flags(self)  # before any child: its buckets need bucket-policy log delivery
         settings = check_props(
             data_retention=data_retention,
             noncurrent_version_retention=noncurrent_version_retention,
@@ -208,6 +217,16 @@ class EncryptedDataStore(Construct):
         regions = settings.regions
         if regions is not None:
             guard_region(self, _OWNER, regions)
+        if database_vpc is not None:
+            check_database_network(
+                _OWNER,
+                vpc=database_vpc,
+                subnets=database_subnets,
+                subnets_prop="database_subnets",
+                port=AURORA_POSTGRES_PORT,
+                port_prop="database_vpc",
+                multi_az=database_readers > 0,
+            )
         retention_days, noncurrent_days, lock_days = (
             settings.retention_days,
             settings.noncurrent_days,

@@ -18,6 +18,8 @@ from refarch.constructs import _builders
 
 #: Engine version of the cluster: a full version (cfn-lint E3691 rejects a bare major version).
 DEFAULT_ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_17_7
+#: Aurora PostgreSQL's default port; the cluster keeps it.
+AURORA_POSTGRES_PORT = 5432
 
 #: Server parameters: TLS for every connection, and connections recorded in the audit log.
 DATABASE_PARAMETERS = {

@@ -33,6 +33,7 @@ from constructs import Construct
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders, _defaults
 from refarch.constructs._bundling import dependencies_layer, handler_code
+from refarch.constructs._flags import pin_required_flags
 from refarch.constructs._validation import PropValidationError, check_duration_range
 from refarch.constructs.image_processor_props import (
     DEFAULT_RENDITIONS,
@@ -163,6 +164,7 @@ class ImageProcessor(Construct):
             Default: ``RemovalPolicy.RETAIN``
         """
         super().__init__(scope, id)
+        pin_required_flags(self)  # before any child: its buckets need bucket-policy log delivery
         check_props(
             renditions=renditions,
             filters=filters,

@@ -31,6 +31,7 @@ from refarch.constructs import _builders, _defaults
 from refarch.constructs import private_api_checks as checks
 from refarch.constructs import private_api_gateway as gateway
 from refarch.constructs import private_api_tiers as tiers
+from refarch.constructs._network_checks import check_database_azs, selected
 from refarch.constructs._validation import (
     PropValidationError,
     check_one_of,
@@ -134,8 +135,8 @@ class PrivateApi(Construct):
         """
         :param vpc: The network. A ``ThreeTierVpc`` (or its ``vpc``) is used tier by tier: service in App,
             database in Db, its app-tier network ACL opened to load balancer traffic. Any other ``ec2.IVpc``
-            needs private subnets with egress and isolated subnets. Default: - a new ``ThreeTierVpc`` with
-            this construct's app and database ports
+            needs private subnets with egress and isolated subnets. The database subnets must span 2 AZs.
+            Default: - a new ``ThreeTierVpc`` with this construct's app and database ports
         :param service_subnets: Subnets of the NLB and the instances. Default: - the App tier of a
             ThreeTierVpc, else the private subnets with egress
         :param database_subnets: Subnets of the database. Default: - the Db tier of a ThreeTierVpc, else
@@ -283,7 +284,9 @@ class PrivateApi(Construct):
 
         # -- network: a given one is checked before anything is built ---------------------------
         if vpc is not None:
+            database_prop = "database_subnets" if database_subnets is not None else "vpc"
             service_subnets, database_subnets = self._use_network(vpc, service_subnets, database_subnets)
+            check_database_azs(_OWNER, database_prop, selected(self.vpc, database_subnets), multi_az=multi_az)
 
         # -- key -------------------------------------------------------------------------------
         if encryption_key is None:

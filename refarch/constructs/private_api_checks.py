@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
@@ -15,6 +14,7 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
+from refarch.constructs._network_checks import check_network_port, selected
 from refarch.constructs._validation import (
     PropValidationError,
     check_duration_range,
@@ -71,26 +71,6 @@ def engine_family(engine: rds.IInstanceEngine) -> str:
             _OWNER, "engine", family, "Pin a full engine version, for example MysqlEngineVersion.VER_8_4_7."
         )
     return family
-
-
-def selection_kwargs(selection: ec2.SubnetSelection) -> dict[str, object]:
-    return {
-        key: value
-        for key, value in {
-            "subnet_type": selection.subnet_type,
-            "subnet_group_name": selection.subnet_group_name,
-            "subnets": selection.subnets,
-            "availability_zones": selection.availability_zones,
-            "one_per_az": selection.one_per_az,
-        }.items()
-        if value is not None
-    }
-
-
-def selected(vpc: ec2.IVpc, selection: ec2.SubnetSelection) -> list[ec2.ISubnet]:
-    """The subnets ``selection`` picks in ``vpc``."""
-    kwargs: dict[str, Any] = selection_kwargs(selection)
-    return list(vpc.select_subnets(**kwargs).subnets)
 
 
 def check_subnets(vpc: ec2.IVpc, prop: str, selection: ec2.SubnetSelection, kind: str) -> list[ec2.ISubnet]:
@@ -174,15 +154,8 @@ def validate(
         check_port(_OWNER, prop, port)
     if db_port == app_port:
         raise PropValidationError(_OWNER, "database_port", db_port, f"It must differ from app_port ({app_port}).")
-    network = vpc if isinstance(vpc, ThreeTierVpc) else None  # the caller resolved network.vpc already
-    if network is not None and network.db_port != db_port:
-        raise PropValidationError(
-            _OWNER,
-            "database_port",
-            db_port,
-            f"The ThreeTierVpc's network ACLs open db_port={network.db_port} to its Db tier: "
-            "build it with the database's port, or pass database_port to match.",
-        )
+    # The caller resolved network.vpc to its ThreeTierVpc already.
+    check_network_port(_OWNER, "database_port", db_port, vpc if isinstance(vpc, ThreeTierVpc) else None)
     if not health_check_path.startswith("/") or len(health_check_path) > 1024 or " " in health_check_path:
         raise PropValidationError(
             _OWNER, "health_check_path", health_check_path, "Allowed: an HTTP path starting with '/'."

@@ -29,6 +29,7 @@ from constructs import Construct, IConstruct
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders, _defaults
 from refarch.constructs._bundling import dependencies_layer, handler_code
+from refarch.constructs._flags import pin_required_flags
 from refarch.constructs.streaming_pipeline_catalog import LakeCatalog, results_lifecycle_rule
 from refarch.constructs.streaming_pipeline_props import (
     DEFAULT_ARCHIVE_AFTER,
@@ -141,7 +142,8 @@ class StreamingPipeline(Construct):
         :param lake_expiration: Age at which lake and quarantine objects are deleted, after every transition.
             When events carry personal data, GDPR's storage limitation (art. 5(1)(e)) asks for one, and the
             GDPR pack warns without it. Default: - objects are kept, tiered
-        :param vpc: VPC for the functions and Redshift. Required when ``redshift`` is on.
+        :param vpc: VPC for the functions and Redshift. Required when ``redshift`` is on. When Redshift
+            goes in a ``ThreeTierVpc``'s db tier, the tier's ``db_port`` must be Redshift's 5439.
             Default: - the functions run outside a VPC
         :param function_subnets: Subnets of the functions (they need HTTPS to S3, Redshift Data API and
             X-Ray: NAT or endpoints). Default: - private subnets with egress
@@ -173,6 +175,7 @@ class StreamingPipeline(Construct):
             removed from the stack. Default: ``RemovalPolicy.RETAIN``
         """
         super().__init__(scope, id)
+        pin_required_flags(self)  # before any child: its buckets need bucket-policy log delivery
         validate(
             stream_mode=stream_mode,
             shard_count=shard_count,

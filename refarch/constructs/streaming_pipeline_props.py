@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Duration, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kinesis as kinesis
 
+from refarch.constructs._network_checks import check_min_azs, network_of, selected
 from refarch.constructs._validation import PropValidationError, check_duration_range, check_whole_range
 from refarch.constructs.streaming_pipeline_catalog import RESULTS_PREFIX
+from refarch.constructs.streaming_pipeline_redshift import REDSHIFT_PORT
 
 _OWNER = "StreamingPipeline"
 
@@ -190,18 +192,18 @@ def validate_redshift(
             "Redshift Serverless runs in a VPC: pass vpc= (and redshift_subnets=), or redshift=False to keep "
             "only the lake path.",
         )
-    selected = vpc.select_subnets(**_selection_kwargs(subnets)).subnets
-    azs = [s.availability_zone for s in selected]
-    if len(selected) < 3:
+    subnet_list = selected(vpc, subnets)
+    check_min_azs(_OWNER, "redshift_subnets", subnet_list, 3, "A Redshift Serverless workgroup")
+    network = network_of(vpc)
+    port = REDSHIFT_PORT
+    if network is not None and network.db_port != port and _paths(subnet_list) <= _paths(network.db.subnets):
         raise PropValidationError(
             _OWNER,
-            "redshift_subnets",
-            [s.node.path for s in selected],
-            "A Redshift Serverless workgroup needs at least 3 subnets in 3 distinct AZs.",
-        )
-    if not any(Token.is_unresolved(az) for az in azs) and len(set(azs)) < 3:
-        raise PropValidationError(
-            _OWNER, "redshift_subnets", azs, "A Redshift Serverless workgroup needs subnets in at least 3 distinct AZs."
+            "vpc",
+            network.node.path,
+            f"Its Db tier opens db_port={network.db_port} (network ACLs and security groups), but the Redshift "
+            f"workgroup in it listens on {port}: build the ThreeTierVpc with db_port={port}, or put "
+            "redshift_subnets elsewhere.",
         )
     if not Token.is_unresolved(base_capacity) and (
         isinstance(base_capacity, bool)
@@ -228,21 +230,8 @@ def validate_redshift(
             )
     if admin_username in {"admin", "rdsadmin", "public", "root"}:
         raise PropValidationError(_OWNER, "redshift_admin_username", admin_username, "That name is reserved.")
-    return list(selected)
+    return subnet_list
 
 
-def _selection_kwargs(selection: ec2.SubnetSelection | None) -> dict[str, Any]:
-    if selection is None:
-        return {"subnet_type": ec2.SubnetType.PRIVATE_ISOLATED}
-    return {
-        k: v
-        for k, v in {
-            "subnet_type": selection.subnet_type,
-            "subnet_group_name": selection.subnet_group_name,
-            "subnets": selection.subnets,
-            "availability_zones": selection.availability_zones,
-            "one_per_az": selection.one_per_az,
-            "subnet_filters": selection.subnet_filters,
-        }.items()
-        if v is not None
-    }
+def _paths(subnets: Sequence[ec2.ISubnet]) -> set[str]:
+    return {s.node.path for s in subnets}

@@ -21,7 +21,7 @@ from aws_cdk import aws_redshiftserverless as redshift
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
-from refarch.compliance.acknowledge import acknowledge
+from refarch.compliance.acknowledge import acknowledge, wildcard_resource_finding
 from refarch.constructs import _builders
 from refarch.constructs._bundling import RUNTIME_DIR
 from refarch.contracts.permissions import require_permission
@@ -249,11 +249,9 @@ class RedshiftStreamingIngestion(Construct):
             )
         )
         stack = Stack.of(self)
+        admin_secrets = f"arn:{stack.partition}:secretsmanager:{stack.region}:{stack.account}:secret:redshift!*"
         self.sql_function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["secretsmanager:GetSecretValue"],
-                resources=[f"arn:{stack.partition}:secretsmanager:{stack.region}:{stack.account}:secret:redshift!*"],
-            )
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[admin_secrets])
         )
         key.grant_decrypt(self.sql_function)
         self._declare_sql_needs(stack, key)
@@ -267,7 +265,8 @@ class RedshiftStreamingIngestion(Construct):
             self.sql_function.role,  # type: ignore[arg-type]
             "CloudFormation does not return the ARN of the admin secret Redshift manages (aws-cdk#29930), and "
             "its name is Redshift's; the function can decrypt only secrets encrypted with this pipeline's key.",
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:redshift!*]",
+            # Built from the policy's own value: it reads differently in concrete and agnostic stacks.
+            wildcard_resource_finding(self, admin_secrets),
         )
 
         framework_role = _builders.ManagedPolicyRole(

@@ -10,14 +10,19 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
-from refarch.compliance.residency import EUROPE_REGIONS
+from refarch.compliance.residency import regions_from_context
 from refarch.constructs import EncryptedDataStore, NatStrategy, ThreeTierVpc
 from refarch.constructs._builders import ManagedPolicyRole
 
 
 class EncryptedDataStoreStack(Stack):
-    """A personal-data bucket and table kept two years, CloudTrail with CIS alarms, residency
-    restricted to European regions, and two roles: one that reads, one that writes."""
+    """A personal-data bucket and table kept two years, CloudTrail with CIS alarms, and two roles:
+    one that reads, one that writes.
+
+    Residency comes from the context key ``allowed_regions`` (``-c allowed_regions=eu-west-1,eu-central-1``,
+    for instance ``refarch.compliance.residency.EUROPE_REGIONS``): synth then fails in any other region.
+    Without it the stack deploys to any region, like the other reference stacks.
+    """
 
     def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
         super().__init__(scope, id, description="cdk-refarch reference: GDPR-grade encrypted data store", **kwargs)
@@ -33,11 +38,11 @@ class EncryptedDataStoreStack(Stack):
             database_vpc=self.network.vpc,
             database_subnets=self.network.db.subnet_selection,
             database_security_groups=[self.network.db.security_group],
-            allowed_regions=EUROPE_REGIONS,
+            allowed_regions=regions_from_context(self),
         )
-        if Token.is_unresolved(self.region):
+        if self.store.allowed_regions is not None and Token.is_unresolved(self.region):
             # The reference app is environment-agnostic unless given -c region=...; deployed with a
-            # region, the guard enforces EUROPE_REGIONS and this warning does not arise.
+            # region, the guard enforces allowed_regions and this warning does not arise.
             Annotations.of(self.store).acknowledge_warning(
                 "refarch:Residency:UnresolvedRegion",
                 "Reference stack synthesized without a region: residency is enforced once one is given.",
