@@ -295,6 +295,9 @@ def _api_pipeline_and_store() -> cdk.Stack:
         stack, "Network", db_port=3306, interface_endpoints=[ec2.InterfaceVpcEndpointAwsService.KINESIS_STREAMS]
     )
     network.allow_db_tier_to_endpoints()
+    # MySQL (the API's database) on db_port, Redshift and Aurora on theirs: one db tier, three ports.
+    network.allow_app_tier_to_db_port(5439)
+    network.allow_app_tier_to_db_port(5432)
     PrivateApi(stack, "Api", vpc=network)
     StreamingPipeline(
         stack,

@@ -331,3 +331,19 @@ def test_readme_lists_what_each_stack_retains(name: str, reference_stacks: Refer
     section = _before_you_deploy_section(name)
     missing = sorted(t for t in retained if t not in section)
     assert not missing, f"README 'Before you deploy' / {name} does not mention retained {missing}"
+
+
+def test_allow_app_tier_to_db_port_opens_a_second_database_port(make_stack: Callable[..., cdk.Stack]) -> None:
+    """The supported way to put databases on two ports in one db tier: open the second one first."""
+    stack = make_stack()
+    network = ThreeTierVpc(stack, "Network", max_azs=2, db_port=3306)
+    network.allow_app_tier_to_db_port(5432)
+    store = EncryptedDataStore(stack, "Store", data_retention=_DAYS, database_vpc=network.vpc)
+    assert store.database is not None
+    template = cdk.assertions.Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroupIngress", {"FromPort": 5432, "ToPort": 5432, "IpProtocol": "tcp"}
+    )
+    entries = template.find_resources("AWS::EC2::NetworkAclEntry", {"Properties": {"PortRange": {"From": 5432}}})
+    # db ACL inbound and app ACL outbound, one per subnet of the other tier (2 AZs).
+    assert sorted(e["Properties"].get("Egress", False) for e in entries.values()) == [False, False, True, True]

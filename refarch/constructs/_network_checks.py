@@ -72,7 +72,7 @@ def placeholder_az_hint(scope: IConstruct) -> str:
 def check_network_port(owner: str, prop: str, port: int, network: ThreeTierVpc | None) -> None:
     """A database on ``network``'s db tier must listen on a port the tier's network ACL admits:
     its ``db_port``, or one opened on the tier's ACL by hand before the database is built."""
-    if network is None or network.db_port == port or _db_tier_admits(network, port):
+    if network is None or network.db_port == port or db_tier_admits(network, port):
         return
     raise PropValidationError(
         owner,
@@ -80,11 +80,11 @@ def check_network_port(owner: str, prop: str, port: int, network: ThreeTierVpc |
         port,
         f"The ThreeTierVpc {network.node.path!r} opens db_port={network.db_port} to its Db tier (network ACLs "
         f"and security groups), not {port}: build it with the database's port, give the database that port, "
-        f"or open {port} on the Db tier's network ACL (inbound from the App tier) before building it.",
+        f"or open it first with {network.node.id}.allow_app_tier_to_db_port({port}).",
     )
 
 
-def _db_tier_admits(network: ThreeTierVpc, port: int) -> bool:
+def db_tier_admits(network: ThreeTierVpc, port: int) -> bool:
     """Whether an inbound ALLOW entry of the db tier's network ACL covers TCP ``port``, wherever in
     the app the entry was added (entries are matched by the ACL's ID token, so other stacks count)."""
     acl_id = network.db.network_acl.network_acl_id

@@ -14,7 +14,7 @@ from aws_cdk import Duration, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kinesis as kinesis
 
-from refarch.constructs._network_checks import check_min_azs, network_of, selected
+from refarch.constructs._network_checks import check_min_azs, db_tier_admits, network_of, selected
 from refarch.constructs._validation import PropValidationError, check_duration_range, check_whole_range
 from refarch.constructs.streaming_pipeline_catalog import RESULTS_PREFIX
 from refarch.constructs.streaming_pipeline_redshift import REDSHIFT_PORT
@@ -196,14 +196,19 @@ def validate_redshift(
     check_min_azs(_OWNER, "redshift_subnets", subnet_list, 3, "A Redshift Serverless workgroup")
     network = network_of(vpc)
     port = REDSHIFT_PORT
-    if network is not None and network.db_port != port and _paths(subnet_list) <= _paths(network.db.subnets):
+    if (
+        network is not None
+        and network.db_port != port
+        and _paths(subnet_list) <= _paths(network.db.subnets)
+        and not db_tier_admits(network, port)
+    ):
         raise PropValidationError(
             _OWNER,
             "vpc",
             network.node.path,
             f"Its Db tier opens db_port={network.db_port} (network ACLs and security groups), but the Redshift "
-            f"workgroup in it listens on {port}: build the ThreeTierVpc with db_port={port}, or put "
-            "redshift_subnets elsewhere.",
+            f"workgroup in it listens on {port}: build the ThreeTierVpc with db_port={port}, open the port "
+            f"first with {network.node.id}.allow_app_tier_to_db_port({port}), or put redshift_subnets elsewhere.",
         )
     if not Token.is_unresolved(base_capacity) and (
         isinstance(base_capacity, bool)

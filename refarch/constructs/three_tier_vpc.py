@@ -591,6 +591,28 @@ class ThreeTierVpc(Construct):
                 reason=f"the db tier (Redshift with enhanced VPC routing) calls {name} through its endpoint",
             )
 
+    def allow_app_tier_to_db_port(self, port: int) -> None:
+        """Open one more database port from the app tier to the db tier, like ``db_port``.
+
+        For a db tier that holds databases on different ports (say MySQL on ``db_port`` and a
+        Redshift workgroup on 5439): call it before building the second database, which checks
+        that its port is open. Opens the app tier's security group to the db tier's, the app ACL's
+        outbound and the db ACL's inbound entries (the replies are already open for ``db_port``),
+        and declares the flow for the network check.
+        """
+        check_port(_OWNER, "port", port)
+        if port == self.db_port:
+            return
+        self.app.security_group.connections.allow_to(
+            self.db.security_group, ec2.Port.tcp(port), f"App tier to the db port {port}"
+        )
+        for cidr in self.db.cidrs:
+            self.app.allow_outbound(cidr, ec2.AclTraffic.tcp_port(port))
+        for cidr in self.app.cidrs:
+            self.db.allow_inbound(cidr, ec2.AclTraffic.tcp_port(port))
+        app, db = (hosts(f"{t.name.lower()} tier", t.subnets, [t.security_group]) for t in (self.app, self.db))
+        require_flow(self, source=app, destination=db, port=port, reason=f"app tier to the db port {port}")
+
     # -- attributes ------------------------------------------------------------------------
 
     def reachability(self) -> Network:
