@@ -1,0 +1,190 @@
+"""A pure-Python SVG of an :class:`Architecture`: no Graphviz, browser or Node.
+
+The layout is simple and stable. Columns follow the data path left to right (:func:`layers`).
+Rows are bands: the nodes outside any group first, then each group in turn (a VPC, its tiers, a
+state machine's states), so a group is a full-width box around its bands and boxes never
+overlap. Within a band, the nodes of one column stack top to bottom in template order. The
+output has no timestamps and sorts nothing by hash, so the same templates give the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+from refarch.diagrams.layout import group_chain, layers, ordered_edges
+from refarch.diagrams.mermaid import CATEGORIES, KIND_CATEGORY
+from refarch.diagrams.model import Architecture, Node
+
+NODE_W, NODE_H = 150, 40
+COL_W = NODE_W + 80
+ROW_H = NODE_H + 14
+GROUP_PAD = 14
+HEADER_H = 22
+MARGIN = 16
+FONT = "Helvetica, Arial, sans-serif"
+_MAX_CHARS = 24
+_MIN_COLUMNS = 4
+
+
+@dataclass(frozen=True)
+class _Band:
+    """The nodes of one group (not of its subgroups), in one horizontal stripe."""
+
+    group: str | None
+    nodes: tuple[Node, ...]
+    depth: int
+
+
+def render_svg(arch: Architecture) -> str:
+    """The diagram as SVG text."""
+    layer = layers(arch)
+    linked = {e.source for e in arch.edges} | {e.target for e in arch.edges}
+    bands = _bands(arch)
+    # Nodes off the data path may use a few columns more than the path has, so a short path does
+    # not stack a VPC's subnets into one tall column.
+    columns = max(max(layer.values(), default=0) + 1, _MIN_COLUMNS)
+    max_depth = max((band.depth for band in bands), default=0)
+    inner_left = MARGIN + max_depth * GROUP_PAD
+    positions: dict[str, tuple[int, int]] = {}
+    spans: dict[str, list[int]] = {}
+    y = MARGIN
+    open_chain: list[str] = []
+    for band in bands:
+        chain = group_chain(arch, band.group)
+        y = _close(open_chain, [g for g in open_chain if g not in chain], spans, y)
+        for group in chain[len(open_chain) :]:
+            spans[group] = [y, y]
+            y += HEADER_H
+        open_chain = chain
+        slots = _place(band, layer, linked, columns)
+        for node_id, (column, row) in slots.items():
+            positions[node_id] = (inner_left + column * COL_W, y + row * ROW_H)
+        y += (max((row for _, row in slots.values()), default=-1) + 1) * ROW_H
+    y = _close(open_chain, list(open_chain), spans, y)
+    width = max(x for x, _ in positions.values()) + NODE_W + inner_left if positions else 2 * MARGIN
+    height = y + MARGIN
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="11">',
+        f"<title>{escape(arch.name)} architecture</title>",
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#546e7a"/></marker></defs>',
+        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+    ]
+    for group_id, (top, bottom) in spans.items():
+        depth = len(group_chain(arch, group_id)) - 1
+        left = MARGIN + depth * GROUP_PAD
+        parts.append(
+            f'<g class="group" id={quoteattr(group_id)}><rect x="{left}" y="{top}" width="{width - 2 * left}" '
+            f'height="{bottom - top}" rx="8" fill="{_group_fill(depth)}" '
+            f'stroke="#90a4ae" stroke-dasharray="{"6 3" if depth else "none"}"/>'
+            f'<text x="{left + 8}" y="{top + 15}" font-weight="bold" fill="#37474f">'
+            f"{escape(arch.groups[group_id].title)}</text></g>"
+        )
+    edges = [_edge(arch, index, positions) for index in ordered_edges(arch)]
+    parts += [path for path, _ in edges]
+    parts += [_node(node, positions[node.id]) for node in arch.nodes.values()]
+    parts += [label for _, label in edges if label]  # on top, so no box hides them
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def _place(band: _Band, layer: dict[str, int], linked: set[str], columns: int) -> dict[str, tuple[int, int]]:
+    """(column, row) of each node of a band: nodes on the data path in their layer's column, stacked;
+    the others (subnets, a topic without edges) fill the free slots row by row, left to right."""
+    slots: dict[str, tuple[int, int]] = {}
+    taken: set[tuple[int, int]] = set()
+    for node in band.nodes:
+        if node.id in linked:
+            column = layer[node.id]
+            row = sum(1 for c, _ in taken if c == column)
+            slots[node.id] = (column, row)
+            taken.add((column, row))
+    free = ((column, row) for row in range(len(band.nodes)) for column in range(columns))
+    for node in band.nodes:
+        if node.id not in linked:
+            slot = next(s for s in free if s not in taken)
+            slots[node.id] = slot
+            taken.add(slot)
+    return slots
+
+
+def _close(open_chain: list[str], closing: list[str], spans: dict[str, list[int]], y: int) -> int:
+    """Close ``closing`` (innermost first), each a padding below the last; returns the new y."""
+    for group in reversed(closing):
+        y += GROUP_PAD // 2
+        spans[group][1] = y
+        open_chain.remove(group)
+    return y + (GROUP_PAD // 2 if closing else 0)
+
+
+def _bands(arch: Architecture) -> list[_Band]:
+    """Ungrouped nodes first, then each group depth-first in definition order."""
+    members: dict[str | None, list[Node]] = {}
+    for node in arch.nodes.values():
+        members.setdefault(node.group, []).append(node)
+    children: dict[str | None, list[str]] = {}
+    for group in arch.groups.values():
+        children.setdefault(group.parent, []).append(group.id)
+    bands: list[_Band] = []
+
+    def visit(group: str | None, depth: int) -> None:
+        if members.get(group):
+            bands.append(_Band(group, tuple(members[group]), depth))
+        for child in children.get(group, []):
+            visit(child, depth + 1)
+
+    visit(None, 0)
+    return bands
+
+
+def _node(node: Node, position: tuple[int, int]) -> str:
+    x, y = position
+    fill, stroke = CATEGORIES[KIND_CATEGORY.get(node.kind, "other")]
+    radius = NODE_H // 2 if node.kind in ("client", "choice") else 6
+    return (
+        f'<g class="node" id={quoteattr(node.id)}><rect x="{x}" y="{y}" width="{NODE_W}" height="{NODE_H}" '
+        f'rx="{radius}" fill="{fill}" stroke="{stroke}"/>'
+        f'<text x="{x + NODE_W // 2}" y="{y + 16}" text-anchor="middle" fill="#546e7a" font-size="10">'
+        f"{escape(_short(node.title))}</text>"
+        f'<text x="{x + NODE_W // 2}" y="{y + 32}" text-anchor="middle" fill="#212121" font-weight="bold">'
+        f"{escape(_short(node.name))}</text></g>"
+    )
+
+
+def _edge(arch: Architecture, index: int, positions: dict[str, tuple[int, int]]) -> tuple[str, str]:
+    """The edge's path, and its label (drawn later, above the nodes)."""
+    edge = arch.edges[index]
+    (sx, sy), (tx, ty) = positions[edge.source], positions[edge.target]
+    start_x, start_y = sx + NODE_W, sy + NODE_H // 2
+    end_x, end_y = tx, ty + NODE_H // 2
+    if end_x > start_x:
+        bend = max(24, (end_x - start_x) // 2)
+        path = f"M {start_x} {start_y} C {start_x + bend} {start_y} {end_x - bend} {end_y} {end_x} {end_y}"
+    else:
+        # Back to an earlier (or the same) column: loop out to the right and come in from the left.
+        path = f"M {start_x} {start_y} C {start_x + 60} {start_y + 40} {end_x - 60} {end_y + 40} {end_x} {end_y}"
+    label = ""
+    if edge.label:
+        mid_x, mid_y = (start_x + end_x) // 2, (start_y + end_y) // 2
+        label = (
+            f'<text x="{mid_x}" y="{mid_y - 3}" text-anchor="middle" font-size="9" fill="#37474f" '
+            f'stroke="#ffffff" stroke-width="3" paint-order="stroke">{escape(_short(edge.label))}</text>'
+        )
+    line = (
+        f'<path class="edge" data-from="{edge.source}" data-to="{edge.target}" d="{path}" fill="none" '
+        'stroke="#78909c" stroke-width="1.2" marker-end="url(#arrow)"/>'
+    )
+    return line, label
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _MAX_CHARS else text[: _MAX_CHARS - 1] + "\u2026"
+
+
+def _group_fill(depth: int) -> str:
+    return ("#fafafa", "#f1f8e9", "#e3f2fd", "#fff8e1")[min(depth, 3)]
+
+
+__all__ = ["render_svg"]
