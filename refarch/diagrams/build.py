@@ -22,6 +22,7 @@ def build_architecture(templates: Sequence[SynthesizedTemplate], name: str) -> A
     several = len(templates) > 1
     tiers = _add_network(arch, source, several)
     node_ids = _add_resources(arch, source, tiers, several)
+    _add_tier_security_groups(arch, source, tiers, node_ids, several)
     add_edges(arch, source, node_ids)
     add_workflows(arch, source, node_ids)
     if not arch.successors(CLIENT):
@@ -94,6 +95,36 @@ def _disambiguate(arch: Architecture, source: Source) -> None:
             assert node.key is not None
             longer = display_name(node.key, source.paths.get(node.key), segments=2)
             arch.nodes[node.id] = Node(node.id, node.kind, node.title, longer, node.group, node.key)
+
+
+def _add_tier_security_groups(
+    arch: Architecture,
+    source: Source,
+    tier_of: dict[ResourceKey, str],
+    node_ids: dict[ResourceKey, str],
+    several: bool,
+) -> None:
+    """The security group of a tier's hosts, where a flow contract names it with the tier's subnets
+    (``flows.hosts("web tier", subnets, [group])``): drawn in that tier, so the chain web -> app -> db
+    shows even before any host is added."""
+    groups = source.network.security_groups
+    used = {g for p in source.network.placements.values() for g in p.security_groups or ()}
+    used |= {g for key in node_ids for g in source.referenced(key[0], source.props(key)) if g in groups}
+    for template in source.templates:
+        for declaration in template.declarations("flow"):
+            for end in (declaration.data.get("source"), declaration.data.get("destination")):
+                if not isinstance(end, dict) or not end.get("security_groups"):
+                    continue
+                subnets = [source.key(template.name, ref) for ref in end.get("subnets", [])]
+                tier = next((tier_of[s] for s in subnets if s in tier_of), None)
+                for ref in end["security_groups"]:
+                    key = source.key(template.name, ref)
+                    if key is None or key in node_ids or key in used or tier is None:
+                        continue
+                    shown = node_id(key, several)
+                    name = display_name(key, source.paths.get(key))
+                    arch.nodes[shown] = Node(shown, "sg", "Security group", name, tier, key)
+                    node_ids[key] = shown
 
 
 def _group_of(

@@ -121,22 +121,33 @@ def load_balancer_rule(arch: Architecture, source: Source, node_ids: dict[Resour
 
 
 def security_group_rule(arch: Architecture, source: Source, node_ids: dict[ResourceKey, str]) -> None:
-    """Resources behind group A -> resources behind group B, when B admits A (ingress by group)."""
+    """Resources behind group A -> resources behind group B, when B admits A (ingress by group); the
+    client -> a tier's group (or a load balancer's) that admits the whole internet."""
     behind: dict[ResourceKey, list[str]] = {}
     for key, shown in node_ids.items():
         placement = source.network.placements.get(key)
         groups = list(placement.security_groups or ()) if placement else []
         groups += [k for k in source.referenced(key[0], source.props(key)) if k in source.network.security_groups]
+        groups += [key] if key in source.network.security_groups else []  # a tier's group drawn as itself
         for group in dict.fromkeys(groups):
             behind.setdefault(group, []).append(shown)
+    ports: dict[tuple[str, str], list[str]] = {}
     for group in source.network.security_groups.values():
         for rule in group.ingress:
-            if rule.group is None:
+            text = f"{rule.ports[0]}" if rule.ports[0] == rule.ports[1] else f"{rule.ports[0]}-{rule.ports[1]}"
+            if rule.group is not None:
+                clients = behind.get(rule.group, [])
+            elif rule.cidr is not None and rule.cidr.prefixlen == 0:
+                clients = [CLIENT]
+            else:
                 continue
-            ports = f"{rule.ports[0]}" if rule.ports[0] == rule.ports[1] else f"{rule.ports[0]}-{rule.ports[1]}"
-            for client in behind.get(rule.group, []):
+            for client in clients:
                 for server in behind.get(rule.group_of, []):
-                    arch.add_edge(client, server, f"TCP {ports}")
+                    public = client != CLIENT or arch.nodes[server].kind in ("sg", "lb")
+                    if client != server and public:  # a group that admits itself (cluster members) is no path
+                        ports.setdefault((client, server), []).append(text)
+    for (client, server), listed in ports.items():
+        arch.add_edge(client, server, "TCP " + ", ".join(dict.fromkeys(listed)))
 
 
 def events_rule(arch: Architecture, source: Source, node_ids: dict[ResourceKey, str]) -> None:

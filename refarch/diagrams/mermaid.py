@@ -37,6 +37,7 @@ KIND_CATEGORY: dict[str, str] = {
     "endpoint": "network",
     "network": "network",
     "subnet": "network",
+    "sg": "network",
     "compute": "compute",
     "function": "compute",
     "workflow": "integration",

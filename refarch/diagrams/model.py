@@ -111,8 +111,8 @@ class Architecture:
     edges: list[Edge] = field(default_factory=list)
 
     def add_edge(self, source: str, target: str, label: str = "") -> None:
-        """Add an edge between two shown nodes; a repeated pair keeps its first label."""
-        if source == target or source not in self.nodes or target not in self.nodes:
+        """Add an edge between two shown nodes (a loop too: a retried task); a repeated pair keeps its first label."""
+        if source not in self.nodes or target not in self.nodes:
             return
         if any(e.source == source and e.target == target for e in self.edges):
             return

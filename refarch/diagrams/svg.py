@@ -91,19 +91,24 @@ def render_svg(arch: Architecture) -> str:
 
 
 def _place(band: _Band, layer: dict[str, int], linked: set[str], columns: int) -> dict[str, tuple[int, int]]:
-    """(column, row) of each node of a band: nodes on the data path in their layer's column, stacked;
-    the others (subnets, a topic without edges) fill the free slots row by row, left to right."""
+    """(column, row) of each node of a band: a tier's subnets (one per AZ) side by side in the first
+    rows; nodes on the data path in their layer's column, stacked below; the others (a topic without
+    edges) fill the free slots row by row, left to right."""
     slots: dict[str, tuple[int, int]] = {}
-    taken: set[tuple[int, int]] = set()
+    subnets = [node for node in band.nodes if node.kind == "subnet"]
+    for index, node in enumerate(subnets):
+        slots[node.id] = (index % columns, index // columns)
+    taken = set(slots.values())
+    first_row = -(-len(subnets) // columns)
     for node in band.nodes:
         if node.id in linked:
             column = layer[node.id]
-            row = sum(1 for c, _ in taken if c == column)
+            row = first_row + sum(1 for c, r in taken if c == column and r >= first_row)
             slots[node.id] = (column, row)
             taken.add((column, row))
     free = ((column, row) for row in range(len(band.nodes)) for column in range(columns))
     for node in band.nodes:
-        if node.id not in linked:
+        if node.id not in linked and node.id not in slots:
             slot = next(s for s in free if s not in taken)
             slots[node.id] = slot
             taken.add(slot)
