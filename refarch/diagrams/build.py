@@ -166,8 +166,8 @@ def _add_aliases(source: Source, node_ids: dict[ResourceKey, str]) -> None:
             "AWS::RDS::DBInstance": "DBClusterIdentifier",
         }.get(str(resource.get("Type")))
         owner = source.key(key[0], props.get(owner_prop)) if owner_prop else None
-        if owner in node_ids and key not in node_ids:
-            node_ids[key] = node_ids[owner]  # type: ignore[index]
+        if owner is not None and owner in node_ids and key not in node_ids:
+            node_ids[key] = node_ids[owner]
         if resource.get("Type") == "AWS::RedshiftServerless::Workgroup" and key in node_ids:
             namespace = source.key(key[0], props.get("NamespaceName"))
             if namespace is not None:

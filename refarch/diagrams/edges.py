@@ -132,8 +132,8 @@ def security_group_rule(arch: Architecture, source: Source, node_ids: dict[Resou
         for group in dict.fromkeys(groups):
             behind.setdefault(group, []).append(shown)
     ports: dict[tuple[str, str], list[str]] = {}
-    for group in source.network.security_groups.values():
-        for rule in group.ingress:
+    for security_group in source.network.security_groups.values():
+        for rule in security_group.ingress:
             text = f"{rule.ports[0]}" if rule.ports[0] == rule.ports[1] else f"{rule.ports[0]}-{rule.ports[1]}"
             if rule.group is not None:
                 clients = behind.get(rule.group, [])

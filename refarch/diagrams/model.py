@@ -189,9 +189,9 @@ def construct_paths(templates: Sequence[SynthesizedTemplate]) -> dict[ResourceKe
                 if entry.get("type") == "aws:cdk:logicalId":
                     paths[(template.name, str(entry.get("data")))] = path.lstrip("/")
         for logical_id, resource in template.resources.items():
-            path = (resource.get("Metadata") or {}).get("aws:cdk:path")
-            if isinstance(path, str):
-                paths[(template.name, logical_id)] = path
+            in_template = (resource.get("Metadata") or {}).get("aws:cdk:path")
+            if isinstance(in_template, str):
+                paths[(template.name, logical_id)] = in_template
     return paths
 
 

@@ -126,7 +126,7 @@ def _condition(choice: dict[str, Any]) -> str:
         if combinator in choice:
             parts = choice[combinator] if isinstance(choice[combinator], list) else [choice[combinator]]
             return f" {combinator.lower()} ".join(_condition(part) for part in parts[-1:])
-    variable = choice.get("Variable", "")
+    variable = str(choice.get("Variable", ""))
     for operator, value in choice.items():
         if operator not in ("Variable", "Next"):
             symbol = {"Equals": "==", "Matches": "~"}.get(next((s for s in ("Equals", "Matches") if s in operator), ""))
