@@ -82,10 +82,10 @@ def render_svg(arch: Architecture) -> str:
             f'<text x="{left + 8}" y="{top + 15}" font-weight="bold" fill="#37474f">'
             f"{escape(arch.groups[group_id].title)}</text></g>"
         )
-    edges = [_edge(arch, index, positions) for index in ordered_edges(arch)]
-    parts += [path for path, _ in edges]
+    paths, labels = _edges(arch, positions)
+    parts += paths
     parts += [_node(node, positions[node.id]) for node in arch.nodes.values()]
-    parts += [label for _, label in edges if label]  # on top, so no box hides them
+    parts += labels  # on top, so no box hides them
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
@@ -158,30 +158,67 @@ def _node(node: Node, position: tuple[int, int]) -> str:
     )
 
 
-def _edge(arch: Architecture, index: int, positions: dict[str, tuple[int, int]]) -> tuple[str, str]:
-    """The edge's path, and its label (drawn later, above the nodes)."""
-    edge = arch.edges[index]
-    (sx, sy), (tx, ty) = positions[edge.source], positions[edge.target]
-    start_x, start_y = sx + NODE_W, sy + NODE_H // 2
-    end_x, end_y = tx, ty + NODE_H // 2
-    if end_x > start_x:
-        bend = max(24, (end_x - start_x) // 2)
-        path = f"M {start_x} {start_y} C {start_x + bend} {start_y} {end_x - bend} {end_y} {end_x} {end_y}"
-    else:
-        # Back to an earlier (or the same) column: loop out to the right and come in from the left.
-        path = f"M {start_x} {start_y} C {start_x + 60} {start_y + 40} {end_x - 60} {end_y + 40} {end_x} {end_y}"
-    label = ""
-    if edge.label:
-        mid_x, mid_y = (start_x + end_x) // 2, (start_y + end_y) // 2
-        label = (
-            f'<text x="{mid_x}" y="{mid_y - 3}" text-anchor="middle" font-size="9" fill="#37474f" '
-            f'stroke="#ffffff" stroke-width="3" paint-order="stroke">{escape(_short(edge.label))}</text>'
+_Box = tuple[float, float, float, float]
+#: Where along an edge its label may sit (curve parameter), tried in this order.
+_LABEL_SPOTS = (0.5, 0.35, 0.65, 0.2, 0.8, 0.1, 0.9)
+
+
+def _edges(arch: Architecture, positions: dict[str, tuple[int, int]]) -> tuple[list[str], list[str]]:
+    """Every edge's path, and the labels (drawn later, above the nodes), each put at the spot along its
+    curve that hides the least of the nodes, then of the earlier labels."""
+    nodes: list[_Box] = [(x - 2, y - 2, x + NODE_W + 2, y + NODE_H + 2) for x, y in positions.values()]
+    placed: list[_Box] = []
+    paths, labels = [], []
+    for index in ordered_edges(arch):
+        edge = arch.edges[index]
+        curve = _curve(positions[edge.source], positions[edge.target])
+        paths.append(
+            f'<path class="edge" data-from="{edge.source}" data-to="{edge.target}" '
+            f'd="M {curve[0][0]} {curve[0][1]} C {curve[1][0]} {curve[1][1]} {curve[2][0]} {curve[2][1]} '
+            f'{curve[3][0]} {curve[3][1]}" fill="none" stroke="#78909c" stroke-width="1.2" marker-end="url(#arrow)"/>'
         )
-    line = (
-        f'<path class="edge" data-from="{edge.source}" data-to="{edge.target}" d="{path}" fill="none" '
-        'stroke="#78909c" stroke-width="1.2" marker-end="url(#arrow)"/>'
+        if not edge.label:
+            continue
+        text = _short(edge.label)
+        half_width = len(text) * 2.7 + 2
+        spots = [_point(curve, t) for t in _LABEL_SPOTS]
+        boxes = [(x - half_width, y - 11, x + half_width, y + 1) for x, y in spots]
+        scores = [
+            (sum(_overlap(box, n) for n in nodes), sum(_overlap(box, p) for p in placed), i)
+            for i, box in enumerate(boxes)
+        ]
+        chosen = min(scores)[2]
+        placed.append(boxes[chosen])
+        x, y = spots[chosen]
+        labels.append(
+            f'<text x="{x:.0f}" y="{y - 3:.0f}" text-anchor="middle" font-size="9" fill="#37474f" '
+            f'stroke="#ffffff" stroke-width="3" paint-order="stroke">{escape(text)}</text>'
+        )
+    return paths, labels
+
+
+def _curve(source: tuple[int, int], target: tuple[int, int]) -> tuple[tuple[int, int], ...]:
+    """The cubic Bezier from the source's right side to the target's left side."""
+    start = (source[0] + NODE_W, source[1] + NODE_H // 2)
+    end = (target[0], target[1] + NODE_H // 2)
+    if end[0] > start[0]:
+        bend = max(24, (end[0] - start[0]) // 2)
+        return start, (start[0] + bend, start[1]), (end[0] - bend, end[1]), end
+    # Back to an earlier (or the same) column: loop out to the right and come in from the left.
+    return start, (start[0] + 60, start[1] + 40), (end[0] - 60, end[1] + 40), end
+
+
+def _point(curve: tuple[tuple[int, int], ...], t: float) -> tuple[float, float]:
+    weights = ((1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3)
+    return (
+        sum(w * p[0] for w, p in zip(weights, curve, strict=True)),
+        sum(w * p[1] for w, p in zip(weights, curve, strict=True)),
     )
-    return line, label
+
+
+def _overlap(a: _Box, b: _Box) -> float:
+    """The area two boxes share."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
 def _short(text: str) -> str:
