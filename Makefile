@@ -14,7 +14,7 @@ export JSII_NODE := $(CURDIR)/node_modules/.bin/node
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: setup synth test lint bench lock snapshot-update clean
+.PHONY: setup synth test lint bench docs lock snapshot-update clean
 
 setup: $(STAMPS)/python $(STAMPS)/node
 
@@ -47,6 +47,10 @@ lint: setup
 ## bench: synth-time and handler benchmarks; prints measured figures (not part of `make test`).
 bench: setup
 	$(PY) bench/synth.py
+
+## docs: docs/<Stack>.md + .svg for every reference stack and example, and docs/README.md (no system packages).
+docs: setup
+	$(PY) scripts/make_docs.py
 
 ## lock: add new stateful resources to tests/stateful-resources.json (never removes one).
 lock: setup

@@ -147,3 +147,11 @@ def deploy_target_outputs(target: str, stacks: ReferenceStacks, examples: Exampl
     outputs = run.stacks
     assert outputs, f"example {name} produced no stack"
     return outputs
+
+
+def docs_sources(stacks: ReferenceStacks, examples: ExampleRuns) -> dict[str, list[SynthesizedTemplate]]:
+    """What `make docs` draws, by origin: every reference stack, then every example app's stacks."""
+    sources = {"reference stacks": [stacks[name].output for name in REFERENCE_STACKS]}
+    for example in EXAMPLES:
+        sources[f"example `{example.name}`"] = deploy_target_outputs(f"example:{example.name}", stacks, examples)
+    return sources

@@ -69,6 +69,8 @@ class Path:
     unknown: tuple[str, ...] = ()
     exceptions: tuple[str, ...] = ()
     """Deny entries that cut part of a wider peer range out (the rest of the range passes)."""
+    allowed_by: tuple[str, ...] = ()
+    """The security group rules and network ACL entries that let the traffic through, layer by layer."""
 
     @property
     def open(self) -> bool:
@@ -191,11 +193,12 @@ class Network:
         blocked: list[str] = []
         unknown: list[str] = []
         exceptions: list[str] = []
+        allowed: list[str] = []
         if s.cidr is None or d.cidr is None:
             return Path(_subnet_label(s), _subnet_label(d), unknown=("a subnet CIDR is not a literal",))
         if s.vpc != d.vpc:
             unknown.append(f"{label(s.key)} and {label(d.key)} are in different VPCs (peering is not modeled)")
-        self._check_egress(src, dst, d.cidr, port, blocked, unknown)
+        self._check_egress(src, dst, d.cidr, port, blocked, unknown, allowed)
         if s.key != d.key:
             checks = (
                 (s, True, d.cidr, (port, port)),
@@ -204,14 +207,17 @@ class Network:
                 (s, False, d.cidr, EPHEMERAL_PORTS),
             )
             for subnet, egress, peer, ports in checks:
-                self._check_acl(subnet, egress, peer, ports, blocked, exceptions)
-        self._check_ingress(src, dst, s.cidr, port, blocked, unknown)
-        return Path(_subnet_label(s), _subnet_label(d), tuple(blocked), tuple(unknown), tuple(exceptions))
+                self._check_acl(subnet, egress, peer, ports, blocked, exceptions, allowed)
+        self._check_ingress(src, dst, s.cidr, port, blocked, unknown, allowed)
+        return Path(
+            _subnet_label(s), _subnet_label(d), tuple(blocked), tuple(unknown), tuple(exceptions), tuple(allowed)
+        )
 
     def _from_outside(self, r: IPv4, d: Subnet, src: _Side, dst: _Side, port: int) -> Path:
         blocked: list[str] = []
         unknown: list[str] = []
         exceptions: list[str] = []
+        allowed: list[str] = []
         if d.cidr is None:
             return Path(str(r), _subnet_label(d), unknown=("the subnet CIDR is not a literal",))
         if src.internet:
@@ -219,34 +225,35 @@ class Network:
             if route is None or route.target_type != "gateway":
                 via = "no route" if route is None else f"a {route.target_type} route"
                 blocked.append(f"{label(d.key)} answers {r} through {via}, not an internet gateway")
-        self._check_acl(d, False, r, (port, port), blocked, exceptions)
-        self._check_acl(d, True, r, EPHEMERAL_PORTS, blocked, exceptions)
+        self._check_acl(d, False, r, (port, port), blocked, exceptions, allowed)
+        self._check_acl(d, True, r, EPHEMERAL_PORTS, blocked, exceptions, allowed)
         if not (src.privatelink and not dst.enforce_sg):
-            self._check_ingress(src, dst, r, port, blocked, unknown)
-        return Path(str(r), _subnet_label(d), tuple(blocked), tuple(unknown), tuple(exceptions))
+            self._check_ingress(src, dst, r, port, blocked, unknown, allowed)
+        return Path(str(r), _subnet_label(d), tuple(blocked), tuple(unknown), tuple(exceptions), tuple(allowed))
 
     def _to_outside(self, s: Subnet, src: _Side, dst: _Side, port: int) -> Path:
         blocked: list[str] = []
         unknown: list[str] = []
         exceptions: list[str] = []
+        allowed: list[str] = []
         (r,) = dst.external
         if s.cidr is None:
             return Path(_subnet_label(s), str(r), unknown=("the subnet CIDR is not a literal",))
-        self._check_egress(src, dst, r, port, blocked, unknown)
-        self._check_acl(s, True, r, (port, port), blocked, exceptions)
-        self._check_acl(s, False, r, EPHEMERAL_PORTS, blocked, exceptions)
+        self._check_egress(src, dst, r, port, blocked, unknown, allowed)
+        self._check_acl(s, True, r, (port, port), blocked, exceptions, allowed)
+        self._check_acl(s, False, r, EPHEMERAL_PORTS, blocked, exceptions, allowed)
         if any(r.subnet_of(v) for v in self.model.vpc_cidrs.values()):
-            return Path(_subnet_label(s), str(r), tuple(blocked), tuple(unknown), tuple(exceptions))
+            return Path(_subnet_label(s), str(r), tuple(blocked), tuple(unknown), tuple(exceptions), tuple(allowed))
         route = self._route(s, r)
         if dst.service is not None and self._gateway_endpoint(s, dst.service):
             pass  # the gateway endpoint's prefix-list route carries it
         elif route is None:
             blocked.append(f"{label(s.key)} has no route to {r}")
         elif route.target_type == "nat":
-            self._through_nat(s, route, r, port, blocked, unknown, exceptions)
+            self._through_nat(s, route, r, port, blocked, unknown, exceptions, allowed)
         elif route.target_type != "gateway":
             unknown.append(f"{label(s.key)} reaches {r} through a {route.target_type} route (not modeled)")
-        return Path(_subnet_label(s), str(r), tuple(blocked), tuple(unknown), tuple(exceptions))
+        return Path(_subnet_label(s), str(r), tuple(blocked), tuple(unknown), tuple(exceptions), tuple(allowed))
 
     def _through_nat(
         self,
@@ -257,6 +264,7 @@ class Network:
         blocked: list[str],
         unknown: list[str],
         exceptions: list[str],
+        allowed: list[str],
     ) -> None:
         nat = self.model.placements.get(route.target) if route.target else None
         if nat is None or len(nat.subnets) != 1 or nat.subnets[0] not in self.model.subnets:
@@ -265,10 +273,10 @@ class Network:
         n = self.model.subnets[nat.subnets[0]]
         assert s.cidr is not None
         if n.key != s.key:
-            self._check_acl(n, False, s.cidr, (port, port), blocked, exceptions)
-            self._check_acl(n, True, s.cidr, EPHEMERAL_PORTS, blocked, exceptions)
-        self._check_acl(n, True, r, (port, port), blocked, exceptions)
-        self._check_acl(n, False, r, EPHEMERAL_PORTS, blocked, exceptions)
+            self._check_acl(n, False, s.cidr, (port, port), blocked, exceptions, allowed)
+            self._check_acl(n, True, s.cidr, EPHEMERAL_PORTS, blocked, exceptions, allowed)
+        self._check_acl(n, True, r, (port, port), blocked, exceptions, allowed)
+        self._check_acl(n, False, r, EPHEMERAL_PORTS, blocked, exceptions, allowed)
         onward = self._route(n, r)
         if onward is None or onward.target_type != "gateway":
             blocked.append(f"the NAT gateway's subnet {label(n.key)} has no internet gateway route to {r}")
@@ -283,11 +291,14 @@ class Network:
         ports: tuple[int, int],
         blocked: list[str],
         exceptions: list[str],
+        allowed: list[str],
     ) -> None:
-        """First match wins, for every address of ``peer`` and every port of ``ports``."""
+        """First match wins, for every address of ``peer`` and every port of ``ports``. The entries that
+        let (part of) the traffic through go to ``allowed``."""
         acl = self.model.subnet_acl.get(subnet.key)
         if acl is None:
-            return  # the VPC's default ACL, which allows everything
+            allowed.append(f"{label(subnet.key)} has the VPC's default network ACL (allows everything)")
+            return
         remaining = [ports]
         direction, preposition = ("outbound", "to") if egress else ("inbound", "from")
         for entry in self.model.entries(acl, egress=egress):
@@ -303,6 +314,7 @@ class Network:
             if not entry.allow:
                 blocked.append(f"{entry.describe()} denies {direction} TCP {_ports(hit)} {preposition} {peer}")
                 return
+            allowed.append(entry.describe())
             remaining = _subtract(remaining, entry.ports)
             if not remaining:
                 return
@@ -312,22 +324,38 @@ class Network:
         )
 
     def _check_egress(
-        self, src: _Side, dst: _Side, dst_range: IPv4, port: int, blocked: list[str], unknown: list[str]
+        self,
+        src: _Side,
+        dst: _Side,
+        dst_range: IPv4,
+        port: int,
+        blocked: list[str],
+        unknown: list[str],
+        allowed: list[str],
     ) -> None:
         """The source's groups must let TCP ``port`` out to the destination (by CIDR or by its group)."""
         if src.security_groups is None:
             return
         groups = [self.model.security_groups.get(k, SecurityGroup(k)) for k in src.security_groups]
-        if any(group.default_egress for group in groups):
-            return  # EC2's allow-all egress rule
+        defaults = [group for group in groups if group.default_egress]
+        if defaults:
+            allowed.append(f"{label(defaults[0].key)} (EC2's default allow-all egress rule)")
+            return
         rules = [rule for group in groups for rule in group.egress]
-        if self._rules_admit(rules, dst_range, dst, port, unknown):
+        if self._rules_admit(rules, dst_range, dst, port, unknown, allowed):
             return
         names = ", ".join(label(k) for k in src.security_groups) or "(none)"
         blocked.append(f"no egress rule of security group(s) {names} allows TCP {port} to {dst.name} ({dst_range})")
 
     def _check_ingress(
-        self, src: _Side, dst: _Side, src_range: IPv4, port: int, blocked: list[str], unknown: list[str]
+        self,
+        src: _Side,
+        dst: _Side,
+        src_range: IPv4,
+        port: int,
+        blocked: list[str],
+        unknown: list[str],
+        allowed: list[str],
     ) -> None:
         """The destination's groups must let TCP ``port`` in from the source (by CIDR or by its group)."""
         if dst.security_groups is None:
@@ -335,22 +363,28 @@ class Network:
         rules = [
             rule for k in dst.security_groups for rule in self.model.security_groups.get(k, SecurityGroup(k)).ingress
         ]
-        if self._rules_admit(rules, src_range, src, port, unknown):
+        if self._rules_admit(rules, src_range, src, port, unknown, allowed):
             return
         names = ", ".join(label(k) for k in dst.security_groups) or "(none)"
         blocked.append(f"no ingress rule of security group(s) {names} allows TCP {port} from {src.name} ({src_range})")
 
     @staticmethod
-    def _rules_admit(rules: Sequence[SgRule], peer_range: IPv4, peer: _Side, port: int, unknown: list[str]) -> bool:
-        """Whether one of ``rules`` admits TCP ``port`` for the whole ``peer_range`` or the peer's groups.
-        Rules it cannot decide go to ``unknown`` (and then the answer is "admitted", never "blocked")."""
+    def _rules_admit(
+        rules: Sequence[SgRule], peer_range: IPv4, peer: _Side, port: int, unknown: list[str], allowed: list[str]
+    ) -> bool:
+        """Whether one of ``rules`` admits TCP ``port`` for the whole ``peer_range`` or the peer's groups
+        (the rule that does goes to ``allowed``). Rules it cannot decide go to ``unknown`` (and then the
+        answer is "admitted", never "blocked")."""
         undecided = []
         for rule in rules:
             if not rule.matches_tcp or not rule.ports[0] <= port <= rule.ports[1]:
                 continue
-            if rule.cidr is not None and peer_range.subnet_of(rule.cidr):
-                return True
-            if rule.group is not None and peer.security_groups and rule.group in peer.security_groups:
+            admitted = rule.cidr is not None and peer_range.subnet_of(rule.cidr)
+            admitted |= (
+                rule.group is not None and bool(peer.security_groups) and rule.group in (peer.security_groups or ())
+            )
+            if admitted:
+                allowed.append(rule.describe())
                 return True
             if rule.prefix_list is not None and peer.service in ("s3", "dynamodb"):
                 undecided.append(f"{label(rule.key)}: prefix list {rule.prefix_list} (not resolved offline)")

@@ -88,6 +88,16 @@ class SgRule:
     def matches_tcp(self) -> bool:
         return self.protocol in _TCP
 
+    def describe(self) -> str:
+        direction, preposition = ("egress", "to") if self.egress else ("ingress", "from")
+        ports = "all ports" if self.ports == ALL_PORTS else _port_text(self.ports)
+        peer = label(self.group) if self.group else self.prefix_list or str(self.cidr)
+        return f"security group {label(self.group_of)} ({direction} TCP {ports} {preposition} {peer})"
+
+
+def _port_text(ports: tuple[int, int]) -> str:
+    return f"port {ports[0]}" if ports[0] == ports[1] else f"ports {ports[0]}-{ports[1]}"
+
 
 @dataclass
 class SecurityGroup:
