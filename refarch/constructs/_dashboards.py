@@ -90,16 +90,19 @@ def build_alarm_topic(
     removal_policy: RemovalPolicy,
     description: str,
     key_id: str | None = None,
+    own_key: kms.Key | None = None,
 ) -> sns.Topic:
-    """An SNS topic for alarms, encrypted with a new customer-managed key that alarms may use.
+    """An SNS topic for alarms, encrypted with a customer-managed key that alarms may use.
 
     CloudWatch cannot publish to topics under the AWS managed ``aws/sns`` key, so the key admits
     the CloudWatch service of this account (metric and composite alarms alike) and, like
     ``aws/sns``, any principal of this account calling through SNS (Auto Scaling notifications).
-    The key is ``<id>Key`` unless ``key_id`` names it.
+    Pass ``own_key``, a key the construct created itself, to use it (and add those statements to
+    it); never a key the user brought, whose policy is theirs. Otherwise a new key, ``<id>Key``
+    unless ``key_id`` names it.
     """
     stack = Stack.of(scope)
-    key = _builders.build_key(
+    key = own_key or _builders.build_key(
         scope, key_id or f"{id}Key", description=f"Encrypts {description}", removal_policy=removal_policy
     )
     allow_alarms(key, scope)

@@ -219,7 +219,8 @@ class PrivateApi(Construct):
         :param removal_policy: What happens to the database, its key and the log groups when removed from the
             stack. Default: ``RemovalPolicy.RETAIN``
         :param alarm_topic: SNS topic for alarm (and recovery) notifications, the health alarm and Auto Scaling
-            events. Default: - a new topic encrypted with a customer-managed key
+            events. Default: - a new topic encrypted with the construct's key (a new key when ``encryption_key``
+            is given)
         :param alarm_api_5xx_rate: Fraction of requests answered 5XX (over 3 x 5 minutes) that alarms, above 0
             and at most 1. Default: ``0.05``
         :param alarm_api_p99_latency: p99 latency of the API that alarms. Default: ``Duration.seconds(2)``
@@ -293,8 +294,9 @@ class PrivateApi(Construct):
             service_subnets, database_subnets = self._use_network(vpc, service_subnets, database_subnets)
 
         # -- key -------------------------------------------------------------------------------
+        own_key: kms.Key | None = None
         if encryption_key is None:
-            key = _builders.build_key(
+            key = own_key = _builders.build_key(
                 self,
                 "Key",
                 description=f"Encrypts the database, its secret and the logs of {path}",
@@ -304,7 +306,7 @@ class PrivateApi(Construct):
             encryption_key = key
         self.encryption_key: kms.IKey = encryption_key
         self.alarm_topic: sns.ITopic = alarm_topic or _dashboards.build_alarm_topic(
-            self, "AlarmTopic", removal_policy=removal_policy, description=f"alarms of {path}"
+            self, "AlarmTopic", removal_policy=removal_policy, description=f"alarms of {path}", own_key=own_key
         )
         if vpc is None:
             vpc = ThreeTierVpc(

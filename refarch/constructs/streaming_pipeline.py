@@ -168,7 +168,7 @@ class StreamingPipeline(Construct):
         :param iterator_age_threshold: The iterator-age alarm fires when the consumer lags more than this.
             Default: ``Duration.minutes(5)``
         :param alarm_topic: SNS topic every alarm and the health alarm notify. Default: - a new topic encrypted
-            with a customer-managed key
+            with the construct's key (a new key when ``encryption_key`` is given)
         :param lake_catalog: Add a Glue Data Catalog table over the lake (partition projection, no crawler)
             and an Athena workgroup with KMS-encrypted results under ``athena-results/`` (expire after 30
             days). Default: ``True``
@@ -214,8 +214,9 @@ class StreamingPipeline(Construct):
             )
         path = self.node.path
 
+        own_key: kms.Key | None = None
         if encryption_key is None:
-            key = _builders.build_key(
+            key = own_key = _builders.build_key(
                 self, "Key", description=f"Encrypts the stream, lake and logs of {path}", removal_policy=removal_policy
             )
             _builders.allow_cloudwatch_logs(key, self)
@@ -406,7 +407,7 @@ class StreamingPipeline(Construct):
             )
 
         self.alarm_topic: sns.ITopic = alarm_topic or _dashboards.build_alarm_topic(
-            self, "AlarmTopic", removal_policy=removal_policy, description=f"alarms of {path}"
+            self, "AlarmTopic", removal_policy=removal_policy, description=f"alarms of {path}", own_key=own_key
         )
         self.alarms = self._add_alarms(iterator_age_threshold, self.alarm_topic)
         self.dashboard, self.health_alarm = _dashboards.build_operations_view(

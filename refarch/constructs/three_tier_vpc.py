@@ -249,7 +249,8 @@ class ThreeTierVpc(Construct):
             Default: ``RemovalPolicy.RETAIN``
         :param vpc_name: Name tag of the VPC. Default: - the construct path
         :param alarm_topic: SNS topic the alarms (one per NAT gateway) and the health alarm notify.
-            Default: - a new topic encrypted with a customer-managed key, when there is a NAT gateway
+            Default: - a new encrypted topic when there is a NAT gateway (under the flow-log key this
+            construct made, else a new key)
         :param dashboard: ``False`` for no CloudWatch dashboard, or a name for it. Default: - a dashboard
             with a generated name
         """
@@ -373,6 +374,7 @@ class ThreeTierVpc(Construct):
         self._open_network_acls(web_networks, blocked_networks)
 
         self.encryption_key: kms.IKey | None = None
+        self._own_key: kms.Key | None = None  # the flow-log key, when this construct made it
         self.flow_log_group: logs.LogGroup | None = None
         self.flow_log: ec2.FlowLog | None = None
         if flow_logs:
@@ -529,7 +531,7 @@ class ThreeTierVpc(Construct):
                 removal_policy=removal_policy,
             )
             _builders.allow_cloudwatch_logs(key, self)
-            encryption_key = key
+            encryption_key = self._own_key = key
         self.encryption_key = encryption_key
         self.flow_log_group = _builders.build_log_group(
             self, "FlowLogGroup", encryption_key=encryption_key, retention=retention, removal_policy=removal_policy
@@ -587,7 +589,11 @@ class ThreeTierVpc(Construct):
         self.alarm_topic: sns.ITopic | None = alarm_topic
         if self.alarms:
             topic = alarm_topic or _dashboards.build_alarm_topic(
-                self, "AlarmTopic", removal_policy=removal_policy, description=f"alarms of {self.node.path}"
+                self,
+                "AlarmTopic",
+                removal_policy=removal_policy,
+                description=f"alarms of {self.node.path}",
+                own_key=self._own_key,
             )
             action = cw_actions.SnsAction(topic)
             for alarm in self.alarms.values():

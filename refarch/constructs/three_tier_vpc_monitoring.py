@@ -26,8 +26,9 @@ def nat_gateways(vpc: ec2.Vpc) -> list[ec2.CfnNatGateway]:
     return [nat for nat in found if isinstance(nat, ec2.CfnNatGateway)]
 
 
-def nat_metric(nat: ec2.CfnNatGateway, metric_name: str, label: str) -> cloudwatch.Metric:
-    """A 5-minute sum of one ``AWS/NATGateway`` metric of ``nat``."""
+def nat_metric(nat: ec2.CfnNatGateway, metric_name: str, label: str | None = None) -> cloudwatch.Metric:
+    """A 5-minute sum of one ``AWS/NATGateway`` metric of ``nat`` (labelled for a graph, not for an alarm:
+    a label makes the alarm use the ``Metrics`` form instead of ``MetricName``)."""
     return cloudwatch.Metric(
         namespace="AWS/NATGateway",
         metric_name=metric_name,
@@ -46,7 +47,7 @@ def build_nat_alarms(scope: Construct, vpc: ec2.Vpc) -> dict[str, cloudwatch.Ala
         alarms[name] = cloudwatch.Alarm(
             scope,
             f"{name}Alarm",
-            metric=nat_metric(nat, "ErrorPortAllocation", f"NAT gateway {number}"),
+            metric=nat_metric(nat, "ErrorPortAllocation"),
             threshold=1,
             evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
