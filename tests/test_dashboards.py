@@ -8,6 +8,9 @@ public check :func:`refarch.testing.check_operations_view` on every reference st
 from __future__ import annotations
 
 import copy
+import io
+import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +18,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -30,6 +34,7 @@ from refarch.constructs import (
 from refarch.testing import SynthesizedTemplate, check_operations_view, check_permissions
 from refarch.testing.operations import COMPOSITE_ALARM, DASHBOARD, composite_rule_alarms, dashboards
 from tests.harness import DEPLOY_TARGETS, ReferenceStacks
+from tests.test_image_handlers import Ctx, _upload, aws, handlers  # noqa: F401
 
 Outputs = Callable[[str], list[SynthesizedTemplate]]
 
@@ -300,3 +305,41 @@ def test_a_composite_alarm_with_no_alarms_is_not_made(make_stack: Callable[..., 
     )
     health = build_health_alarm(stack, title="one", alarms={"A": alarm}, topic=None)
     assert health is not None
+
+
+def test_the_validate_handler_logs_what_the_rejected_images_filter_reads(
+    aws: Any,  # noqa: F811 (the moto fixture of test_image_handlers)
+) -> None:
+    """The filter matches ``message == "validated"`` and ``valid`` false, and takes ``function_name`` as the
+    dimension: a rejected upload must log exactly those fields (if the handler's log changes, this fails)."""
+    item = _upload(aws, "uploads/diary.jpg", b"Dear diary, not a photo\n")
+    stream = io.StringIO()
+    copy_of_log = logging.StreamHandler(stream)
+    copy_of_log.setFormatter(handlers.logger.registered_formatter)  # the JSON Lambda writes
+    level = handlers.logger.log_level
+    handlers.logger.addHandler(copy_of_log)
+    handlers.logger.setLevel("INFO")
+    try:
+        assert handlers.validate(item, Ctx())["valid"] is False
+    finally:
+        handlers.logger.setLevel(level)
+        handlers.logger.removeHandler(copy_of_log)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    verdicts = [line for line in lines if line.get("message") == "validated"]
+    assert verdicts, lines
+    assert verdicts[0]["valid"] is False
+    assert verdicts[0]["function_name"] == Ctx.function_name
+
+
+def test_a_brought_key_is_not_changed_and_the_topic_gets_its_own(make_stack: Callable[..., cdk.Stack]) -> None:
+    stack = make_stack()
+    key = kms.Key(stack, "MyKey", enable_key_rotation=True)
+    network = ThreeTierVpc(stack, "Network", max_azs=2, nat_strategy=NatStrategy.SINGLE, encryption_key=key)
+    resources = cdk.assertions.Template.from_stack(stack).to_json()["Resources"]
+    keys = {k: r for k, r in resources.items() if r["Type"] == "AWS::KMS::Key"}
+    mine = keys.pop(_logical_id(key))
+    assert "AllowCloudWatchAlarms" not in json.dumps(mine), "the user's key policy is theirs"
+    (topic_key,) = keys
+    topic = resources[_logical_id(network.alarm_topic)]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": [topic_key, "Arn"]}
+    assert "AllowCloudWatchAlarms" in json.dumps(keys[topic_key])
