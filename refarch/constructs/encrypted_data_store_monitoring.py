@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
@@ -20,9 +19,7 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from refarch.constructs._dashboards import Panel
-
-_FIVE_MINUTES = Duration.minutes(5)
+from refarch.constructs._dashboards import FIVE_MINUTES, Panel
 
 
 def build_error_metrics(
@@ -53,7 +50,7 @@ def build_error_metrics(
             metric_name=name,
             metric_value="1",
         )
-        metrics[name] = metric_filter.metric(statistic="Sum", period=_FIVE_MINUTES)
+        metrics[name] = metric_filter.metric(statistic="Sum", period=FIVE_MINUTES)
     return metrics
 
 
@@ -76,19 +73,19 @@ def store_panels(
         panels += [
             Panel(
                 "Table: throttled requests",
-                [table.metric_throttled_requests_for_operations(statistic="Sum", period=_FIVE_MINUTES)],
+                [table.metric_throttled_requests_for_operations(statistic="Sum", period=FIVE_MINUTES)],
             ),
             Panel(
                 "Table: system errors",
-                [table.metric_system_errors_for_operations(statistic="Sum", period=_FIVE_MINUTES)],
+                [table.metric_system_errors_for_operations(statistic="Sum", period=FIVE_MINUTES)],
             ),
         ]
     if database is not None:
         panels.append(
             Panel(
                 "Database: CPU and connections",
-                [database.metric_cpu_utilization(period=_FIVE_MINUTES)],
-                [database.metric_database_connections(statistic="Maximum", period=_FIVE_MINUTES)],
+                [database.metric_cpu_utilization(period=FIVE_MINUTES)],
+                [database.metric_database_connections(statistic="Maximum", period=FIVE_MINUTES)],
             )
         )
     return panels

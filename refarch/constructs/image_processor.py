@@ -221,16 +221,8 @@ class ImageProcessor(Construct):
                 removal_policy=removal_policy,
             )
             _builders.allow_cloudwatch_logs(key, self)
-            # CloudWatch alarms publish to the encrypted error topic.
-            key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowCloudWatchAlarmsToPublish",
-                    principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                    resources=["*"],  # in a key policy, "*" means this key
-                    conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
-                )
-            )
+            # CloudWatch alarms (and the health alarm) publish to the encrypted error topic.
+            _dashboards.allow_alarms(key, self)
             encryption_key = key
         self.encryption_key = encryption_key
 

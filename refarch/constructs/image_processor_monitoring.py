@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
@@ -19,13 +18,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from refarch.constructs._dashboards import Panel
+from refarch.constructs._dashboards import FIVE_MINUTES, Panel, metric
 
 #: Namespace and name of the rejected-images metric, per validate function (dimension ``FunctionName``).
 REJECTED_NAMESPACE = "refarch/ImageProcessor"
 REJECTED_METRIC = "ImagesRejected"
-
-_FIVE_MINUTES = Duration.minutes(5)
 
 
 def build_rejected_images_metric(scope: Construct, validate_function: lambda_.Function) -> cloudwatch.Metric:
@@ -45,12 +42,10 @@ def build_rejected_images_metric(scope: Construct, validate_function: lambda_.Fu
         # ImageProcessor, even with several in one account and region.
         dimensions={"FunctionName": "$.function_name"},
     )
-    return cloudwatch.Metric(
-        namespace=REJECTED_NAMESPACE,
-        metric_name=REJECTED_METRIC,
-        dimensions_map={"FunctionName": validate_function.function_name},
-        statistic="Sum",
-        period=_FIVE_MINUTES,
+    return metric(
+        REJECTED_NAMESPACE,
+        REJECTED_METRIC,
+        {"FunctionName": validate_function.function_name},
         label="rejected images",
     )
 
@@ -63,7 +58,7 @@ def image_panels(
     rejected: cloudwatch.IMetric,
 ) -> list[Panel]:
     """Graphs from upload to outcome: trigger, executions, duration per state, rejections."""
-    period = _FIVE_MINUTES
+    period = FIVE_MINUTES
     return [
         Panel(
             "Uploads: executions started by EventBridge",
@@ -98,11 +93,4 @@ def image_panels(
 
 
 def _rule_metric(rule: events.Rule, metric_name: str, label: str) -> cloudwatch.Metric:
-    return cloudwatch.Metric(
-        namespace="AWS/Events",
-        metric_name=metric_name,
-        dimensions_map={"RuleName": rule.rule_name},
-        statistic="Sum",
-        period=_FIVE_MINUTES,
-        label=label,
-    )
+    return metric("AWS/Events", metric_name, {"RuleName": rule.rule_name}, label=label)

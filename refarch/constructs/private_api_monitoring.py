@@ -12,10 +12,8 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_rds as rds
 
-from refarch.constructs._dashboards import Panel
+from refarch.constructs._dashboards import FIVE_MINUTES, Panel, metric
 from refarch.constructs.web_acl import ProtectiveWebAcl
-
-_FIVE_MINUTES = Duration.minutes(5)
 
 
 def api_panels(
@@ -27,7 +25,7 @@ def api_panels(
     database: rds.DatabaseInstance,
 ) -> list[Panel]:
     """The golden signals of each tier, client side first."""
-    period = _FIVE_MINUTES
+    period = FIVE_MINUTES
     return [
         Panel(
             "API: requests and errors",
@@ -64,12 +62,11 @@ def api_panels(
                 _group_metric(auto_scaling_group, "GroupDesiredCapacity", "desired"),
             ],
             [
-                cloudwatch.Metric(
-                    namespace="AWS/EC2",
-                    metric_name="CPUUtilization",
-                    dimensions_map={"AutoScalingGroupName": auto_scaling_group.auto_scaling_group_name},
+                metric(
+                    "AWS/EC2",
+                    "CPUUtilization",
+                    {"AutoScalingGroupName": auto_scaling_group.auto_scaling_group_name},
                     statistic="Average",
-                    period=period,
                     label="CPU %",
                 )
             ],
@@ -85,10 +82,10 @@ def api_panels(
 
 def _group_metric(group: autoscaling.AutoScalingGroup, metric_name: str, label: str) -> cloudwatch.Metric:
     """An ``AWS/AutoScaling`` group metric (the group publishes them: group metrics collection is on)."""
-    return cloudwatch.Metric(
-        namespace="AWS/AutoScaling",
-        metric_name=metric_name,
-        dimensions_map={"AutoScalingGroupName": group.auto_scaling_group_name},
+    return metric(
+        "AWS/AutoScaling",
+        metric_name,
+        {"AutoScalingGroupName": group.auto_scaling_group_name},
         statistic="Average",
         period=Duration.minutes(1),
         label=label,

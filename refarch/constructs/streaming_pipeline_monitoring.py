@@ -18,26 +18,18 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_redshiftserverless as redshift
 from aws_cdk import aws_sqs as sqs
 
-from refarch.constructs._dashboards import Panel
+from refarch.constructs._dashboards import FIVE_MINUTES, Panel, metric
 
 #: Namespace and ``service`` dimension of the consumer's Powertools metrics (set in its environment).
 HANDLER_NAMESPACE = "refarch/StreamingPipeline"
 HANDLER_SERVICE = "stream-processor"
 
 _MINUTE = Duration.minutes(1)
-_FIVE_MINUTES = Duration.minutes(5)
 
 
 def handler_metric(metric_name: str, label: str) -> cloudwatch.Metric:
     """A 5-minute sum of one of the consumer's Powertools metrics."""
-    return cloudwatch.Metric(
-        namespace=HANDLER_NAMESPACE,
-        metric_name=metric_name,
-        dimensions_map={"service": HANDLER_SERVICE},
-        statistic="Sum",
-        period=_FIVE_MINUTES,
-        label=label,
-    )
+    return metric(HANDLER_NAMESPACE, metric_name, {"service": HANDLER_SERVICE}, label=label)
 
 
 def pipeline_panels(
@@ -51,8 +43,8 @@ def pipeline_panels(
     panels = [
         Panel(
             "Stream: incoming records",
-            [stream.metric_incoming_records(statistic="Sum", period=_FIVE_MINUTES)],
-            [stream.metric_write_provisioned_throughput_exceeded(statistic="Sum", period=_FIVE_MINUTES)],
+            [stream.metric_incoming_records(statistic="Sum", period=FIVE_MINUTES)],
+            [stream.metric_write_provisioned_throughput_exceeded(statistic="Sum", period=FIVE_MINUTES)],
         ),
         Panel(
             "Consumer: iterator age (ms)",
@@ -61,10 +53,10 @@ def pipeline_panels(
         Panel(
             "Consumer: batch failures",
             [
-                function.metric_errors(statistic="Sum", period=_FIVE_MINUTES, label="failed batches"),
+                function.metric_errors(statistic="Sum", period=FIVE_MINUTES, label="failed batches"),
                 handler_metric("RecordsFailed", "records failed (retried)"),
             ],
-            [function.metric_throttles(statistic="Sum", period=_FIVE_MINUTES, label="throttles")],
+            [function.metric_throttles(statistic="Sum", period=FIVE_MINUTES, label="throttles")],
         ),
         Panel(
             "Records: landed, quarantined, dead-lettered",
@@ -75,7 +67,7 @@ def pipeline_panels(
             ],
             [
                 dead_letter_queue.metric_number_of_messages_sent(
-                    statistic="Sum", period=_FIVE_MINUTES, label="dead-lettered ranges"
+                    statistic="Sum", period=FIVE_MINUTES, label="dead-lettered ranges"
                 )
             ],
         ),
@@ -91,12 +83,11 @@ def pipeline_panels(
                     )
                 ],
                 [
-                    cloudwatch.Metric(
-                        namespace="AWS/Redshift-Serverless",
-                        metric_name="ComputeCapacity",
-                        dimensions_map={"Workgroup": workgroup.ref},
+                    metric(
+                        "AWS/Redshift-Serverless",
+                        "ComputeCapacity",
+                        {"Workgroup": workgroup.ref},
                         statistic="Average",
-                        period=_FIVE_MINUTES,
                         label="RPUs",
                     )
                 ],

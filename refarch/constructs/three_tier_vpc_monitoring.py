@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from refarch.constructs._dashboards import Panel
-
-_FIVE_MINUTES = Duration.minutes(5)
+from refarch.constructs._dashboards import Panel, metric
 
 
 def nat_gateways(vpc: ec2.Vpc) -> list[ec2.CfnNatGateway]:
@@ -29,14 +26,7 @@ def nat_gateways(vpc: ec2.Vpc) -> list[ec2.CfnNatGateway]:
 def nat_metric(nat: ec2.CfnNatGateway, metric_name: str, label: str | None = None) -> cloudwatch.Metric:
     """A 5-minute sum of one ``AWS/NATGateway`` metric of ``nat`` (labelled for a graph, not for an alarm:
     a label makes the alarm use the ``Metrics`` form instead of ``MetricName``)."""
-    return cloudwatch.Metric(
-        namespace="AWS/NATGateway",
-        metric_name=metric_name,
-        dimensions_map={"NatGatewayId": nat.ref},
-        statistic="Sum",
-        period=_FIVE_MINUTES,
-        label=label,
-    )
+    return metric("AWS/NATGateway", metric_name, {"NatGatewayId": nat.ref}, label=label)
 
 
 def build_nat_alarms(scope: Construct, vpc: ec2.Vpc) -> dict[str, cloudwatch.Alarm]:
@@ -116,33 +106,20 @@ def log_group_metric(log_group: logs.ILogGroup, metric_name: str, label: str) ->
     metric is ``IncomingLogEvents``) and, like ``metric_incoming_bytes``, without the ``LogGroupName``
     dimension, so it would graph nothing, or every log group of the account.
     """
-    return cloudwatch.Metric(
-        namespace="AWS/Logs",
-        metric_name=metric_name,
-        dimensions_map={"LogGroupName": log_group.log_group_name},
-        statistic="Sum",
-        period=_FIVE_MINUTES,
-        label=label,
-    )
+    return metric("AWS/Logs", metric_name, {"LogGroupName": log_group.log_group_name}, label=label)
 
 
 def _endpoint_metric(
     vpc: ec2.IVpc, endpoint: ec2.InterfaceVpcEndpoint, service_name: str, metric_name: str, label: str
 ) -> cloudwatch.Metric:
     """An ``AWS/PrivateLinkEndpoints`` metric of one endpoint (its four-dimension set, all subnets)."""
-    return cloudwatch.Metric(
-        namespace="AWS/PrivateLinkEndpoints",
-        metric_name=metric_name,
-        dimensions_map={
-            "Endpoint Type": "Interface",
-            "Service Name": service_name,
-            "VPC Endpoint Id": endpoint.vpc_endpoint_id,
-            "VPC Id": vpc.vpc_id,
-        },
-        statistic="Sum",
-        period=_FIVE_MINUTES,
-        label=label,
-    )
+    dimensions = {
+        "Endpoint Type": "Interface",
+        "Service Name": service_name,
+        "VPC Endpoint Id": endpoint.vpc_endpoint_id,
+        "VPC Id": vpc.vpc_id,
+    }
+    return metric("AWS/PrivateLinkEndpoints", metric_name, dimensions, label=label)
 
 
 def _numbered(nats: Sequence[ec2.CfnNatGateway]) -> list[tuple[int, ec2.CfnNatGateway]]:
