@@ -280,7 +280,7 @@ def test_alarms_can_publish_to_the_encrypted_topic(ref: SynthesizedStack) -> Non
                     [
                         Match.object_like(
                             {
-                                "Sid": "AllowCloudWatchAlarmsToPublish",
+                                "Sid": "AllowCloudWatchAlarms",
                                 "Principal": {"Service": "cloudwatch.amazonaws.com"},
                             }
                         )

@@ -360,7 +360,11 @@ def test_every_log_group_is_encrypted_with_finite_retention(ref: SynthesizedStac
 
 def test_alarms_cover_api_nlb_asg_and_database_and_notify_the_topic(ref: SynthesizedStack) -> None:
     topic = {"Ref": _id(ref, "AWS::SNS::Topic")}
-    alarms = {a["Properties"]["MetricName"]: a["Properties"] for a in ref.resources("AWS::CloudWatch::Alarm").values()}
+    alarms = {
+        a["Properties"]["MetricName"]: a["Properties"]
+        for logical_id, a in ref.resources("AWS::CloudWatch::Alarm").items()
+        if logical_id.startswith("PrivateApi")  # not the network's NAT gateway alarms
+    }
     assert set(alarms) == {
         "5XXError",
         "Latency",
@@ -501,10 +505,15 @@ def test_variant_cognito_api_keys_cache_and_lambda_route(variant: SynthesizedSta
         api.grant_invoke(iam.AccountRootPrincipal())
 
 
-def test_variant_alarms_have_no_actions_and_packs_report_only_the_users_choice(variant: SynthesizedStack) -> None:
+def test_variant_alarms_notify_a_topic_of_its_own_and_packs_report_only_the_users_choice(
+    variant: SynthesizedStack,
+) -> None:
+    """Without alarm_topic, the API and the VPC it built notify one new topic, under the construct's key."""
     alarms = variant.resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 7
-    assert all("AlarmActions" not in a["Properties"] for a in alarms.values())
+    assert len(alarms) == 7 + 3  # the API's seven and one per NAT gateway of its own VPC
+    (topic_id, topic) = _one(variant, "AWS::SNS::Topic")
+    assert all(a["Properties"]["AlarmActions"] == [{"Ref": topic_id}] for a in alarms.values())
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [_id(variant, "AWS::KMS::Key", "ApiKey"), "Arn"]}
     errors = [
         f"{v.rule_name}: {path}"
         for pack in packs()

@@ -10,6 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match
 
 from refarch.constructs import NatStrategy, PropValidationError, ThreeTierVpc
@@ -356,11 +357,13 @@ def test_gateway_and_interface_endpoints(vpc_stack: SynthesizedStack) -> None:
 def test_optional_parts_can_be_turned_off_and_keys_brought(make_stack: Callable[..., cdk.Stack]) -> None:
     stack = make_stack("Lean")
     key = kms.Key(stack, "MyKey", enable_key_rotation=True)
-    network = ThreeTierVpc(stack, "Network", gateway_endpoints=False, encryption_key=key)
+    topic = sns.Topic.from_topic_arn(stack, "Ops", "arn:aws:sns:eu-west-1:123456789012:ops")
+    network = ThreeTierVpc(stack, "Network", gateway_endpoints=False, encryption_key=key, alarm_topic=topic)
     template = synth(stack).template
     template.resource_count_is("AWS::EC2::VPCEndpoint", 0)
     template.resource_count_is("AWS::KMS::Key", 1)  # the user's key, no second one
-    assert network.encryption_key is key
+    template.resource_count_is("AWS::SNS::Topic", 0)  # the user's topic
+    assert network.encryption_key is key and network.alarm_topic is topic
 
     bare = make_stack("Bare")
     network = ThreeTierVpc(bare, "Network", flow_logs=False)

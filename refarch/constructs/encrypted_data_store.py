@@ -37,7 +37,7 @@ from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.compliance.residency import guard_region
-from refarch.constructs import _builders, _defaults
+from refarch.constructs import _builders, _dashboards, _defaults
 from refarch.constructs._flags import pin_required_flags
 from refarch.constructs._network_checks import check_database_network
 from refarch.constructs._validation import PropValidationError
@@ -61,6 +61,7 @@ from refarch.constructs.encrypted_data_store_keys import (
     data_key_policy,
     deny_other_encryption,
 )
+from refarch.constructs.encrypted_data_store_monitoring import build_error_metrics, store_panels
 from refarch.constructs.encrypted_data_store_props import _OWNER, check_props
 from refarch.contracts import flows
 
@@ -115,6 +116,7 @@ class EncryptedDataStore(Construct):
         allowed_regions: Sequence[str] | None = None,
         shield_advanced_protected_arns: Sequence[str] = (),
         removal_policy: RemovalPolicy = _defaults.DATA_REMOVAL_POLICY,
+        dashboard: bool | str = True,
     ) -> None:
         """
         :param data_retention: How long objects are kept before they expire (data minimization).
@@ -169,7 +171,8 @@ class EncryptedDataStore(Construct):
             of CloudWatch Logs' retention values. Default: ``Duration.days(365)``
         :param alarms: Create the CIS-benchmark metric filters and alarms over the trail's events.
             Default: ``True``
-        :param alarm_topic: Topic the alarms notify. Default: - a new topic encrypted with the audit key
+        :param alarm_topic: Topic the alarms and the health alarm notify. Default: - a new topic encrypted with
+            the audit key
         :param alarm_emails: Email addresses subscribed to the new alarm topic. Default: - none
         :param metric_namespace: CloudWatch namespace of the alarm metrics. Default: ``"CISBenchmark"``
         :param allowed_regions: Regions where the data may rest (see ``refarch.compliance.residency``).
@@ -182,10 +185,13 @@ class EncryptedDataStore(Construct):
             without it. For a WAF web ACL on the same resources use ``ProtectiveWebAcl``. Default: - none
         :param removal_policy: What happens to the keys, bucket, table and logs when removed from the
             stack. Default: ``RemovalPolicy.RETAIN``
+        :param dashboard: ``False`` for no CloudWatch dashboard, or a name for it. Default: - a dashboard
+            with a generated name
         """
         super().__init__(scope, id)
         pin_required_flags(self)  # before any child: its buckets need bucket-policy log delivery
         settings = check_props(
+            dashboard=dashboard,
             data_retention=data_retention,
             noncurrent_version_retention=noncurrent_version_retention,
             versioned=versioned,
@@ -403,6 +409,21 @@ class EncryptedDataStore(Construct):
             self.alarms = build_alarms(
                 self, log_group=self.trail_log_group, topic=self.alarm_topic, namespace=metric_namespace
             )
+        errors = (
+            build_error_metrics(
+                self, log_group=self.trail_log_group, namespace=metric_namespace, key=self.key, bucket=self.bucket
+            )
+            if self.trail_log_group is not None
+            else {}
+        )
+        self.dashboard, self.health_alarm = _dashboards.build_operations_view(
+            self,
+            dashboard=dashboard,
+            title=self.node.path,
+            panels=store_panels(alarms=self.alarms, errors=errors, table=self.table, database=self.database),
+            alarms=self.alarms,
+            topic=self.alarm_topic,
+        )
 
         # -- threat protection --------------------------------------------------------------------
         self.shield_protections = [

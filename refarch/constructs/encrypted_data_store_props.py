@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
 from refarch.compliance.residency import check_regions
+from refarch.constructs._dashboards import check_alarm_topic_prop, check_dashboard_prop
 from refarch.constructs._validation import (
     PropValidationError,
     check_exclusive,
@@ -95,6 +96,7 @@ def check_props(
     metric_namespace: str,
     allowed_regions: Sequence[str] | None,
     shield_advanced_protected_arns: Sequence[str],
+    dashboard: bool | str,
 ) -> Settings:
     """Every prop check of the construct, before it creates anything (see its docstring)."""
     retention_days = _whole_days("data_retention", data_retention)
@@ -181,6 +183,8 @@ def check_props(
         )
     trail_days = _whole_days("trail_retention", trail_retention) or 365
     log_retention = _retention_days(trail_days)
+    check_alarm_topic_prop(_OWNER, alarm_topic)
+    check_dashboard_prop(_OWNER, dashboard)
     check_exclusive(_OWNER, alarm_topic=alarm_topic, alarm_emails=list(alarm_emails) or None)
     for email in alarm_emails:
         if not is_token(email) and not _EMAIL.match(email):

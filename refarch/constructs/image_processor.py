@@ -31,10 +31,11 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
-from refarch.constructs import _builders, _defaults
+from refarch.constructs import _builders, _dashboards, _defaults
 from refarch.constructs._bundling import dependencies_layer, handler_code
 from refarch.constructs._flags import pin_required_flags
 from refarch.constructs._validation import PropValidationError, check_duration_range
+from refarch.constructs.image_processor_monitoring import build_rejected_images_metric, image_panels
 from refarch.constructs.image_processor_props import (
     DEFAULT_RENDITIONS,
     FILTERS,
@@ -107,6 +108,8 @@ class ImageProcessor(Construct):
         vpc_subnets: ec2.SubnetSelection | None = None,
         log_retention: logs.RetentionDays | None = None,
         removal_policy: RemovalPolicy = _defaults.DATA_REMOVAL_POLICY,
+        alarm_topic: sns.ITopic | None = None,
+        dashboard: bool | str = True,
     ) -> None:
         """
         :param renditions: Sizes to produce, each fitted inside its box with the aspect ratio kept.
@@ -162,8 +165,14 @@ class ImageProcessor(Construct):
         :param log_retention: Retention of every log group. Default: ``RetentionDays.ONE_YEAR``
         :param removal_policy: What happens to buckets, table, key and logs when removed.
             Default: ``RemovalPolicy.RETAIN``
+        :param alarm_topic: SNS topic the alarms and the health alarm notify. Default: - ``error_topic``, a new
+            topic encrypted with the construct's key
+        :param dashboard: ``False`` for no CloudWatch dashboard, or a name for it. Default: - a dashboard
+            with a generated name
         """
         super().__init__(scope, id)
+        _dashboards.check_alarm_topic_prop(_OWNER, alarm_topic)
+        _dashboards.check_dashboard_prop(_OWNER, dashboard)
         pin_required_flags(self)  # before any child: its buckets need bucket-policy log delivery
         check_props(
             renditions=renditions,
@@ -215,16 +224,8 @@ class ImageProcessor(Construct):
                 removal_policy=removal_policy,
             )
             _builders.allow_cloudwatch_logs(key, self)
-            # CloudWatch alarms publish to the encrypted error topic.
-            key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowCloudWatchAlarmsToPublish",
-                    principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                    resources=["*"],  # in a key policy, "*" means this key
-                    conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
-                )
-            )
+            # CloudWatch alarms (and the health alarm) publish to the encrypted error topic.
+            _dashboards.allow_alarms(key, self)
             encryption_key = key
         self.encryption_key = encryption_key
 
@@ -586,8 +587,30 @@ class ImageProcessor(Construct):
                 ("Throttled", self.state_machine.metric_throttled(period=period, statistic="Sum")),
             )
         }
+        self.alarm_topic: sns.ITopic = alarm_topic or self.error_topic
         for alarm in self.alarms.values():
-            alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.error_topic))
+            alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))
+        # Each Lambda task state of the workflow, by state name, and the function it runs.
+        functions: dict[str, lambda_.IFunction] = {
+            "ValidateImage": self.validate_function,
+            "ResizeImage": self.resize_function,
+            **({"ApplyFilters": self.filter_function} if self.filter_function is not None else {}),
+            "OptimizeImage": self.optimize_function,
+            **({"LoadManifest": self.manifest_function} if self.manifest_function is not None else {}),
+        }
+        self.dashboard, self.health_alarm = _dashboards.build_operations_view(
+            self,
+            dashboard=dashboard,
+            title=self.node.path,
+            panels=image_panels(
+                rule=self.rule,
+                state_machine=self.state_machine,
+                functions=functions,
+                rejected=build_rejected_images_metric(self, self.validate_function),
+            ),
+            alarms=self.alarms,
+            topic=self.alarm_topic,
+        )
 
     # -- grants ---------------------------------------------------------------------------
 

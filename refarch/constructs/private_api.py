@@ -27,7 +27,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
-from refarch.constructs import _builders, _defaults
+from refarch.constructs import _builders, _dashboards, _defaults
 from refarch.constructs import private_api_checks as checks
 from refarch.constructs import private_api_gateway as gateway
 from refarch.constructs import private_api_tiers as tiers
@@ -38,6 +38,7 @@ from refarch.constructs._validation import (
 )
 from refarch.constructs.private_api_checks import ApiAuthorization
 from refarch.constructs.private_api_edge import Edge, build_edge
+from refarch.constructs.private_api_monitoring import api_panels
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.constructs.web_acl import ProtectiveWebAcl
 from refarch.contracts import flows
@@ -56,7 +57,8 @@ class PrivateApi(Construct):
 
     Attributes: ``api`` (RestApi), ``vpc_link``, ``load_balancer``, ``listener``, ``target_group``,
     ``auto_scaling_group``, ``launch_template``, ``instance_role``, ``database``, ``database_secret``,
-    ``secret_rotation``, ``web_acl`` (ProtectiveWebAcl), ``alarms`` (name -> Alarm), ``edge`` (or None),
+    ``secret_rotation``, ``web_acl`` (ProtectiveWebAcl), ``alarms`` (name -> Alarm), ``alarm_topic``,
+    ``health_alarm`` (CompositeAlarm), ``dashboard`` (or None), ``edge`` (or None),
     ``encryption_key``, the log groups, the three security groups, and ``connections`` (the instances).
 
     Example::
@@ -131,6 +133,7 @@ class PrivateApi(Construct):
         alarm_db_cpu_percent: float = 80,
         alarm_db_free_storage_gib: float = 2,
         alarm_db_connections: int = 100,
+        dashboard: bool | str = True,
     ) -> None:
         """
         :param vpc: The network. A ``ThreeTierVpc`` (or its ``vpc``) is used tier by tier: service in App,
@@ -216,17 +219,22 @@ class PrivateApi(Construct):
         :param log_retention: Retention of every log group. Default: ``RetentionDays.ONE_YEAR``
         :param removal_policy: What happens to the database, its key and the log groups when removed from the
             stack. Default: ``RemovalPolicy.RETAIN``
-        :param alarm_topic: SNS topic for alarm (and recovery) notifications and Auto Scaling events.
-            Default: - alarms without actions
+        :param alarm_topic: SNS topic for alarm (and recovery) notifications, the health alarm and Auto Scaling
+            events. Default: - a new topic encrypted with the construct's key (a new key when ``encryption_key``
+            is given)
         :param alarm_api_5xx_rate: Fraction of requests answered 5XX (over 3 x 5 minutes) that alarms, above 0
             and at most 1. Default: ``0.05``
         :param alarm_api_p99_latency: p99 latency of the API that alarms. Default: ``Duration.seconds(2)``
         :param alarm_db_cpu_percent: Database CPU that alarms. Default: ``80``
         :param alarm_db_free_storage_gib: Free database storage below which the alarm fires. Default: ``2``
         :param alarm_db_connections: Database connections that alarm. Default: ``100``
+        :param dashboard: ``False`` for no CloudWatch dashboard, or a name for it. Default: - a dashboard
+            with a generated name
         """
         super().__init__(scope, id)
         path = self.node.path
+        _dashboards.check_alarm_topic_prop(_OWNER, alarm_topic)
+        _dashboards.check_dashboard_prop(_OWNER, dashboard)
         check_one_of(_OWNER, "authorization", authorization, list(ApiAuthorization))
         if engine is None:
             engine, engine_family = rds.DatabaseInstanceEngine.mysql(version=DEFAULT_ENGINE_VERSION), "mysql"
@@ -289,8 +297,9 @@ class PrivateApi(Construct):
             check_database_azs(_OWNER, database_prop, selected(self.vpc, database_subnets), multi_az=multi_az)
 
         # -- key -------------------------------------------------------------------------------
+        own_key: kms.Key | None = None
         if encryption_key is None:
-            key = _builders.build_key(
+            key = own_key = _builders.build_key(
                 self,
                 "Key",
                 description=f"Encrypts the database, its secret and the logs of {path}",
@@ -299,6 +308,9 @@ class PrivateApi(Construct):
             _builders.allow_cloudwatch_logs(key, self)
             encryption_key = key
         self.encryption_key: kms.IKey = encryption_key
+        self.alarm_topic: sns.ITopic = alarm_topic or _dashboards.build_alarm_topic(
+            self, "AlarmTopic", removal_policy=removal_policy, description=f"alarms of {path}", own_key=own_key
+        )
         if vpc is None:
             vpc = ThreeTierVpc(
                 self,
@@ -307,6 +319,7 @@ class PrivateApi(Construct):
                 db_port=db_port,
                 encryption_key=encryption_key,
                 removal_policy=removal_policy,
+                alarm_topic=self.alarm_topic,
             )
             service_subnets, database_subnets = self._use_network(vpc, service_subnets, database_subnets)
         assert service_subnets is not None and database_subnets is not None  # set by _use_network
@@ -421,15 +434,8 @@ class PrivateApi(Construct):
             max_capacity=max_capacity,
             desired_capacity=desired_capacity,
             cpu_target_percent=cpu_target_percent,
-            notifications_topic=alarm_topic,
+            notifications_topic=self.alarm_topic,
         )
-        if alarm_topic is None:
-            acknowledge(
-                self.auto_scaling_group,
-                "No alarm_topic was given to send scaling events to; the group's activity history and metrics "
-                "still record them. Pass alarm_topic to be notified.",
-                "AwsSolutions-AS3",
-            )
 
         # -- NLB -------------------------------------------------------------------------------
         self.load_balancer = elbv2.NetworkLoadBalancer(
@@ -589,19 +595,24 @@ class PrivateApi(Construct):
             db_free_storage_gib=alarm_db_free_storage_gib,
             db_connections=alarm_db_connections,
         )
-        if alarm_topic is not None:
-            action = cw_actions.SnsAction(alarm_topic)
-            for alarm in self.alarms.values():
-                alarm.add_alarm_action(action)
-                alarm.add_ok_action(action)
-        else:
-            acknowledge(
-                alarms_scope,
-                "No alarm_topic was given: the alarms are visible in CloudWatch and in the alarms attribute "
-                "for the user to wire to their own paging; pass alarm_topic to notify an SNS topic.",
-                "HIPAA.Security-CloudWatchAlarmAction",
-                "NIST.800.53.R5-CloudWatchAlarmAction",
-            )
+        action = cw_actions.SnsAction(self.alarm_topic)
+        for alarm in self.alarms.values():
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
+        self.dashboard, self.health_alarm = _dashboards.build_operations_view(
+            self,
+            dashboard=dashboard,
+            title=path,
+            panels=api_panels(
+                api=self.api,
+                web_acl=self.web_acl,
+                target_group=self.target_group,
+                auto_scaling_group=self.auto_scaling_group,
+                database=self.database,
+            ),
+            alarms=self.alarms,
+            topic=self.alarm_topic,
+        )
 
     def _use_network(
         self,

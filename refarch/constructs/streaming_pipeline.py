@@ -27,10 +27,11 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 from refarch.compliance.acknowledge import acknowledge
-from refarch.constructs import _builders, _defaults
+from refarch.constructs import _builders, _dashboards, _defaults
 from refarch.constructs._bundling import dependencies_layer, handler_code
 from refarch.constructs._flags import pin_required_flags
 from refarch.constructs.streaming_pipeline_catalog import LakeCatalog, results_lifecycle_rule
+from refarch.constructs.streaming_pipeline_monitoring import HANDLER_NAMESPACE, HANDLER_SERVICE, pipeline_panels
 from refarch.constructs.streaming_pipeline_props import (
     DEFAULT_ARCHIVE_AFTER,
     DEFAULT_BATCHING_WINDOW,
@@ -105,6 +106,7 @@ class StreamingPipeline(Construct):
         alarm_topic: sns.ITopic | None = None,
         lake_catalog: bool = True,
         removal_policy: RemovalPolicy = _defaults.DATA_REMOVAL_POLICY,
+        dashboard: bool | str = True,
     ) -> None:
         """
         :param encryption_key: Key for the stream, queue, lake, logs and Redshift; it must admit CloudWatch
@@ -167,14 +169,19 @@ class StreamingPipeline(Construct):
         :param redshift_view_name: Materialized view over the stream. Default: ``"stream_events"``
         :param iterator_age_threshold: The iterator-age alarm fires when the consumer lags more than this.
             Default: ``Duration.minutes(5)``
-        :param alarm_topic: SNS topic every alarm notifies. Default: - alarms without actions
+        :param alarm_topic: SNS topic every alarm and the health alarm notify. Default: - a new topic encrypted
+            with the construct's key (a new key when ``encryption_key`` is given)
         :param lake_catalog: Add a Glue Data Catalog table over the lake (partition projection, no crawler)
             and an Athena workgroup with KMS-encrypted results under ``athena-results/`` (expire after 30
             days). Default: ``True``
         :param removal_policy: Fate of the stream, queue, bucket, key, logs and Redshift namespace when
             removed from the stack. Default: ``RemovalPolicy.RETAIN``
+        :param dashboard: ``False`` for no CloudWatch dashboard, or a name for it. Default: - a dashboard
+            with a generated name
         """
         super().__init__(scope, id)
+        _dashboards.check_alarm_topic_prop(_OWNER, alarm_topic)
+        _dashboards.check_dashboard_prop(_OWNER, dashboard)
         pin_required_flags(self)  # before any child: its buckets need bucket-policy log delivery
         validate(
             stream_mode=stream_mode,
@@ -210,8 +217,9 @@ class StreamingPipeline(Construct):
             )
         path = self.node.path
 
+        own_key: kms.Key | None = None
         if encryption_key is None:
-            key = _builders.build_key(
+            key = own_key = _builders.build_key(
                 self, "Key", description=f"Encrypts the stream, lake and logs of {path}", removal_policy=removal_policy
             )
             _builders.allow_cloudwatch_logs(key, self)
@@ -295,8 +303,8 @@ class StreamingPipeline(Construct):
             "BUCKET_NAME": self.bucket.bucket_name,
             "LAKE_PREFIX": lake_prefix,
             "QUARANTINE_PREFIX": quarantine_prefix,
-            "POWERTOOLS_SERVICE_NAME": "stream-processor",
-            "POWERTOOLS_METRICS_NAMESPACE": "refarch/StreamingPipeline",
+            "POWERTOOLS_SERVICE_NAME": HANDLER_SERVICE,
+            "POWERTOOLS_METRICS_NAMESPACE": HANDLER_NAMESPACE,
         }
         if schema_text is not None:
             environment["EVENT_SCHEMA"] = schema_text
@@ -401,7 +409,23 @@ class StreamingPipeline(Construct):
                 self, "Catalog", bucket=self.bucket, encryption_key=encryption_key, lake_prefix=lake_prefix
             )
 
-        self.alarms = self._add_alarms(iterator_age_threshold, alarm_topic)
+        self.alarm_topic: sns.ITopic = alarm_topic or _dashboards.build_alarm_topic(
+            self, "AlarmTopic", removal_policy=removal_policy, description=f"alarms of {path}", own_key=own_key
+        )
+        self.alarms = self._add_alarms(iterator_age_threshold, self.alarm_topic)
+        self.dashboard, self.health_alarm = _dashboards.build_operations_view(
+            self,
+            dashboard=dashboard,
+            title=path,
+            panels=pipeline_panels(
+                stream=self.stream,
+                function=self.function,
+                dead_letter_queue=self.dead_letter_queue,
+                workgroup=self.redshift.workgroup if self.redshift is not None else None,
+            ),
+            alarms=self.alarms,
+            topic=self.alarm_topic,
+        )
         if in_vpc:
             self._declare_flows(enhanced_vpc_routing)
 
@@ -514,7 +538,7 @@ class StreamingPipeline(Construct):
 
     # -- alarms ---------------------------------------------------------------------------
 
-    def _add_alarms(self, iterator_age: Duration, topic: sns.ITopic | None) -> dict[str, cloudwatch.Alarm]:
+    def _add_alarms(self, iterator_age: Duration, topic: sns.ITopic) -> dict[str, cloudwatch.Alarm]:
         minute = Duration.minutes(1)
         specs: dict[str, tuple[cloudwatch.IMetric, float, str]] = {
             "IteratorAge": (
@@ -557,16 +581,7 @@ class StreamingPipeline(Construct):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 alarm_description=description,
             )
-            if topic is not None:
-                alarm.add_alarm_action(cw_actions.SnsAction(topic))
-            else:
-                acknowledge(
-                    alarm,
-                    "No alarm_topic was given, so the alarm has no action yet: the user wires it with "
-                    "alarm.add_alarm_action(...) or passes alarm_topic= to notify a topic.",
-                    "HIPAA.Security-CloudWatchAlarmAction",
-                    "NIST.800.53.R5-CloudWatchAlarmAction",
-                )
+            alarm.add_alarm_action(cw_actions.SnsAction(topic))
             alarms[name] = alarm
         return alarms
 

@@ -14,17 +14,19 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from aws_cdk import Annotations, Fn, RemovalPolicy, Stack, Token
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 if TYPE_CHECKING:
     from refarch.testing import Network
 
 from refarch.compliance.acknowledge import acknowledge
-from refarch.constructs import _builders, _defaults
+from refarch.constructs import _builders, _dashboards, _defaults
 from refarch.constructs._validation import (
     PropValidationError,
     check_exclusive,
@@ -34,6 +36,7 @@ from refarch.constructs._validation import (
     check_whole_range,
     parse_ipv4_network,
 )
+from refarch.constructs.three_tier_vpc_monitoring import build_nat_alarms, vpc_panels
 from refarch.contracts.flows import forbid_flow, hosts, require_flow
 
 _OWNER = "ThreeTierVpc"
@@ -208,6 +211,8 @@ class ThreeTierVpc(Construct):
         interface_endpoints: Sequence[ec2.InterfaceVpcEndpointAwsService] = (),
         removal_policy: RemovalPolicy = _defaults.DATA_REMOVAL_POLICY,
         vpc_name: str | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        dashboard: bool | str = True,
     ) -> None:
         """
         :param cidr: IPv4 range of the VPC, /16 to /28. Default: ``"10.0.0.0/16"``
@@ -243,8 +248,15 @@ class ThreeTierVpc(Construct):
         :param removal_policy: What happens to the flow log group and its key when removed from the stack.
             Default: ``RemovalPolicy.RETAIN``
         :param vpc_name: Name tag of the VPC. Default: - the construct path
+        :param alarm_topic: SNS topic the alarms (one per NAT gateway) and the health alarm notify.
+            Default: - a new encrypted topic when there is a NAT gateway (under the flow-log key this
+            construct made, else a new key)
+        :param dashboard: ``False`` for no CloudWatch dashboard, or a name for it. Default: - a dashboard
+            with a generated name
         """
         super().__init__(scope, id)
+        _dashboards.check_alarm_topic_prop(_OWNER, alarm_topic)
+        _dashboards.check_dashboard_prop(_OWNER, dashboard)
         check_exclusive(_OWNER, availability_zones=availability_zones, availability_zone_ids=availability_zone_ids)
         check_exclusive(_OWNER, nat_strategy=nat_strategy, nat_gateway_count=nat_gateway_count)
         check_not_empty(_OWNER, "availability_zones", availability_zones)
@@ -362,6 +374,7 @@ class ThreeTierVpc(Construct):
         self._open_network_acls(web_networks, blocked_networks)
 
         self.encryption_key: kms.IKey | None = None
+        self._own_key: kms.Key | None = None  # the flow-log key, when this construct made it
         self.flow_log_group: logs.LogGroup | None = None
         self.flow_log: ec2.FlowLog | None = None
         if flow_logs:
@@ -371,6 +384,7 @@ class ThreeTierVpc(Construct):
         if interface_endpoints:
             self._add_interface_endpoints(interface_endpoints)
         self._declare_flows(web_networks)
+        self._add_operations_view(alarm_topic, dashboard, interface_endpoints, removal_policy)
 
     # -- security groups -------------------------------------------------------------------
 
@@ -517,7 +531,7 @@ class ThreeTierVpc(Construct):
                 removal_policy=removal_policy,
             )
             _builders.allow_cloudwatch_logs(key, self)
-            encryption_key = key
+            encryption_key = self._own_key = key
         self.encryption_key = encryption_key
         self.flow_log_group = _builders.build_log_group(
             self, "FlowLogGroup", encryption_key=encryption_key, retention=retention, removal_policy=removal_policy
@@ -560,6 +574,40 @@ class ThreeTierVpc(Construct):
         for cidr in self.app.cidrs:
             self.app.allow_inbound(cidr, ec2.AclTraffic.tcp_port(443))
             self.app.allow_outbound(cidr, ec2.AclTraffic.tcp_port_range(*EPHEMERAL_PORTS))
+
+    # -- alarms and dashboard --------------------------------------------------------------
+
+    def _add_operations_view(
+        self,
+        alarm_topic: sns.ITopic | None,
+        dashboard: bool | str,
+        interface_endpoints: Sequence[ec2.InterfaceVpcEndpointAwsService],
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        self.alarms = build_nat_alarms(self, self.vpc)
+        # Without a NAT gateway nothing here alarms, and no topic is made for nothing.
+        self.alarm_topic: sns.ITopic | None = alarm_topic
+        if self.alarms:
+            topic = alarm_topic or _dashboards.build_alarm_topic(
+                self,
+                "AlarmTopic",
+                removal_policy=removal_policy,
+                description=f"alarms of {self.node.path}",
+                own_key=self._own_key,
+            )
+            action = cw_actions.SnsAction(topic)
+            for alarm in self.alarms.values():
+                alarm.add_alarm_action(action)
+            self.alarm_topic = topic
+        panels = vpc_panels(
+            self.vpc,
+            self.flow_log_group,
+            self.interface_endpoints,
+            {service.short_name: service.name for service in interface_endpoints},
+        )
+        self.dashboard, self.health_alarm = _dashboards.build_operations_view(
+            self, dashboard=dashboard, title=self.node.path, panels=panels, alarms=self.alarms, topic=self.alarm_topic
+        )
 
     # -- wiring more flows -----------------------------------------------------------------
 

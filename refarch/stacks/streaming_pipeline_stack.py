@@ -6,11 +6,10 @@ from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from refarch.constructs import StreamingPipeline, ThreeTierVpc, _builders
+from refarch.constructs import StreamingPipeline, ThreeTierVpc
+from refarch.constructs._dashboards import build_alarm_topic
 from refarch.constructs.streaming_pipeline_redshift import REDSHIFT_PORT
 
 
@@ -20,22 +19,20 @@ class StreamingPipelineStack(Stack):
 
     def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
         super().__init__(scope, id, description="cdk-refarch reference: streaming pipeline", **kwargs)
+        # The alarms of the network and of the pipeline notify one encrypted topic.
+        self.alarm_topic = build_alarm_topic(
+            self, "Alarms", key_id="AlarmKey", removal_policy=RemovalPolicy.RETAIN, description="the pipeline's alarms"
+        )
         self.network = ThreeTierVpc(
             self,
             "Network",
             db_port=REDSHIFT_PORT,
             interface_endpoints=[ec2.InterfaceVpcEndpointAwsService.KINESIS_STREAMS],
+            alarm_topic=self.alarm_topic,
         )
         db, app = self.network.db, self.network.app
         # Redshift (db tier) reads Kinesis through the endpoint in the app tier.
         self.network.allow_db_tier_to_endpoints()
-
-        # Alarms notify an encrypted topic; CloudWatch may use its key to publish.
-        alarm_key = _builders.build_key(
-            self, "AlarmKey", description="Encrypts the pipeline's alarm topic", removal_policy=RemovalPolicy.RETAIN
-        )
-        alarm_key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey")
-        self.alarm_topic = sns.Topic(self, "Alarms", master_key=alarm_key, enforce_ssl=True)
 
         self.pipeline = StreamingPipeline(
             self,

@@ -24,6 +24,7 @@ from typing import Any
 from refarch.testing.assembly import Declaration, SynthesizedTemplate, from_assembly, from_stack
 from refarch.testing.lifecycle import LifecycleFinding, check_lifecycle
 from refarch.testing.network import FlowFinding, Network, Reach, check_flows
+from refarch.testing.operations import OperationsFinding, check_operations_view
 from refarch.testing.permissions import Decision, Outcome, PermissionChecker, PermissionFinding, check_permissions
 
 #: A 64-hex-digit asset hash (SHA-256), as CDK writes it into S3 keys and image tags.
@@ -95,6 +96,7 @@ __all__ = [
     "FlowFinding",
     "LifecycleFinding",
     "Network",
+    "OperationsFinding",
     "Outcome",
     "PermissionChecker",
     "PermissionFinding",
@@ -102,6 +104,7 @@ __all__ = [
     "SynthesizedTemplate",
     "check_flows",
     "check_lifecycle",
+    "check_operations_view",
     "check_permissions",
     "from_assembly",
     "from_stack",

@@ -74,6 +74,9 @@ ARN_SHAPES: dict[str, ArnShape] = {
     "AWS::Events::Rule": ArnShape("Name", "{name}", {"Arn": f"{_ARN}:events:{_HERE}:rule/{{name}}"}),
     "AWS::CloudTrail::Trail": ArnShape("TrailName", "{name}", {"Arn": f"{_ARN}:cloudtrail:{_HERE}:trail/{{name}}"}),
     "AWS::CloudWatch::Alarm": ArnShape("AlarmName", "{name}", {"Arn": f"{_ARN}:cloudwatch:{_HERE}:alarm:{{name}}"}),
+    "AWS::CloudWatch::CompositeAlarm": ArnShape(
+        "AlarmName", "{name}", {"Arn": f"{_ARN}:cloudwatch:{_HERE}:alarm:{{name}}"}
+    ),
     "AWS::RedshiftServerless::Workgroup": ArnShape(
         "WorkgroupName",
         "{name}",

@@ -424,8 +424,15 @@ def _log_group_key_needs(resolver: Resolver) -> Iterator[Need]:
 
 
 def _alarm_topic_needs(resolver: Resolver) -> Iterator[Need]:
-    """https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html (encrypted topics)."""
-    for alarm_id, props in _resources(resolver, "AWS::CloudWatch::Alarm"):
+    """https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html (encrypted topics).
+
+    Composite alarms publish as the same service principal, so their topics' keys need the same grant.
+    """
+    alarms = [
+        *_resources(resolver, "AWS::CloudWatch::Alarm"),
+        *_resources(resolver, "AWS::CloudWatch::CompositeAlarm"),
+    ]
+    for alarm_id, props in alarms:
         actions = [
             *(props.get("AlarmActions") or []),
             *(props.get("OKActions") or []),
