@@ -14,16 +14,29 @@ export JSII_NODE := $(CURDIR)/node_modules/.bin/node
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: setup synth test lint bench lock snapshot-update clean
+# Exact versions, with hashes, of everything this repository's development installs (pyproject.toml
+# declares the ranges users get). `make lock-deps` regenerates it after a change to pyproject.toml.
+LOCK := requirements-dev.lock
+UV_VERSION := 0.13.9
+
+.PHONY: setup synth test lint bench lock lock-deps smoke-latest snapshot-update clean
 
 setup: $(STAMPS)/python $(STAMPS)/node
 
-$(STAMPS)/python: pyproject.toml
+$(STAMPS)/python: $(LOCK) pyproject.toml
 	@mkdir -p $(STAMPS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
+
+## lock-deps: resolve pyproject.toml (the dev and runtime extras included) into $(LOCK), with hashes.
+lock-deps:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --generate-hashes --quiet \
+		--custom-compile-command "make lock-deps" --output-file $(LOCK)
 
 $(STAMPS)/node: package.json package-lock.json
 	@mkdir -p $(STAMPS)
