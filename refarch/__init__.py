@@ -3,10 +3,28 @@
 Import the constructs from here or from ``refarch.constructs``::
 
     from refarch import ThreeTierVpc
+
+The constructs load on first use (PEP 562), so ``python -m refarch doctor`` runs without
+importing aws-cdk-lib, which starts a Node.js process.
 """
 
-from refarch.constructs import *  # noqa: F403  (the public API is the constructs' __all__)
-from refarch.constructs import __all__ as _constructs_all
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from refarch.constructs import *  # noqa: F403
 
 __version__ = "0.1.0"
-__all__ = [*_constructs_all, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__") and name != "__all__":  # probes such as __wrapped__: no need to load
+        raise AttributeError(f"module 'refarch' has no attribute {name!r}")
+    import refarch.constructs as constructs
+
+    if name == "__all__":
+        return [*constructs.__all__, "__version__"]
+    if name in constructs.__all__:
+        return getattr(constructs, name)
+    raise AttributeError(f"module 'refarch' has no attribute {name!r}")
