@@ -51,7 +51,7 @@ synth: setup
 
 ## test: the whole suite (unit, snapshots, compliance, cfn-lint, lock, handlers, e2e, examples).
 test: setup
-	$(PY) -m pytest
+	REFARCH_REFRESH_LATEST=$(if $(REFRESH),1,0) $(PY) -m pytest
 
 lint: setup
 	$(PY) -m ruff check refarch tests bench examples app.py
@@ -60,6 +60,11 @@ lint: setup
 ## bench: synth-time and handler benchmarks; prints measured figures (not part of `make test`).
 bench: setup
 	$(PY) bench/synth.py
+
+## smoke-latest: only the newest-aws-cdk-lib smoke test (`make test` runs it too, in the background).
+## REFRESH=1 re-fetches the newest aws-cdk-lib, constructs and cdk-nag now instead of once a day.
+smoke-latest: setup
+	REFARCH_REFRESH_LATEST=$(if $(REFRESH),1,0) $(PY) -m tests.latest_cdk
 
 ## lock: add new stateful resources to tests/stateful-resources.json (never removes one).
 lock: setup
@@ -70,4 +75,4 @@ snapshot-update: setup
 	$(PY) -m pytest -q tests/test_reference_stacks.py -k snapshot --snapshot-update
 
 clean:
-	rm -rf cdk.out $(STAMPS) .pytest_cache
+	rm -rf cdk.out $(STAMPS) .pytest_cache .venv-latest

@@ -16,6 +16,36 @@ from tests.harness import (  # sets JSII_NODE before aws_cdk loads
     deploy_target_outputs,
     new_app,
 )
+from tests.latest_cdk import PackagingJob, summary
+
+_PACKAGING_JOB = pytest.StashKey[PackagingJob]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "last: runs after every other test (it waits for a background job)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)  # stable: order kept otherwise
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the packaging job (wheel, newest-aws-cdk-lib smoke test) as soon as a selected test needs
+    it: it runs in a background thread, its subprocesses on the second core, while the rest runs."""
+    if any("packaging_job" in getattr(item, "fixturenames", ()) for item in session.items):
+        session.config.stash[_PACKAGING_JOB] = PackagingJob().start()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    job = config.stash.get(_PACKAGING_JOB, None)
+    if job is not None and job.report is not None:
+        terminalreporter.write_line(f"newest-aws-cdk-lib smoke test ({job.seconds:.0f} s): {summary(job.report)}")
+
+
+@pytest.fixture(scope="session")
+def packaging_job(request: pytest.FixtureRequest) -> PackagingJob:
+    """The background packaging job of tests/latest_cdk.py, started at collection."""
+    return request.config.stash[_PACKAGING_JOB]
 
 
 @pytest.fixture(scope="session")
