@@ -9,6 +9,7 @@ import aws_cdk as cdk  # noqa: E402  (after the harness has pointed jsii at Node
 import pytest
 
 from refarch.testing import SynthesizedTemplate
+from tests.background import Background
 from tests.harness import (  # sets JSII_NODE before aws_cdk loads
     ROOT,
     ExampleRuns,
@@ -16,36 +17,54 @@ from tests.harness import (  # sets JSII_NODE before aws_cdk loads
     deploy_target_outputs,
     new_app,
 )
-from tests.latest_cdk import PackagingJob, summary
+from tests.latest_cdk import SUMMARY_LINES
 
-_PACKAGING_JOB = pytest.StashKey[PackagingJob]()
+_BACKGROUND = pytest.StashKey[Background]()
+_EXAMPLE_RUNS = pytest.StashKey[ExampleRuns]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "last: runs after every other test (it waits for a background job)")
+    config.stash[_BACKGROUND] = Background()
+    config.stash[_EXAMPLE_RUNS] = ExampleRuns(config.stash[_BACKGROUND])
+
+
+def _reads_background(item: pytest.Item) -> bool:
+    return "background" in getattr(item, "fixturenames", ())
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.get_closest_marker("last") is not None)  # stable: order kept otherwise
+    """Tests that read background results run after the others, so they mostly find them done;
+    the ``last`` marker after those (the order is otherwise kept)."""
+    items.sort(key=lambda item: (_reads_background(item), item.get_closest_marker("last") is not None))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start the packaging job (wheel, newest-aws-cdk-lib smoke test) as soon as a selected test needs
-    it: it runs in a background thread, its subprocesses on the second core, while the rest runs."""
-    if any("packaging_job" in getattr(item, "fixturenames", ()) for item in session.items):
-        session.config.stash[_PACKAGING_JOB] = PackagingJob().start()
+    """Queue the background work the selected tests read (tests/background.py): the example apps
+    when a test reads ``example_runs``, and the ``BACKGROUND_JOBS`` of each selected test module."""
+    background = session.config.stash[_BACKGROUND]
+    readers = [item for item in session.items if _reads_background(item)]
+    modules = {id(module): module for item in readers if (module := getattr(item, "module", None)) is not None}
+    for module in modules.values():
+        for key, work in getattr(module, "BACKGROUND_JOBS", {}).items():
+            background.submit(key, work)
+    if any("example_runs" in getattr(item, "fixturenames", ()) for item in readers):
+        session.config.stash[_EXAMPLE_RUNS].prefetch()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    config.stash[_BACKGROUND].shutdown()
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    job = config.stash.get(_PACKAGING_JOB, None)
-    if job is not None and job.report is not None:
-        terminalreporter.write_line(f"newest-aws-cdk-lib smoke test ({job.seconds:.0f} s): {summary(job.report)}")
+    for line in SUMMARY_LINES:
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
-def packaging_job(request: pytest.FixtureRequest) -> PackagingJob:
-    """The background packaging job of tests/latest_cdk.py, started at collection."""
-    return request.config.stash[_PACKAGING_JOB]
+def background(request: pytest.FixtureRequest) -> Background:
+    """Results of subprocess work queued at the start of the session (tests/background.py)."""
+    return request.config.stash[_BACKGROUND]
 
 
 @pytest.fixture(scope="session")
@@ -55,9 +74,10 @@ def reference_stacks() -> ReferenceStacks:
 
 
 @pytest.fixture(scope="session")
-def example_runs() -> ExampleRuns:
-    """``example_runs["private_api"]``: each example app run once per session, as `cdk synth` runs it."""
-    return ExampleRuns()
+def example_runs(request: pytest.FixtureRequest, background: Background) -> ExampleRuns:
+    """``example_runs["private_api"]``: each example app run once per session, as `cdk synth` runs it
+    (in the background, queued when the session starts)."""
+    return request.config.stash[_EXAMPLE_RUNS]
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,7 @@ from aws_cdk.assertions import Template  # noqa: E402
 
 from refarch.stacks import REFERENCE_STACKS  # noqa: E402
 from refarch.testing.assembly import SynthesizedTemplate, from_assembly, from_stack  # noqa: E402
+from tests.background import Background  # noqa: E402
 
 #: The feature flags of cdk.json, so tests synthesize exactly what `cdk synth` does.
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
@@ -99,34 +100,48 @@ class ExampleRun:
         return from_assembly(self.outdir)
 
 
-class ExampleRuns:
-    """Runs each example app on first use, in a process of its own, and keeps the result."""
+def run_app(folder: Path, outdir: Path, context: dict[str, Any], *, validation: bool = False) -> ExampleRun:
+    """Run ``folder/app.py`` as `cdk synth` runs it: ``context`` and an output directory, in a process
+    of its own (the app reads them when its jsii runtime starts). ``validation``: aws-cdk-lib's
+    built-in CloudFormation validation (3.5 s per synth; tests/test_full_synth.py runs it once)."""
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(outdir)}
+    if not validation:
+        env["CDK_VALIDATION"] = "false"
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=folder, env=env, capture_output=True, text=True, check=False
+    )
+    return ExampleRun(folder, outdir, result)
 
-    def __init__(self) -> None:
+
+class ExampleRuns:
+    """Runs each example app once, in a process of its own, and keeps the result. With a
+    :class:`~tests.background.Background`, :meth:`prefetch` queues every example there."""
+
+    def __init__(self, background: Background | None = None) -> None:
         self._cache: dict[str, ExampleRun] = {}
         self._root = Path(tempfile.mkdtemp(prefix="refarch-examples-"))
+        self._background = background
+
+    def prefetch(self) -> None:
+        if self._background is not None:
+            for example in EXAMPLES:
+                self._background.submit(f"example:{example.name}", lambda name=example.name: self._run(name))
 
     def __getitem__(self, name: str) -> ExampleRun:
         if name not in self._cache:
-            example = ROOT / "examples" / name
-            outdir = self._root / name
-            config = json.loads((example / "cdk.json").read_text())
-            # What `cdk synth` gives the app: its cdk.json context and an output directory, in a
-            # process of its own (the app reads them when its jsii runtime starts). Bundling is
-            # skipped (tests/test_full_synth.py bundles the reference app once), so is the 3.5 s
-            # built-in template validation (same reason).
-            context = {**config.get("context", {}), "aws:cdk:bundling-stacks": []}
-            env = {
-                **os.environ,
-                "CDK_CONTEXT_JSON": json.dumps(context),
-                "CDK_OUTDIR": str(outdir),
-                "CDK_VALIDATION": "false",
-            }
-            result = subprocess.run(
-                [sys.executable, "app.py"], cwd=example, env=env, capture_output=True, text=True, check=False
-            )
-            self._cache[name] = ExampleRun(example, outdir, result)
+            if self._background is None:
+                self._cache[name] = self._run(name)
+            else:
+                self._cache[name] = self._background.result(f"example:{name}", lambda: self._run(name))
         return self._cache[name]
+
+    def _run(self, name: str) -> ExampleRun:
+        example = ROOT / "examples" / name
+        config = json.loads((example / "cdk.json").read_text())
+        # Its cdk.json context, as `cdk synth` gives it. Bundling is skipped (tests/test_full_synth.py
+        # bundles the reference app once), so is the built-in template validation (same reason).
+        context = {**config.get("context", {}), "aws:cdk:bundling-stacks": []}
+        return run_app(example, self._root / name, context)
 
 
 #: What the deploy checks run on: every reference stack and every example app.

@@ -10,13 +10,14 @@ a new aws-cdk-lib release that breaks it is seen the day it appears. Steps:
    releases of its dependencies the registry offers; otherwise only the wheel is reinstalled;
 3. tests/latest_cdk_app.py in that venv: every reference stack, every compliance pack.
 
-The test session runs it in a background thread (tests/conftest.py starts it when a test that
-needs it is selected), so its subprocesses use the second core while pytest runs the rest.
+The test session runs it in the background (tests/background.py), so its subprocesses use the
+second core while pytest runs the in-process tests.
 ``make smoke-latest`` runs it alone: ``python -m tests.latest_cdk [--refresh]``.
 """
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import json
 import os
@@ -24,7 +25,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import venv
 from dataclasses import dataclass, field
@@ -38,6 +38,12 @@ REFRESH_STAMP = LATEST_VENV / "refreshed-at"
 REFRESH_AFTER_SECONDS = 24 * 3600
 APP = Path(__file__).resolve().parent / "latest_cdk_app.py"
 _PIP = ("-m", "pip", "--disable-pip-version-check", "--no-input")
+
+
+def _temporary_folder(prefix: str) -> Path:
+    folder = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, folder, True)
+    return Path(folder)
 
 
 class StepFailed(RuntimeError):
@@ -95,52 +101,42 @@ def synthesize(python: Path, workdir: Path) -> dict[str, Any]:
 
 @dataclass
 class PackagingJob:
-    """The three steps in a background thread; tests wait for the part they read."""
+    """The three steps, run by :meth:`run` (tests/conftest.py runs it in the background)."""
 
     force_refresh: bool = field(default_factory=lambda: os.environ.get("REFARCH_REFRESH_LATEST") == "1")
-    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="refarch-packaging-")))
+    workdir: Path = field(default_factory=lambda: _temporary_folder("refarch-packaging-"))
     wheel: Path | None = None
     report: dict[str, Any] | None = None
     error: str | None = None
     seconds: float = 0.0
-    _wheel_built: threading.Event = field(default_factory=threading.Event)
-    _done: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
 
-    def start(self) -> PackagingJob:
-        self._thread = threading.Thread(target=self._run, name="packaging-job", daemon=True)
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
+    def run(self) -> PackagingJob:
+        """Build, install, synthesize; a failed step is recorded in :attr:`error`, not raised."""
         start = time.perf_counter()
         try:
             self.wheel = build_wheel(self.workdir / "dist")
-            self._wheel_built.set()
             python = install_latest(self.wheel, force_refresh=self.force_refresh)
             self.report = synthesize(python, self.workdir)
+            SUMMARY_LINES.append(f"newest-aws-cdk-lib smoke test: {summary(self.report)}")
         except StepFailed as error:
             self.error = str(error)
         finally:
             self.seconds = time.perf_counter() - start
-            self._wheel_built.set()
-            self._done.set()
+        return self
 
     def built_wheel(self) -> Path:
-        self._wheel_built.wait()
         if self.wheel is None:
             raise StepFailed(f"the wheel was not built: {self.error}")
         return self.wheel
 
     def result(self) -> dict[str, Any]:
-        self._done.wait()
         if self.report is None:
             raise StepFailed(f"the newest-aws-cdk-lib smoke test did not run to the end: {self.error}")
         return self.report
 
-    def cleanup(self) -> None:
-        if self._done.is_set():
-            shutil.rmtree(self.workdir, ignore_errors=True)
+
+#: Lines for the end of the test session's output (tests/conftest.py prints them).
+SUMMARY_LINES: list[str] = []
 
 
 def summary(report: dict[str, Any]) -> str:
@@ -152,7 +148,7 @@ def summary(report: dict[str, Any]) -> str:
 def main(argv: list[str]) -> int:
     job = PackagingJob()
     job.force_refresh = job.force_refresh or "--refresh" in argv
-    job.start()
+    job.run()
     try:
         report = job.result()
     except StepFailed as error:
@@ -161,7 +157,6 @@ def main(argv: list[str]) -> int:
     print(f"newest-aws-cdk-lib smoke test ({job.seconds:.0f} s): {summary(report)}")
     problems = report["violations"] + [f"not built: {name}" for name in report["constructs_missing"]]
     print("\n".join(problems) if problems else "synthesized clean under every pack")
-    job.cleanup()
     return 1 if problems else 0
 
 

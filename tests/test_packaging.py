@@ -13,8 +13,13 @@ import tomllib
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from tests.background import Background
 from tests.harness import ROOT
 from tests.latest_cdk import PackagingJob, summary
+
+#: Built and run in the background (tests/background.py) when the session starts.
+PACKAGING = PackagingJob()
+BACKGROUND_JOBS = {"packaging": PACKAGING.run}
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 LOCK_FILE = ROOT / "requirements-dev.lock"
@@ -67,8 +72,8 @@ def test_lock_has_a_hash_for_every_pin() -> None:
     assert not unhashed_pins(LOCK_FILE.read_text())
 
 
-def test_wheel_carries_every_runtime_asset_and_the_license(packaging_job: PackagingJob) -> None:
-    wheel = packaging_job.built_wheel()
+def test_wheel_carries_every_runtime_asset_and_the_license(background: Background) -> None:
+    wheel = background.result("packaging", PACKAGING.run).built_wheel()
     archive = zipfile.ZipFile(wheel)
     names = set(archive.namelist())
     runtime = [
@@ -84,9 +89,9 @@ def test_wheel_carries_every_runtime_asset_and_the_license(packaging_job: Packag
     assert f"{dist_info}/licenses/LICENSE" in names
 
 
-def test_wheel_declares_ranges_not_pins(packaging_job: PackagingJob) -> None:
+def test_wheel_declares_ranges_not_pins(background: Background) -> None:
     """A user's app on another aws-cdk-lib 2.x release can install the wheel."""
-    archive = zipfile.ZipFile(packaging_job.built_wheel())
+    archive = zipfile.ZipFile(background.result("packaging", PACKAGING.run).built_wheel())
     metadata_file = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
     metadata = email.message_from_bytes(archive.read(metadata_file))
     requires = {
@@ -104,9 +109,9 @@ def test_wheel_declares_ranges_not_pins(packaging_job: PackagingJob) -> None:
 
 
 @pytest.mark.last
-def test_newest_aws_cdk_lib_synthesizes_every_reference_stack(packaging_job: PackagingJob) -> None:
+def test_newest_aws_cdk_lib_synthesizes_every_reference_stack(background: Background) -> None:
     """The wheel, installed beside the newest aws-cdk-lib/constructs/cdk-nag: every stack, every pack."""
-    report = packaging_job.result()
+    report = background.result("packaging", PACKAGING.run).result()
     print(f"newest-aws-cdk-lib smoke test: {summary(report)}")
     assert ".venv-latest" in report["refarch_file"], f"refarch came from {report['refarch_file']}, not the wheel"
     assert report["stacks"], "no reference stack was synthesized"
