@@ -56,3 +56,8 @@ class Background:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+#: The session's one background worker (tests/conftest.py queues its jobs, the ``background``
+#: fixture hands it to tests); a job may wait for another job's result through it.
+BACKGROUND = Background()

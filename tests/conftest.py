@@ -9,7 +9,7 @@ import aws_cdk as cdk  # noqa: E402  (after the harness has pointed jsii at Node
 import pytest
 
 from refarch.testing import SynthesizedTemplate
-from tests.background import Background
+from tests.background import BACKGROUND, Background
 from tests.harness import (  # sets JSII_NODE before aws_cdk loads
     ROOT,
     ExampleRuns,
@@ -25,7 +25,7 @@ _EXAMPLE_RUNS = pytest.StashKey[ExampleRuns]()
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "last: runs after every other test (it waits for a background job)")
-    config.stash[_BACKGROUND] = Background()
+    config.stash[_BACKGROUND] = BACKGROUND
     config.stash[_EXAMPLE_RUNS] = ExampleRuns(config.stash[_BACKGROUND])
 
 

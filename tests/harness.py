@@ -6,8 +6,10 @@ wrap it are in conftest.py.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -111,6 +113,20 @@ def run_app(folder: Path, outdir: Path, context: dict[str, Any], *, validation: 
         [sys.executable, "app.py"], cwd=folder, env=env, capture_output=True, text=True, check=False
     )
     return ExampleRun(folder, outdir, result)
+
+
+def synthesize_reference_app() -> ExampleRun:
+    """The reference app.py as `cdk synth` runs it, in a process of its own: asset metadata on (the CLI
+    asks for it), assets bundled for real, the built-in CloudFormation validation on. Once per session,
+    in the background: ``BACKGROUND.result(REFERENCE_APP, synthesize_reference_app)``."""
+    folder = tempfile.mkdtemp(prefix="refarch-full-synth-")
+    atexit.register(shutil.rmtree, folder, True)  # bundled layers: tens of MB
+    outdir = Path(folder) / "cdk.out"
+    return run_app(ROOT, outdir, {**CDK_CONTEXT, "aws:cdk:enable-asset-metadata": True}, validation=True)
+
+
+#: The background job name of :func:`synthesize_reference_app`.
+REFERENCE_APP = "reference app"
 
 
 class ExampleRuns:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -189,14 +191,22 @@ def run_doctor(app_dir: Path, env: Mapping[str, str]) -> subprocess.CompletedPro
     )
 
 
-def test_a_machine_with_node_20_and_an_app_without_the_flags(tmp_path: Path) -> None:
-    fake_program(tmp_path / "bin", "node", "echo v20.20.2")
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "cdk.json").write_text(json.dumps({"app": "python3 app.py"}))
+def doctor_on_a_machine_with_node_20_and_an_app_without_the_flags() -> subprocess.CompletedProcess[str]:
+    folder = Path(tempfile.mkdtemp(prefix="refarch-doctor-test-"))
+    fake_program(folder / "bin", "node", "echo v20.20.2")
+    (folder / "app").mkdir()
+    (folder / "app" / "cdk.json").write_text(json.dumps({"app": "python3 app.py"}))
     env = {k: v for k, v in real_environment().items() if k != "JSII_NODE"}
-    env["PATH"] = f"{tmp_path / 'bin'}{os.pathsep}{env['PATH']}"
+    env["PATH"] = f"{folder / 'bin'}{os.pathsep}{env['PATH']}"
     env["PIP_NO_INDEX"] = "1"  # and no package index: bundling fails too, fast
-    result = run_doctor(tmp_path / "app", env)
+    try:
+        return run_doctor(folder / "app", env)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_machine_with_node_20_and_an_app_without_the_flags(background: Background) -> None:
+    result = background.result("doctor on a bad set-up", BACKGROUND_JOBS["doctor on a bad set-up"])
     assert result.returncode == 1, result.stdout + result.stderr
     for name in ("node", "feature-flags", "bundling"):
         assert f"FAIL  {name}:" in result.stdout, result.stdout
@@ -204,7 +214,10 @@ def test_a_machine_with_node_20_and_an_app_without_the_flags(tmp_path: Path) -> 
 
 
 #: The real set-up's check waits on the network (pip): it runs in the background (tests/background.py).
-BACKGROUND_JOBS = {"doctor on the real set-up": lambda: run_doctor(ROOT, real_environment())}
+BACKGROUND_JOBS = {
+    "doctor on the real set-up": lambda: run_doctor(ROOT, real_environment()),
+    "doctor on a bad set-up": doctor_on_a_machine_with_node_20_and_an_app_without_the_flags,
+}
 
 
 def test_the_real_set_up_passes(background: Background) -> None:

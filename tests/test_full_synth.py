@@ -7,10 +7,7 @@ where their findings gate.
 
 from __future__ import annotations
 
-import atexit
 import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,25 +15,15 @@ import pytest
 
 from refarch.stacks import REFERENCE_STACKS
 from tests.background import Background
-from tests.harness import CDK_CONTEXT, ROOT, ExampleRun, run_app
-
-
-def synthesize_reference_app() -> ExampleRun:
-    """app.py as `cdk synth` runs it, in a process of its own: the CLI also asks for asset metadata
-    (asset paths in the templates); bundling and the built-in validation stay on."""
-    folder = tempfile.mkdtemp(prefix="refarch-full-synth-")
-    atexit.register(shutil.rmtree, folder, True)  # bundled layers: tens of MB
-    outdir = Path(folder) / "cdk.out"
-    return run_app(ROOT, outdir, {**CDK_CONTEXT, "aws:cdk:enable-asset-metadata": True}, validation=True)
-
+from tests.harness import REFERENCE_APP, synthesize_reference_app
 
 #: Run in the background (tests/background.py) from the start of the session: it is the longest synth.
-BACKGROUND_JOBS = {"reference app": synthesize_reference_app}
+BACKGROUND_JOBS = {REFERENCE_APP: synthesize_reference_app}
 
 
 @pytest.fixture(scope="module")
 def assembly(background: Background) -> Path:
-    run = background.result("reference app", synthesize_reference_app)
+    run = background.result(REFERENCE_APP, synthesize_reference_app)
     # app.py applies the packs as validation plugins: an error finding fails its synth.
     assert run.result.returncode == 0, f"app.py failed to synthesize:\n{run.result.stdout}\n{run.result.stderr}"
     return run.outdir
