@@ -10,6 +10,7 @@ import pytest
 
 from refarch.testing import SynthesizedTemplate
 from tests.background import BACKGROUND, Background
+from tests.botocore_cache import share_parsed_json_files
 from tests.harness import (  # sets JSII_NODE before aws_cdk loads
     ROOT,
     ExampleRuns,
@@ -18,6 +19,8 @@ from tests.harness import (  # sets JSII_NODE before aws_cdk loads
     new_app,
 )
 from tests.latest_cdk import SUMMARY_LINES
+
+share_parsed_json_files()  # moto and boto3 clients are created per test: parse botocore's models once
 
 _BACKGROUND = pytest.StashKey[Background]()
 _EXAMPLE_RUNS = pytest.StashKey[ExampleRuns]()
