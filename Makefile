@@ -23,19 +23,23 @@ UV_VERSION := 0.13.9
 
 setup: $(STAMPS)/python $(STAMPS)/node
 
-$(STAMPS)/python: $(LOCK) pyproject.toml
+UV := $(VENV)/bin/uv
+
+# uv installs the lock (every hash checked, as `pip install --require-hashes` would) in seconds where
+# pip takes minutes; pip stays in the venv for the Lambda layers' local bundling.
+$(STAMPS)/python: $(LOCK) pyproject.toml $(UV)
 	@mkdir -p $(STAMPS)
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(UV) pip install --quiet --python $(PY) --require-hashes -r $(LOCK)
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	@touch $@
 
-## lock-deps: resolve pyproject.toml (the dev and runtime extras included) into $(LOCK), with hashes.
-lock-deps:
+$(UV):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --generate-hashes --quiet \
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+## lock-deps: resolve pyproject.toml (the dev and runtime extras included) into $(LOCK), with hashes.
+lock-deps: $(UV)
+	$(UV) pip compile pyproject.toml --extra dev --universal --generate-hashes --quiet \
 		--custom-compile-command "make lock-deps" --output-file $(LOCK)
 
 $(STAMPS)/node: package.json package-lock.json
