@@ -30,7 +30,7 @@ from aws_cdk.assertions import Template  # noqa: E402
 
 from refarch.stacks import REFERENCE_STACKS  # noqa: E402
 from refarch.testing.assembly import SynthesizedTemplate, from_assembly, from_stack  # noqa: E402
-from tests.background import Background  # noqa: E402
+from tests.background import BACKGROUND, Background  # noqa: E402
 
 #: The feature flags of cdk.json, so tests synthesize exactly what `cdk synth` does.
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
@@ -130,33 +130,46 @@ REFERENCE_APP = "reference app"
 
 
 class ExampleRuns:
-    """Runs each example app once, in a process of its own, and keeps the result. With a
-    :class:`~tests.background.Background`, :meth:`prefetch` queues every example there."""
+    """Runs each example app once, in a process of its own, and keeps the result.
 
-    def __init__(self, background: Background | None = None) -> None:
+    ``context`` is added to each example's cdk.json context, as ``cdk synth -c key=value`` adds it.
+    The runs go through the session's :data:`~tests.background.BACKGROUND` worker: the first one
+    asked for queues all of them, so the other examples run on the second core meanwhile (and
+    tests/conftest.py queues the default instance's runs when the session starts).
+    """
+
+    def __init__(self, background: Background | None = BACKGROUND, **context: Any) -> None:
+        self._context = context
         self._cache: dict[str, ExampleRun] = {}
         self._root = Path(tempfile.mkdtemp(prefix="refarch-examples-"))
         self._background = background
+        self._prefetched = False
 
     def prefetch(self) -> None:
-        if self._background is not None:
+        """Queue every example's run in the background (once)."""
+        if self._background is not None and not self._prefetched:
+            self._prefetched = True
             for example in EXAMPLES:
-                self._background.submit(f"example:{example.name}", lambda name=example.name: self._run(name))
+                self._background.submit(self._job(example.name), lambda name=example.name: self._run(name))
 
     def __getitem__(self, name: str) -> ExampleRun:
         if name not in self._cache:
             if self._background is None:
                 self._cache[name] = self._run(name)
             else:
-                self._cache[name] = self._background.result(f"example:{name}", lambda: self._run(name))
+                self.prefetch()
+                self._cache[name] = self._background.result(self._job(name), lambda: self._run(name))
         return self._cache[name]
+
+    def _job(self, name: str) -> str:
+        return f"example:{name}" + (f" with {json.dumps(self._context, sort_keys=True)}" if self._context else "")
 
     def _run(self, name: str) -> ExampleRun:
         example = ROOT / "examples" / name
         config = json.loads((example / "cdk.json").read_text())
         # Its cdk.json context, as `cdk synth` gives it. Bundling is skipped (tests/test_full_synth.py
         # bundles the reference app once), so is the built-in template validation (same reason).
-        context = {**config.get("context", {}), "aws:cdk:bundling-stacks": []}
+        context = {**config.get("context", {}), "aws:cdk:bundling-stacks": [], **self._context}
         return run_app(example, self._root / name, context)
 
 
