@@ -14,16 +14,33 @@ export JSII_NODE := $(CURDIR)/node_modules/.bin/node
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: setup synth test lint bench docs lock snapshot-update clean
+# Exact versions, with hashes, of everything this repository's development installs (pyproject.toml
+# declares the ranges users get). `make lock-deps` regenerates it after a change to pyproject.toml.
+LOCK := requirements-dev.lock
+UV_VERSION := 0.13.9
+
+.PHONY: setup synth test lint bench docs lock lock-deps smoke-latest snapshot-update clean
 
 setup: $(STAMPS)/python $(STAMPS)/node
 
-$(STAMPS)/python: pyproject.toml
+UV := $(VENV)/bin/uv
+
+# uv installs the lock (every hash checked, as `pip install --require-hashes` would) in seconds where
+# pip takes minutes; pip stays in the venv for the Lambda layers' local bundling.
+$(STAMPS)/python: $(LOCK) pyproject.toml $(UV)
 	@mkdir -p $(STAMPS)
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(UV) pip install --quiet --python $(PY) --require-hashes -r $(LOCK)
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	@touch $@
+
+$(UV):
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+## lock-deps: resolve pyproject.toml (the dev and runtime extras included) into $(LOCK), with hashes.
+lock-deps: $(UV)
+	$(UV) pip compile pyproject.toml --extra dev --universal --generate-hashes --quiet \
+		--custom-compile-command "make lock-deps" --output-file $(LOCK)
 
 $(STAMPS)/node: package.json package-lock.json
 	@mkdir -p $(STAMPS)
@@ -38,7 +55,7 @@ synth: setup
 
 ## test: the whole suite (unit, snapshots, compliance, cfn-lint, lock, handlers, e2e, examples).
 test: setup
-	$(PY) -m pytest
+	REFARCH_REFRESH_LATEST=$(if $(REFRESH),1,0) $(PY) -m pytest
 
 lint: setup
 	$(PY) -m ruff check refarch tests bench examples app.py
@@ -52,6 +69,11 @@ bench: setup
 docs: setup
 	$(PY) scripts/make_docs.py
 
+## smoke-latest: only the newest-aws-cdk-lib smoke test (`make test` runs it too, in the background).
+## REFRESH=1 re-fetches the newest aws-cdk-lib, constructs and cdk-nag now instead of once a day.
+smoke-latest: setup
+	REFARCH_REFRESH_LATEST=$(if $(REFRESH),1,0) $(PY) -m tests.latest_cdk
+
 ## lock: add new stateful resources to tests/stateful-resources.json (never removes one).
 lock: setup
 	REFARCH_UPDATE_LOCK=1 $(PY) -m pytest -q tests/test_reference_stacks.py -k stateful
@@ -61,4 +83,4 @@ snapshot-update: setup
 	$(PY) -m pytest -q tests/test_reference_stacks.py -k snapshot --snapshot-update
 
 clean:
-	rm -rf cdk.out $(STAMPS) .pytest_cache
+	rm -rf cdk.out $(STAMPS) .pytest_cache .venv-latest

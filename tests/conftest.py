@@ -9,6 +9,8 @@ import aws_cdk as cdk  # noqa: E402  (after the harness has pointed jsii at Node
 import pytest
 
 from refarch.testing import SynthesizedTemplate
+from tests.background import BACKGROUND, Background
+from tests.botocore_cache import share_parsed_json_files
 from tests.harness import (  # sets JSII_NODE before aws_cdk loads
     ROOT,
     ExampleRuns,
@@ -16,6 +18,56 @@ from tests.harness import (  # sets JSII_NODE before aws_cdk loads
     deploy_target_outputs,
     new_app,
 )
+from tests.latest_cdk import SUMMARY_LINES
+
+share_parsed_json_files()  # moto and boto3 clients are created per test: parse botocore's models once
+
+_BACKGROUND = pytest.StashKey[Background]()
+_EXAMPLE_RUNS = pytest.StashKey[ExampleRuns]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "last: runs after every other test (it waits for a background job)")
+    config.stash[_BACKGROUND] = BACKGROUND
+    config.stash[_EXAMPLE_RUNS] = ExampleRuns(BACKGROUND)
+
+
+def _reads_background(item: pytest.Item) -> bool:
+    return "background" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that read background results run after the others, so they mostly find them done;
+    the ``last`` marker after those (the order is otherwise kept)."""
+    items.sort(key=lambda item: (_reads_background(item), item.get_closest_marker("last") is not None))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Queue the background work the selected tests read (tests/background.py): the example apps
+    when a test reads ``example_runs``, and the ``BACKGROUND_JOBS`` of each selected test module."""
+    background = session.config.stash[_BACKGROUND]
+    readers = [item for item in session.items if _reads_background(item)]
+    modules = {id(module): module for item in readers if (module := getattr(item, "module", None)) is not None}
+    for module in modules.values():
+        for key, work in getattr(module, "BACKGROUND_JOBS", {}).items():
+            background.submit(key, work)
+    if any("example_runs" in getattr(item, "fixturenames", ()) for item in readers):
+        session.config.stash[_EXAMPLE_RUNS].prefetch()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    config.stash[_BACKGROUND].shutdown()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    for line in SUMMARY_LINES:
+        terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def background(request: pytest.FixtureRequest) -> Background:
+    """Results of subprocess work queued at the start of the session (tests/background.py)."""
+    return request.config.stash[_BACKGROUND]
 
 
 @pytest.fixture(scope="session")
@@ -25,9 +77,10 @@ def reference_stacks() -> ReferenceStacks:
 
 
 @pytest.fixture(scope="session")
-def example_runs() -> ExampleRuns:
-    """``example_runs["private_api"]``: each example app run once per session, as `cdk synth` runs it."""
-    return ExampleRuns()
+def example_runs(request: pytest.FixtureRequest, background: Background) -> ExampleRuns:
+    """``example_runs["private_api"]``: each example app run once per session, as `cdk synth` runs it
+    (in the background, queued when the session starts)."""
+    return request.config.stash[_EXAMPLE_RUNS]
 
 
 @pytest.fixture(scope="session")

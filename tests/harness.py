@@ -6,8 +6,10 @@ wrap it are in conftest.py.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,6 +30,7 @@ from aws_cdk.assertions import Template  # noqa: E402
 
 from refarch.stacks import REFERENCE_STACKS  # noqa: E402
 from refarch.testing.assembly import SynthesizedTemplate, from_assembly, from_stack  # noqa: E402
+from tests.background import BACKGROUND, Background  # noqa: E402
 
 #: The feature flags of cdk.json, so tests synthesize exactly what `cdk synth` does.
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
@@ -99,38 +102,75 @@ class ExampleRun:
         return from_assembly(self.outdir)
 
 
+def run_app(folder: Path, outdir: Path, context: dict[str, Any], *, validation: bool = False) -> ExampleRun:
+    """Run ``folder/app.py`` as `cdk synth` runs it: ``context`` and an output directory, in a process
+    of its own (the app reads them when its jsii runtime starts). ``validation``: aws-cdk-lib's
+    built-in CloudFormation validation (3.5 s per synth; tests/test_full_synth.py runs it once)."""
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(outdir)}
+    if not validation:
+        env["CDK_VALIDATION"] = "false"
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=folder, env=env, capture_output=True, text=True, check=False
+    )
+    return ExampleRun(folder, outdir, result)
+
+
+def synthesize_reference_app() -> ExampleRun:
+    """The reference app.py as `cdk synth` runs it, in a process of its own: asset metadata on (the CLI
+    asks for it), assets bundled for real, the built-in CloudFormation validation on. Once per session,
+    in the background: ``BACKGROUND.result(REFERENCE_APP, synthesize_reference_app)``."""
+    folder = tempfile.mkdtemp(prefix="refarch-full-synth-")
+    atexit.register(shutil.rmtree, folder, True)  # bundled layers: tens of MB
+    outdir = Path(folder) / "cdk.out"
+    return run_app(ROOT, outdir, {**CDK_CONTEXT, "aws:cdk:enable-asset-metadata": True}, validation=True)
+
+
+#: The background job name of :func:`synthesize_reference_app`.
+REFERENCE_APP = "reference app"
+
+
 class ExampleRuns:
-    """Runs each example app on first use, in a process of its own, and keeps the result.
+    """Runs each example app once, in a process of its own, and keeps the result.
 
     ``context`` is added to each example's cdk.json context, as ``cdk synth -c key=value`` adds it.
+    The runs go through the session's :data:`~tests.background.BACKGROUND` worker: the first one
+    asked for queues all of them, so the other examples run on the second core meanwhile (and
+    tests/conftest.py queues the default instance's runs when the session starts).
     """
 
-    def __init__(self, **context: Any) -> None:
+    def __init__(self, background: Background | None = BACKGROUND, **context: Any) -> None:
         self._context = context
         self._cache: dict[str, ExampleRun] = {}
         self._root = Path(tempfile.mkdtemp(prefix="refarch-examples-"))
+        self._background = background
+        self._prefetched = False
+
+    def prefetch(self) -> None:
+        """Queue every example's run in the background (once)."""
+        if self._background is not None and not self._prefetched:
+            self._prefetched = True
+            for example in EXAMPLES:
+                self._background.submit(self._job(example.name), lambda name=example.name: self._run(name))
 
     def __getitem__(self, name: str) -> ExampleRun:
         if name not in self._cache:
-            example = ROOT / "examples" / name
-            outdir = self._root / name
-            config = json.loads((example / "cdk.json").read_text())
-            # What `cdk synth` gives the app: its cdk.json context and an output directory, in a
-            # process of its own (the app reads them when its jsii runtime starts). Bundling is
-            # skipped (tests/test_full_synth.py bundles the reference app once), so is the 3.5 s
-            # built-in template validation (same reason).
-            context = {**config.get("context", {}), "aws:cdk:bundling-stacks": [], **self._context}
-            env = {
-                **os.environ,
-                "CDK_CONTEXT_JSON": json.dumps(context),
-                "CDK_OUTDIR": str(outdir),
-                "CDK_VALIDATION": "false",
-            }
-            result = subprocess.run(
-                [sys.executable, "app.py"], cwd=example, env=env, capture_output=True, text=True, check=False
-            )
-            self._cache[name] = ExampleRun(example, outdir, result)
+            if self._background is None:
+                self._cache[name] = self._run(name)
+            else:
+                self.prefetch()
+                self._cache[name] = self._background.result(self._job(name), lambda: self._run(name))
         return self._cache[name]
+
+    def _job(self, name: str) -> str:
+        return f"example:{name}" + (f" with {json.dumps(self._context, sort_keys=True)}" if self._context else "")
+
+    def _run(self, name: str) -> ExampleRun:
+        example = ROOT / "examples" / name
+        config = json.loads((example / "cdk.json").read_text())
+        # Its cdk.json context, as `cdk synth` gives it. Bundling is skipped (tests/test_full_synth.py
+        # bundles the reference app once), so is the built-in template validation (same reason).
+        context = {**config.get("context", {}), "aws:cdk:bundling-stacks": [], **self._context}
+        return run_app(example, self._root / name, context)
 
 
 #: What the deploy checks run on: every reference stack and every example app.

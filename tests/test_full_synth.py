@@ -11,24 +11,22 @@ import json
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 
-from refarch.compliance import apply_packs
-from refarch.stacks import REFERENCE_STACKS, build_reference_stacks
-from tests.harness import CDK_CONTEXT
+from refarch.stacks import REFERENCE_STACKS
+from tests.background import Background
+from tests.harness import REFERENCE_APP, synthesize_reference_app
+
+#: Run in the background (tests/background.py) from the start of the session: it is the longest synth.
+BACKGROUND_JOBS = {REFERENCE_APP: synthesize_reference_app}
 
 
 @pytest.fixture(scope="module")
-def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    # As `cdk synth` runs it: the CLI also asks for asset metadata (asset paths in the templates).
-    context = {**CDK_CONTEXT, "aws:cdk:enable-asset-metadata": True}
-    app = cdk.App(context=context, outdir=str(outdir), builtin_cloud_formation_validation=True)
-    build_reference_stacks(app)
-    apply_packs(app)
-    app.synth()  # raises if a compliance pack reports an error
-    return outdir
+def assembly(background: Background) -> Path:
+    run = background.result(REFERENCE_APP, synthesize_reference_app)
+    # app.py applies the packs as validation plugins: an error finding fails its synth.
+    assert run.result.returncode == 0, f"app.py failed to synthesize:\n{run.result.stdout}\n{run.result.stderr}"
+    return run.outdir
 
 
 def test_every_reference_stack_is_in_the_assembly(assembly: Path) -> None:

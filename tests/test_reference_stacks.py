@@ -18,7 +18,8 @@ from refarch.stacks import REFERENCE_STACKS
 from refarch.testing import normalize_template
 from refarch.testing.compliance import unacknowledged_errors
 from tests import stateful_lock
-from tests.harness import ROOT, ReferenceStacks
+from tests.background import BACKGROUND, Background
+from tests.harness import REFERENCE_APP, ROOT, ReferenceStacks, synthesize_reference_app
 
 STACKS = list(REFERENCE_STACKS)
 
@@ -60,34 +61,30 @@ def test_acknowledgments_give_reasons(name: str, reference_stacks: ReferenceStac
     assert not weak, "acknowledgments without a real reason or too broad:\n" + "\n".join(weak)
 
 
+def lint_reference_templates() -> subprocess.CompletedProcess[str]:
+    """cfn-lint over every template of the reference app as `cdk synth` writes it, in one call (its
+    start-up costs ~2 s); in the background, after the reference app's synth (tests/harness.py)."""
+    run = BACKGROUND.result(REFERENCE_APP, synthesize_reference_app)
+    assert run.result.returncode == 0, f"app.py failed to synthesize:\n{run.result.stderr}"
+    files = sorted(str(p) for p in run.outdir.glob("*.template.json"))
+    assert files, f"no template in {run.outdir}"
+    config = ["--config-file", str(ROOT / ".cfnlintrc.yaml"), "--format", "json"]
+    cfn_lint = str(Path(sys.executable).parent / "cfn-lint")
+    return subprocess.run([cfn_lint, *config, *files], capture_output=True, text=True, check=False)
+
+
+BACKGROUND_JOBS = {"cfn-lint": lint_reference_templates}
+
+
 @pytest.fixture(scope="module")
-def cfn_lint_findings(
-    reference_stacks: ReferenceStacks, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, list[Any]]:
-    """cfn-lint over every reference template in one call (its start-up costs ~2 s)."""
-    outdir = tmp_path_factory.mktemp("templates")
-    files = []
-    for name in STACKS:
-        path = outdir / f"{name}.template.json"
-        path.write_text(json.dumps(reference_stacks[name].json, indent=1))
-        files.append(str(path))
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "cfn-lint"),
-            "--config-file",
-            str(ROOT / ".cfnlintrc.yaml"),
-            "--format",
-            "json",
-            *files,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode not in (0, 2, 4, 6, 8, 10, 12, 14) and not result.stdout.strip():
-        pytest.fail(f"cfn-lint did not run: {result.stderr}")
+def cfn_lint_findings(background: Background) -> dict[str, list[Any]]:
+    result = background.result("cfn-lint", lint_reference_templates)
+    try:
+        reported = json.loads(result.stdout or "[]")
+    except json.JSONDecodeError:
+        pytest.fail(f"cfn-lint did not run (exit {result.returncode}): {result.stdout[:500]}{result.stderr[-2000:]}")
     findings: dict[str, list[Any]] = {name: [] for name in STACKS}
-    for finding in json.loads(result.stdout or "[]"):
+    for finding in reported:
         findings[Path(finding["Filename"]).name.removesuffix(".template.json")].append(finding)
     return findings
 

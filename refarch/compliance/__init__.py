@@ -13,6 +13,9 @@ from aws_cdk import Validations
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks
 from constructs import IConstruct
 
+# The constructs first: their modules import refarch.compliance.residency, which imports the
+# constructs' prop checks. Entering the cycle from this side would leave residency half-loaded.
+import refarch.constructs  # noqa: F401
 from refarch.compliance.gdpr import GdprChecks
 
 

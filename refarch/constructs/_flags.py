@@ -11,17 +11,10 @@ from __future__ import annotations
 
 from constructs import Construct
 
-#: Without it, a bucket that receives server access logs is given the ``LogDeliveryWrite`` ACL,
-#: which S3 refuses on buckets that enforce bucket-owner object ownership (ACLs disabled, as every
-#: bucket of this library is): CDK fails with "objectOwnership must be set to "ObjectWriter" when
-#: accessControl is "LogDeliveryWrite"". With it, log delivery is granted by a bucket policy.
-S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
-
-#: Flag -> the value the constructs need.
-REQUIRED_FLAGS: dict[str, object] = {S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY: True}
+from refarch.feature_flags import REQUIRED_FLAGS
 
 
 def pin_required_flags(scope: Construct) -> None:
     """Set every flag of :data:`REQUIRED_FLAGS` on ``scope``: call it before ``scope`` has children."""
-    for flag, value in REQUIRED_FLAGS.items():
+    for flag, (value, _why) in REQUIRED_FLAGS.items():
         scope.node.set_context(flag, value)
