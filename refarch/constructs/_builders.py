@@ -14,6 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
@@ -347,3 +348,38 @@ def build_python_function(
         "AwsSolutions-IAM5[Resource::*]",
     )
     return function
+
+
+def build_alarm_topic(scope: Construct, removal_policy: RemovalPolicy = _defaults.DATA_REMOVAL_POLICY) -> sns.Topic:
+    """An SNS topic encrypted with a customer key that CloudWatch alarms and SNS callers may use.
+
+    CloudWatch cannot publish to topics encrypted with the AWS managed ``aws/sns`` key, so the
+    key admits the CloudWatch service (for this account) and, like ``aws/sns``, any principal of
+    this account calling through SNS (Auto Scaling's notifications among them).
+    """
+    stack = Stack.of(scope)
+    key = build_key(scope, "AlarmTopicKey", description="Encrypts the alarm topic", removal_policy=removal_policy)
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudWatchAlarms",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],  # in a key policy, "*" means this key
+            conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+        )
+    )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowThisAccountThroughSns",
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions={
+                "StringEquals": {
+                    "kms:CallerAccount": stack.account,
+                    "kms:ViaService": f"sns.{stack.region}.amazonaws.com",
+                }
+            },
+        )
+    )
+    return sns.Topic(scope, "AlarmTopic", master_key=key, enforce_ssl=True, display_name="cdk-refarch alarms")
