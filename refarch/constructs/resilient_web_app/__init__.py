@@ -116,6 +116,10 @@ class ResilientWebApp(Construct):
         """
         super().__init__(scope, id)
         stack = Stack.of(self)
+        if not isinstance(network, ThreeTierVpc):
+            raise checks.PropValidationError(
+                OWNER, "network", network.node.path, "Allowed: a ThreeTierVpc (its tiers carry the layers)."
+            )
         front_port = network.app_port if front_port is None else front_port
         front_capacity = front_capacity or Capacity()
         back_capacity = back_capacity or Capacity()
@@ -123,8 +127,6 @@ class ResilientWebApp(Construct):
         backup_retention = backup_retention or Duration.days(7)
         secret_rotation_interval = secret_rotation_interval or Duration.days(30)
         alarm_response_time = alarm_response_time or Duration.millis(500)
-        if not isinstance(network, ThreeTierVpc):
-            raise checks.PropValidationError(OWNER, "network", network, "Allowed: a ThreeTierVpc.")
         checks.check_data(
             data_layer=data_layer,
             reader_count=reader_count,
@@ -273,7 +275,7 @@ class ResilientWebApp(Construct):
 
         # -- data --------------------------------------------------------------------------------
         self.database: rds.DatabaseCluster | None = None
-        self.table: dynamodb.TableV2 | None = None
+        self.table: dynamodb.Table | None = None
         self.database_security_group: ec2.SecurityGroup | None = None
         data_scope = Construct(self, "Data")
         if data_layer is DataLayer.DYNAMODB:
@@ -468,7 +470,7 @@ class ResilientWebApp(Construct):
                 "OriginHealthCheck",
                 type=route53.HealthCheckType.CLOUDWATCH_METRIC,
                 alarm_identifier=route53.AlarmIdentifier(
-                    alarm_name=no_healthy_hosts.alarm_name, region=Stack.of(self).region
+                    name=no_healthy_hosts.alarm_name, region=Stack.of(self).region
                 ),
                 insufficient_data_health_status=route53.InsufficientDataHealthStatusEnum.LAST_KNOWN_STATUS,
                 inverted=False,

@@ -149,15 +149,17 @@ def build_aurora(
 
 def build_table(
     scope: Construct, *, encryption_key: kms.IKey, deletion_protection: bool, removal_policy: RemovalPolicy
-) -> dynamodb.TableV2:
+) -> dynamodb.Table:
     """A table keyed by ``pk``/``sk`` with point-in-time recovery, a customer key and on-demand capacity."""
-    table = dynamodb.TableV2(
+    # Table, not TableV2: TableV2 cannot render a customer key in an environment-agnostic stack.
+    table = dynamodb.Table(
         scope,
         "Table",
         partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
         sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-        billing=dynamodb.Billing.on_demand(),
-        encryption=dynamodb.TableEncryptionV2.customer_managed_key(encryption_key),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryption_key=encryption_key,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
             point_in_time_recovery_enabled=True
         ),

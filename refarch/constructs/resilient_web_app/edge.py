@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import jsii
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
@@ -165,6 +166,15 @@ def build_records(
     return records, health_check
 
 
+@jsii.implements(targets.IAliasRecordTargetProps)
+class _EvaluateTargetHealth:
+    """Route 53 answers the alias only while the ALB has healthy targets (failover records require it)."""
+
+    @property
+    def evaluate_target_health(self) -> bool:
+        return True
+
+
 def build_origin_records(
     scope: Construct,
     *,
@@ -182,7 +192,7 @@ def build_origin_records(
         "OriginRecord",
         zone=zone,
         record_name=origin_domain_name,
-        target=route53.RecordTarget.from_alias(targets.LoadBalancerTarget(load_balancer)),
+        target=route53.RecordTarget.from_alias(targets.LoadBalancerTarget(load_balancer, _EvaluateTargetHealth())),
         failover=failover,
         health_check=health_check,
         set_identifier=set_identifier if failover is not None else None,
