@@ -154,7 +154,8 @@ def test_internal_alb_is_reachable_only_from_the_front_group(default: Synthesize
     front, back = _id(default, asg, "AppFront"), _id(default, asg, "AppBack")
     public = _id(default, alb, "AppFront")
     assert network.can_reach(front, internal, 80).open
-    for source in ("0.0.0.0/0", "tier:Web", "tier:Db", back, public):
+    # "tier:App": any other host beside it in the app tier, where the ACLs let port 80 through.
+    for source in ("0.0.0.0/0", "tier:Web", "tier:App", "tier:Db", back, public):
         reach = network.can_reach(source, internal, 80)
         assert reach.closed, reach.explain()
 
