@@ -8,6 +8,8 @@ Modules by concern: ``props`` (enums, checks), ``edge`` (CloudFront, origin head
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -25,7 +27,7 @@ from constructs import Construct
 
 from refarch.constructs import _builders, _defaults
 from refarch.constructs._network_checks import check_database_azs
-from refarch.constructs.private_api_tiers import pin_rotation_port
+from refarch.constructs.private_api_tiers import default_user_data, pin_rotation_port
 from refarch.constructs.resilient_web_app import alarms, back, data, edge, front
 from refarch.constructs.resilient_web_app import props as checks
 from refarch.constructs.resilient_web_app.fleet import build_fleet, scale_on_requests
@@ -220,7 +222,10 @@ class ResilientWebApp(Construct):
             description=f"Front instances of {self.node.path}",
             instance_type=instance_type,
             machine_image=machine_image,
-            user_data=front_user_data or ec2.UserData.for_linux(),
+            # The default instances run PrivateApi's small HTTP service (GET /health answers 200) on the
+            # layer's port, so the group is healthy before the user brings their own user data.
+            user_data=front_user_data
+            or default_user_data(app_port=front_port, db_host="localhost", db_port=front_port),
             capacity=front_capacity,
             cpu_target_percent=cpu_target_percent,
             health_check_grace=health_check_grace,
@@ -241,6 +246,33 @@ class ResilientWebApp(Construct):
         )
         scale_on_requests(self.front, requests_per_target)
 
+        # -- data --------------------------------------------------------------------------------
+        self.database: rds.DatabaseCluster | None = None
+        self.table: dynamodb.Table | None = None
+        self.database_security_group: ec2.SecurityGroup | None = None
+        data_scope = Construct(self, "Data")
+        if data_layer is DataLayer.DYNAMODB:
+            self.table = data.build_table(
+                data_scope,
+                encryption_key=encryption_key,
+                deletion_protection=deletion_protection,
+                removal_policy=removal_policy,
+            )
+        else:
+            assert database_port is not None
+            self._build_database(
+                data_scope,
+                layer=data_layer,
+                port=database_port,
+                instance_type=database_instance_type,
+                reader_count=reader_count,
+                backup_retention=backup_retention,
+                secret_rotation_interval=secret_rotation_interval,
+                deletion_protection=deletion_protection,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+            )
+
         # -- back: internal ALB -> back group ----------------------------------------------------
         back_scope = Construct(self, "Back")
         self.internal_load_balancer, self.internal_security_group, self.internal_listener = back.build_internal_alb(
@@ -253,7 +285,7 @@ class ResilientWebApp(Construct):
             description=f"Back instances of {self.node.path}",
             instance_type=instance_type,
             machine_image=machine_image,
-            user_data=back_user_data or ec2.UserData.for_linux(),
+            user_data=back_user_data or default_user_data(app_port=back_port, **self._data_endpoint()),
             capacity=back_capacity,
             cpu_target_percent=cpu_target_percent,
             health_check_grace=health_check_grace,
@@ -271,35 +303,12 @@ class ResilientWebApp(Construct):
             health_check=_health_check(health_check_path),
         )
         scale_on_requests(self.back, requests_per_target)
+        self.grant_data(self.back.role)
+        if self.database_security_group is not None:
+            self.back.security_group.connections.allow_to(
+                self.database_security_group, ec2.Port.tcp(database_port), "Back instances to the database"
+            )
         self._connect_layers()
-
-        # -- data --------------------------------------------------------------------------------
-        self.database: rds.DatabaseCluster | None = None
-        self.table: dynamodb.Table | None = None
-        self.database_security_group: ec2.SecurityGroup | None = None
-        data_scope = Construct(self, "Data")
-        if data_layer is DataLayer.DYNAMODB:
-            self.table = data.build_table(
-                data_scope,
-                encryption_key=encryption_key,
-                deletion_protection=deletion_protection,
-                removal_policy=removal_policy,
-            )
-            self.table.grant_read_write_data(self.back.role)
-        else:
-            assert database_port is not None
-            self._build_database(
-                data_scope,
-                layer=data_layer,
-                port=database_port,
-                instance_type=database_instance_type,
-                reader_count=reader_count,
-                backup_retention=backup_retention,
-                secret_rotation_interval=secret_rotation_interval,
-                deletion_protection=deletion_protection,
-                log_retention=log_retention,
-                removal_policy=removal_policy,
-            )
 
         # -- WAF on the ALB, and the edge --------------------------------------------------------
         self.web_acl = ProtectiveWebAcl(
@@ -387,14 +396,10 @@ class ResilientWebApp(Construct):
             log_retention=log_retention,
             removal_policy=removal_policy,
         )
-        self.back.security_group.connections.allow_to(
-            self.database_security_group, ec2.Port.tcp(port), "Back instances to the database"
-        )
         self.secret_rotation = self.database.add_rotation_single_user(
             automatically_after=secret_rotation_interval, vpc_subnets=network.app.subnet_selection
         )
         pin_rotation_port(self.database_security_group, port)
-        self.database.grant_connect(self.back.role, "app")
 
     def _build_edge(
         self,
@@ -598,6 +603,12 @@ class ResilientWebApp(Construct):
         for alarm in [*self.alarms.values(), self.composite_alarm, self.request_anomaly_alarm]:
             alarm.add_alarm_action(action)
             alarm.add_ok_action(action)
+
+    def _data_endpoint(self) -> dict[str, Any]:
+        """Where the back instances find their data (the default service reports whether it answers)."""
+        if self.database is not None:
+            return {"db_host": self.database.cluster_endpoint.hostname, "db_port": self.database_port}
+        return {"db_host": f"dynamodb.{Stack.of(self).region}.amazonaws.com", "db_port": 443}
 
     # -- attributes, grants, metrics ------------------------------------------------------------
 
