@@ -27,6 +27,7 @@ from constructs import Construct
 
 from refarch.constructs import _builders, _defaults
 from refarch.constructs._network_checks import check_database_azs
+from refarch.constructs._validation import PropValidationError
 from refarch.constructs.private_api_tiers import default_user_data, pin_rotation_port
 from refarch.constructs.resilient_web_app import alarms, back, data, edge, front
 from refarch.constructs.resilient_web_app import props as checks
@@ -119,7 +120,7 @@ class ResilientWebApp(Construct):
         super().__init__(scope, id)
         stack = Stack.of(self)
         if not isinstance(network, ThreeTierVpc):
-            raise checks.PropValidationError(
+            raise PropValidationError(
                 OWNER, "network", network.node.path, "Allowed: a ThreeTierVpc (its tiers carry the layers)."
             )
         front_port = network.app_port if front_port is None else front_port
@@ -136,9 +137,7 @@ class ResilientWebApp(Construct):
             secret_rotation_interval=secret_rotation_interval,
         )
         if data_layer is DataLayer.DYNAMODB and database_port is not None:
-            raise checks.PropValidationError(
-                OWNER, "database_port", database_port, "DynamoDB has no port: leave it unset."
-            )
+            raise PropValidationError(OWNER, "database_port", database_port, "DynamoDB has no port: leave it unset.")
         database_port = database_port if database_port is not None else data_layer.default_port
         checks.check_ports(
             network,
@@ -209,7 +208,7 @@ class ResilientWebApp(Construct):
             self.origin_certificate = acm.Certificate(
                 front_scope,
                 "Certificate",
-                domain_name=origin_domain if cloudfront else domain_name,
+                domain_name=f"origin.{domain_name}" if cloudfront else domain_name,
                 validation=acm.CertificateValidation.from_dns(hosted_zone),
             )
         self.listener = front.add_public_listeners(

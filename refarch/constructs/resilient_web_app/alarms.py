@@ -161,7 +161,7 @@ def composite_alarm(
         statistic="Average",
         period=_MINUTE,
     )
-    parts = {
+    parts: dict[str, tuple[cloudwatch.IMetric, float, int, str]] = {
         "HighCpu": (cpu, cpu_percent, 5, f"Front CPU above {cpu_percent}% for 5 minutes"),
         "HighErrorRate": (
             error_rate(load_balancer),

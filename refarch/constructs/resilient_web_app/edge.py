@@ -174,6 +174,10 @@ class _EvaluateTargetHealth:
     def evaluate_target_health(self) -> bool:
         return True
 
+    @property
+    def hosted_zone_id(self) -> str | None:
+        return None  # the load balancer's own canonical zone
+
 
 def build_origin_records(
     scope: Construct,
