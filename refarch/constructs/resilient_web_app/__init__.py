@@ -31,7 +31,7 @@ from refarch.constructs._validation import PropValidationError
 from refarch.constructs.private_api_tiers import default_user_data, pin_rotation_port
 from refarch.constructs.resilient_web_app import alarms, back, data, edge, front
 from refarch.constructs.resilient_web_app import props as checks
-from refarch.constructs.resilient_web_app.fleet import build_fleet, scale_on_requests
+from refarch.constructs.resilient_web_app.fleet import Fleet, build_fleet, scale_on_requests
 from refarch.constructs.resilient_web_app.props import OWNER, Capacity, DataLayer
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.constructs.web_acl import ProtectiveWebAcl
@@ -191,6 +191,46 @@ class ResilientWebApp(Construct):
         self.alarm_topic: sns.ITopic = alarm_topic or _builders.build_alarm_topic(self, removal_policy)
         self.log_bucket = _builders.build_access_log_bucket(self, "LoadBalancerLogs", removal_policy=removal_policy)
 
+        def add_layer(
+            scope: Construct,
+            name: str,
+            *,
+            listener: elbv2.ApplicationListener,
+            port: int,
+            user_data: ec2.UserData,
+            capacity: Capacity,
+            conditions: list[elbv2.ListenerCondition] | None,
+        ) -> tuple[Fleet, elbv2.ApplicationTargetGroup]:
+            """One layer's group behind ``listener`` (only for requests meeting ``conditions``)."""
+            fleet = build_fleet(
+                scope,
+                vpc=vpc,
+                subnets=network.app.subnet_selection,
+                description=f"{name} instances of {self.node.path}",
+                instance_type=instance_type,
+                machine_image=machine_image,
+                user_data=user_data,
+                capacity=capacity,
+                cpu_target_percent=cpu_target_percent,
+                health_check_grace=health_check_grace,
+                notifications_topic=self.alarm_topic,
+                encryption_key=self.encryption_key,
+                log_retention=log_retention,
+                removal_policy=removal_policy,
+            )
+            target_group = listener.add_targets(
+                name,
+                port=port,
+                protocol=elbv2.ApplicationProtocol.HTTP,
+                targets=[fleet.auto_scaling_group],
+                conditions=conditions,
+                priority=10 if conditions else None,
+                deregistration_delay=Duration.seconds(30),
+                health_check=_health_check(health_check_path),
+            )
+            scale_on_requests(fleet, requests_per_target)
+            return fleet, target_group
+
         # -- front: public ALB -> front group ---------------------------------------------------
         front_scope = Construct(self, "Front")
         self.load_balancer, self.load_balancer_security_group = front.build_public_alb(
@@ -214,36 +254,18 @@ class ResilientWebApp(Construct):
         self.listener = front.add_public_listeners(
             front_scope, self.load_balancer, certificate=self.origin_certificate, origin_secret=origin_value
         )
-        self.front = build_fleet(
+        # The default instances run PrivateApi's small HTTP service (GET /health answers 200) on the
+        # layer's port, so each group is healthy before the user brings their own user data.
+        self.front, self.front_target_group = add_layer(
             front_scope,
-            vpc=vpc,
-            subnets=network.app.subnet_selection,
-            description=f"Front instances of {self.node.path}",
-            instance_type=instance_type,
-            machine_image=machine_image,
-            # The default instances run PrivateApi's small HTTP service (GET /health answers 200) on the
-            # layer's port, so the group is healthy before the user brings their own user data.
+            "Front",
+            listener=self.listener,
+            port=front_port,
             user_data=front_user_data
             or default_user_data(app_port=front_port, db_host="localhost", db_port=front_port),
             capacity=front_capacity,
-            cpu_target_percent=cpu_target_percent,
-            health_check_grace=health_check_grace,
-            notifications_topic=self.alarm_topic,
-            encryption_key=encryption_key,
-            log_retention=log_retention,
-            removal_policy=removal_policy,
-        )
-        self.front_target_group = self.listener.add_targets(
-            "Front",
-            port=front_port,
-            protocol=elbv2.ApplicationProtocol.HTTP,
-            targets=[self.front.auto_scaling_group],
             conditions=front.front_target_conditions(origin_value),
-            priority=10 if origin_value is not None else None,
-            deregistration_delay=Duration.seconds(30),
-            health_check=_health_check(health_check_path),
         )
-        scale_on_requests(self.front, requests_per_target)
 
         # -- data --------------------------------------------------------------------------------
         self.database: rds.DatabaseCluster | None = None
@@ -277,31 +299,15 @@ class ResilientWebApp(Construct):
         self.internal_load_balancer, self.internal_security_group, self.internal_listener = back.build_internal_alb(
             back_scope, vpc=vpc, subnets=network.app.subnet_selection, log_bucket=self.log_bucket, port=internal_port
         )
-        self.back = build_fleet(
+        self.back, self.back_target_group = add_layer(
             back_scope,
-            vpc=vpc,
-            subnets=network.app.subnet_selection,
-            description=f"Back instances of {self.node.path}",
-            instance_type=instance_type,
-            machine_image=machine_image,
+            "Back",
+            listener=self.internal_listener,
+            port=back_port,
             user_data=back_user_data or default_user_data(app_port=back_port, **self._data_endpoint()),
             capacity=back_capacity,
-            cpu_target_percent=cpu_target_percent,
-            health_check_grace=health_check_grace,
-            notifications_topic=self.alarm_topic,
-            encryption_key=encryption_key,
-            log_retention=log_retention,
-            removal_policy=removal_policy,
+            conditions=None,
         )
-        self.back_target_group = self.internal_listener.add_targets(
-            "Back",
-            port=back_port,
-            protocol=elbv2.ApplicationProtocol.HTTP,
-            targets=[self.back.auto_scaling_group],
-            deregistration_delay=Duration.seconds(30),
-            health_check=_health_check(health_check_path),
-        )
-        scale_on_requests(self.back, requests_per_target)
         self.grant_data(self.back.role)
         if self.database_security_group is not None:
             self.back.security_group.connections.allow_to(

@@ -13,7 +13,11 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
-from refarch.constructs.resilient_web_app.front import enable_access_logs
+from refarch.constructs.resilient_web_app.front import (
+    acknowledge_no_deletion_protection,
+    acknowledge_plain_http,
+    enable_access_logs,
+)
 from refarch.constructs.three_tier_vpc import EPHEMERAL_PORTS, Tier
 
 _INTERNAL_HTTP = (
@@ -48,37 +52,14 @@ def build_internal_alb(
     )
     enable_access_logs(load_balancer, log_bucket, "back-alb")
     listener = load_balancer.add_listener("Http", port=port, protocol=elbv2.ApplicationProtocol.HTTP, open=False)
-    acknowledge(
-        load_balancer,
-        "The ALB holds no data: the stack deletes it and a redeploy rebuilds it from the template. Deletion "
-        "protection would make every stack delete and creation rollback fail; the database is the protected, "
-        "retained resource.",
-        "HIPAA.Security-ELBDeletionProtectionEnabled",
-        "NIST.800.53.R5-ELBDeletionProtectionEnabled",
-    )
-    acknowledge(
-        load_balancer,
-        _INTERNAL_HTTP,
-        "HIPAA.Security-ALBHttpToHttpsRedirection",
-        "NIST.800.53.R5-ALBHttpToHttpsRedirection",
-        "PCI.DSS.321-ALBHttpToHttpsRedirection",
-        "PCI.DSS.321-ELBTlsHttpsListenersOnly",
-        "NIST.800.53.R5-ELBTlsHttpsListenersOnly",
-        "HIPAA.Security-ELBTlsHttpsListenersOnly",
-    )
+    acknowledge_no_deletion_protection(load_balancer)
+    acknowledge_plain_http(load_balancer, listener, _INTERNAL_HTTP)
     acknowledge(
         load_balancer,
         "Internal ALB: its only clients are the front instances, whose requests passed the WAF web ACL on the "
         "public ALB; it has no internet-facing address for WAF to protect.",
         "NIST.800.53.R5-ALBWAFEnabled",
         "PCI.DSS.321-ALBWAFEnabled",
-    )
-    acknowledge(
-        listener,
-        _INTERNAL_HTTP,
-        "HIPAA.Security-ELBv2ACMCertificateRequired",
-        "NIST.800.53.R5-ELBv2ACMCertificateRequired",
-        "PCI.DSS.321-ELBv2ACMCertificateRequired",
     )
     return load_balancer, security_group, listener
 

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders
+from refarch.constructs.private_api_tiers import acknowledge_monitoring_role
 from refarch.constructs.resilient_web_app.props import DataLayer
 
 #: Pinned engine versions (cfn-lint rejects major-only versions).
@@ -122,14 +123,7 @@ def build_aurora(
     )
     for log_group in log_groups:
         cluster.node.add_dependency(log_group)
-    monitoring_role = cluster.node.try_find_child("MonitoringRole")
-    if monitoring_role is not None:
-        acknowledge(
-            monitoring_role,
-            "AmazonRDSEnhancedMonitoringRole is the AWS-maintained policy RDS enhanced monitoring requires "
-            "to publish OS metrics to CloudWatch Logs; it grants nothing else.",
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]",
-        )
+    acknowledge_monitoring_role(cluster)
     acknowledge(
         cluster,
         "The cluster keeps its engine's standard port: only the back group's security group (and the secret "

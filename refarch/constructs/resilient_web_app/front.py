@@ -68,14 +68,7 @@ def build_public_alb(
         deletion_protection=False,
     )
     enable_access_logs(load_balancer, log_bucket, "front-alb")
-    acknowledge(
-        load_balancer,
-        "The ALB holds no data: the stack deletes it and a redeploy rebuilds it from the template. Deletion "
-        "protection would make every stack delete and creation rollback fail; the database is the protected, "
-        "retained resource.",
-        "HIPAA.Security-ELBDeletionProtectionEnabled",
-        "NIST.800.53.R5-ELBDeletionProtectionEnabled",
-    )
+    acknowledge_no_deletion_protection(load_balancer)
     acknowledge(
         security_group,
         "This is the internet-facing load balancer of a public web application: CloudFront's edge addresses "
@@ -142,24 +135,42 @@ def add_public_listeners(
         listener = load_balancer.add_listener(
             "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=True, default_action=forbidden
         )
-        acknowledge(
-            listener,
-            _NO_CERTIFICATE,
-            "HIPAA.Security-ELBv2ACMCertificateRequired",
-            "NIST.800.53.R5-ELBv2ACMCertificateRequired",
-            "PCI.DSS.321-ELBv2ACMCertificateRequired",
-        )
-        acknowledge(
-            load_balancer,
-            _NO_CERTIFICATE,
-            "HIPAA.Security-ALBHttpToHttpsRedirection",
-            "NIST.800.53.R5-ALBHttpToHttpsRedirection",
-            "PCI.DSS.321-ALBHttpToHttpsRedirection",
-            "PCI.DSS.321-ELBTlsHttpsListenersOnly",
-            "NIST.800.53.R5-ELBTlsHttpsListenersOnly",
-            "HIPAA.Security-ELBTlsHttpsListenersOnly",
-        )
+        acknowledge_plain_http(load_balancer, listener, _NO_CERTIFICATE)
     return listener
+
+
+def acknowledge_no_deletion_protection(load_balancer: elbv2.ApplicationLoadBalancer) -> None:
+    acknowledge(
+        load_balancer,
+        "The ALB holds no data: the stack deletes it and a redeploy rebuilds it from the template. Deletion "
+        "protection would make every stack delete and creation rollback fail; the database is the protected, "
+        "retained resource.",
+        "HIPAA.Security-ELBDeletionProtectionEnabled",
+        "NIST.800.53.R5-ELBDeletionProtectionEnabled",
+    )
+
+
+def acknowledge_plain_http(
+    load_balancer: elbv2.ApplicationLoadBalancer, listener: elbv2.ApplicationListener, reason: str
+) -> None:
+    """The TLS findings of an ALB whose only listener is HTTP, for ``reason``."""
+    acknowledge(
+        listener,
+        reason,
+        "HIPAA.Security-ELBv2ACMCertificateRequired",
+        "NIST.800.53.R5-ELBv2ACMCertificateRequired",
+        "PCI.DSS.321-ELBv2ACMCertificateRequired",
+    )
+    acknowledge(
+        load_balancer,
+        reason,
+        "HIPAA.Security-ALBHttpToHttpsRedirection",
+        "NIST.800.53.R5-ALBHttpToHttpsRedirection",
+        "PCI.DSS.321-ALBHttpToHttpsRedirection",
+        "PCI.DSS.321-ELBTlsHttpsListenersOnly",
+        "NIST.800.53.R5-ELBTlsHttpsListenersOnly",
+        "HIPAA.Security-ELBTlsHttpsListenersOnly",
+    )
 
 
 def front_target_conditions(origin_secret: str | None) -> list[elbv2.ListenerCondition] | None:
