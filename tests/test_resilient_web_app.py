@@ -436,3 +436,28 @@ def test_bad_prop(case: str, props: dict[str, Any], prop: str, bad_prop_scope: d
 def test_there_are_at_least_60_bad_prop_cases() -> None:
     assert len(BAD_PROPS) >= 60
     assert len({case for case, _, _ in BAD_PROPS}) == len(BAD_PROPS)
+
+
+def _log_writers(synthesized: SynthesizedStack) -> list[Any]:
+    bucket_id, _ = _one(synthesized, "AWS::S3::Bucket", "AppLoadBalancerLogs")
+    (policy,) = [
+        p
+        for p in synthesized.resources("AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    return [
+        s["Principal"]
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow" and "s3:PutObject" in str(s["Action"])
+    ]
+
+
+def test_alb_log_delivery_may_write_in_an_agnostic_stack(default: SynthesizedStack) -> None:
+    """log_access_logs refuses stacks without a region; the construct looks the ELB account up per region."""
+    writers = _log_writers(default)
+    assert writers and all("Fn::FindInMap" in str(w) for w in writers), writers
+
+
+def test_alb_log_delivery_may_write_in_a_concrete_region(with_domain: SynthesizedStack) -> None:
+    writers = _log_writers(with_domain)
+    assert any("127311923021" in str(w) for w in writers), writers  # us-east-1 ELB account
