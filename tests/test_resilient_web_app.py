@@ -14,7 +14,8 @@ from aws_cdk import aws_route53 as route53
 
 from refarch.constructs import Capacity, DataLayer, PropValidationError, ResilientWebApp, ThreeTierVpc
 from refarch.constructs.resilient_web_app.front import ORIGIN_HEADER
-from refarch.testing import Network, check_flows
+from refarch.testing import Network, check_flows, check_lifecycle, check_permissions
+from refarch.testing.compliance import unacknowledged_errors
 from tests.harness import ReferenceStacks, SynthesizedStack, new_app, synth
 
 ACCOUNT, REGION = "111111111111", "us-east-1"
@@ -54,7 +55,7 @@ def with_domain() -> SynthesizedStack:
 def dynamodb() -> SynthesizedStack:
     stack = cdk.Stack(new_app(), "TableStack")
     network = ThreeTierVpc(stack, "Network", max_azs=2, db_port=5432)
-    ResilientWebApp(stack, "App", network=network, data_layer=DataLayer.DYNAMODB)
+    ResilientWebApp(stack, "App", network=network, data_layer=DataLayer.DYNAMODB, shield_advanced=True)
     return synth(stack)
 
 
@@ -205,6 +206,9 @@ def test_dynamodb_data_layer_has_pitr_and_no_database(dynamodb: SynthesizedStack
     assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert table["Properties"]["SSESpecification"]["SSEEnabled"] is True
     assert not dynamodb.resources("AWS::RDS::DBCluster")
+    # Shield Advanced on the ALB only: this stack is not in us-east-1, where CloudFront's would live.
+    (protection,) = dynamodb.resources("AWS::Shield::Protection").values()
+    assert "AppFrontLoadBalancer" in str(protection["Properties"]["ResourceArn"])
     assert not check_flows([dynamodb.output])
 
 
@@ -461,3 +465,17 @@ def test_alb_log_delivery_may_write_in_an_agnostic_stack(default: SynthesizedSta
 def test_alb_log_delivery_may_write_in_a_concrete_region(with_domain: SynthesizedStack) -> None:
     writers = _log_writers(with_domain)
     assert any("127311923021" in str(w) for w in writers), writers  # us-east-1 ELB account
+
+
+@pytest.mark.parametrize("variant", ["with_domain", "dynamodb"])
+def test_variants_pass_the_packs_and_the_deploy_checks(variant: str, request: pytest.FixtureRequest) -> None:
+    """The reference stack covers the default; the domain/MySQL/failover and DynamoDB/Shield variants too."""
+    synthesized: SynthesizedStack = request.getfixturevalue(variant)
+    assert not unacknowledged_errors(synthesized.stack)
+    output = synthesized.output
+    assert output.declarations("flow")
+    assert not check_flows([output])
+    # A concrete environment is evaluated in it (key policies name the account and region).
+    concrete = {"region": REGION, "account": ACCOUNT} if variant == "with_domain" else {}
+    assert not check_permissions(output, **concrete)
+    assert not check_lifecycle([output])

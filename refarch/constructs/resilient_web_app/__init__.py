@@ -22,9 +22,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_shield as shield
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders, _defaults
 from refarch.constructs._network_checks import check_database_azs
 from refarch.constructs._validation import PropValidationError
@@ -81,6 +83,7 @@ class ResilientWebApp(Construct):
         edge_web_acl_arn: str | None = None,
         failover: route53.Failover | None = None,
         waf_rate_limit: int = 2000,
+        shield_advanced: bool = False,
         alarm_topic: sns.ITopic | None = None,
         alarm_cpu_percent: float = 80,
         alarm_error_rate: float = 0.01,
@@ -113,6 +116,9 @@ class ResilientWebApp(Construct):
             here when the stack is in us-east-1
         :param edge_web_acl_arn: A CloudFront-scope web ACL (us-east-1). Default: - the regional one on the ALB only
         :param failover: Make ``origin.<domain>`` a failover record of this region (two-region apps).
+        :param shield_advanced: Protect the public ALB (and, in us-east-1, the distribution) with Shield
+            Advanced. The account must subscribe first: 3,000 USD a month per organization, a one-year
+            commitment, plus data transfer. Default: ``False``
         :param alarm_topic: Topic every alarm and scaling event notifies. Default: - a new encrypted topic
         :param alarm_cpu_percent: / :param alarm_error_rate: / :param alarm_response_time: thresholds of
             the composite alarm. Default: 80 %, 1 %, 500 ms
@@ -309,6 +315,14 @@ class ResilientWebApp(Construct):
             conditions=None,
         )
         self.grant_data(self.back.role)
+        if self.table is not None:
+            acknowledge(
+                self.back.role.policy,
+                "Table.grant_read_write_data on a table with a customer key: DynamoDB calls KMS for the caller with "
+                "kms:GenerateDataKey* and kms:ReEncrypt*, on this one key only (the statement names its ARN).",
+                "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+            )
         if self.database_security_group is not None:
             self.back.security_group.connections.allow_to(
                 self.database_security_group, ec2.Port.tcp(database_port), "Back instances to the database"
@@ -337,6 +351,7 @@ class ResilientWebApp(Construct):
             removal_policy=removal_policy,
         )
 
+        self.shield_protections = self._protect(shield_advanced)
         self._declare_flows()
         self._build_alarms(
             front_capacity=front_capacity,
@@ -494,6 +509,19 @@ class ResilientWebApp(Construct):
             health_check=self.origin_health_check,
             set_identifier=f"{origin_domain}-{failover.value.lower() if failover is not None else 'single'}",
         )
+
+    def _protect(self, shield_advanced: bool) -> list[shield.CfnProtection]:
+        """Shield Advanced protections: the ALB always; CloudFront is a global resource whose protection
+        must be created in us-east-1, so the distribution is protected only by a stack there."""
+        if not shield_advanced:
+            return []
+        targets = [("LoadBalancer", self.load_balancer.load_balancer_arn)]
+        if self.distribution is not None and Stack.of(self).region == "us-east-1":
+            targets.append(("Distribution", self.distribution.distribution_arn))
+        return [
+            shield.CfnProtection(self, f"Shield{name}", name=f"{self.node.path}/{name}"[:128], resource_arn=arn)
+            for name, arn in targets
+        ]
 
     def _declare_flows(self) -> None:
         """internet -> public ALB -> front group -> internal ALB -> back group -> database; every shortcut closed."""

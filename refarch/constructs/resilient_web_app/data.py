@@ -110,6 +110,8 @@ def build_aurora(
         deletion_protection=deletion_protection,
         backup=rds.BackupProps(retention=backup_retention),
         copy_tags_to_snapshot=True,
+        # Aurora MySQL can rewind the cluster in place (minutes, no restore) after a bad write.
+        backtrack_window=Duration.hours(24) if layer is DataLayer.AURORA_MYSQL else None,
         cloudwatch_logs_exports=list(AURORA_LOG_EXPORTS[layer]),
         monitoring_interval=Duration.seconds(60),
         parameter_group=rds.ParameterGroup(
