@@ -427,7 +427,7 @@ def test_bad_prop(case: str, props: dict[str, Any], prop: str, bad_prop_scope: d
     else:
         props.setdefault("network", network)
     entries_before = len(network.app.network_acl.node.children)
-    id = f"Case{abs(hash(case))}"
+    id = "Case" + "".join(word.capitalize() for word in case.split() if word.isalnum())
     with pytest.raises(PropValidationError) as raised:
         ResilientWebApp(stack, id, **props)
     assert raised.value.prop == prop, str(raised.value)
