@@ -5,12 +5,15 @@ from refarch.constructs._validation import PropValidationError
 from refarch.constructs.encrypted_data_store import EncryptedDataStore
 from refarch.constructs.image_processor import ImageProcessor, ImageRendition
 from refarch.constructs.private_api import ApiAuthorization, PrivateApi
+from refarch.constructs.resilient_web_app import Capacity, DataLayer, ResilientWebApp
 from refarch.constructs.streaming_pipeline import StreamingPipeline
 from refarch.constructs.three_tier_vpc import NatStrategy, ThreeTierVpc, Tier
 from refarch.constructs.web_acl import ProtectiveWebAcl, WafScope
 
 __all__ = [
     "ApiAuthorization",
+    "Capacity",
+    "DataLayer",
     "EncryptedDataStore",
     "ImageProcessor",
     "ImageRendition",
@@ -19,6 +22,7 @@ __all__ = [
     "PrivateApi",
     "PropValidationError",
     "ProtectiveWebAcl",
+    "ResilientWebApp",
     "StreamingPipeline",
     "ThreeTierVpc",
     "Tier",

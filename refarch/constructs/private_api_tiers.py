@@ -248,6 +248,12 @@ def build_database(
     )
     for log_group in log_groups:
         database.node.add_dependency(log_group)
+    acknowledge_monitoring_role(database)
+    return database
+
+
+def acknowledge_monitoring_role(database: Construct) -> None:
+    """The enhanced-monitoring role RDS and Aurora create use the AWS managed policy made for them."""
     monitoring_role = database.node.try_find_child("MonitoringRole")
     if monitoring_role is not None:
         acknowledge(
@@ -256,7 +262,6 @@ def build_database(
             "to publish OS metrics to CloudWatch Logs; it grants nothing else.",
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]",
         )
-    return database
 
 
 def build_alarm(

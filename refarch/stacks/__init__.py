@@ -15,6 +15,7 @@ from constructs import Construct
 from refarch.stacks.encrypted_data_store_stack import EncryptedDataStoreStack
 from refarch.stacks.image_processor_stack import ImageProcessorStack
 from refarch.stacks.private_api_stack import PrivateApiStack
+from refarch.stacks.resilient_web_app_stack import ResilientWebAppStack
 from refarch.stacks.streaming_pipeline_stack import StreamingPipelineStack
 from refarch.stacks.three_tier_vpc_stack import ThreeTierVpcStack
 
@@ -25,6 +26,7 @@ REFERENCE_STACKS: dict[str, type[Stack]] = {
     "StreamingPipelineStack": StreamingPipelineStack,
     "PrivateApiStack": PrivateApiStack,
     "ImageProcessorStack": ImageProcessorStack,
+    "ResilientWebAppStack": ResilientWebAppStack,
 }
 
 
@@ -38,6 +40,7 @@ __all__ = [
     "EncryptedDataStoreStack",
     "ImageProcessorStack",
     "PrivateApiStack",
+    "ResilientWebAppStack",
     "StreamingPipelineStack",
     "ThreeTierVpcStack",
     "build_reference_stacks",

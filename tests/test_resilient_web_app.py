@@ -1,0 +1,481 @@
+"""ResilientWebApp: every link of CloudFront -> public ALB -> front group -> internal ALB -> back group ->
+Aurora, the alarms, the failover records, and bad props (each fails before anything is built)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_route53 as route53
+
+from refarch.constructs import Capacity, DataLayer, PropValidationError, ResilientWebApp, ThreeTierVpc
+from refarch.constructs.resilient_web_app.front import ORIGIN_HEADER
+from refarch.testing import Network, check_flows, check_lifecycle, check_permissions
+from refarch.testing.compliance import unacknowledged_errors
+from tests.harness import ReferenceStacks, SynthesizedStack, new_app, synth
+
+ACCOUNT, REGION = "111111111111", "us-east-1"
+
+
+def _zone(scope: cdk.Stack) -> route53.IHostedZone:
+    return route53.HostedZone.from_hosted_zone_attributes(
+        scope, "Zone", hosted_zone_id="Z0123456789ABCDEFGHIJ", zone_name="example.com"
+    )
+
+
+@pytest.fixture(scope="module")
+def default(reference_stacks: ReferenceStacks) -> SynthesizedStack:
+    """No domain: CloudFront's own name, HTTP to the ALB behind the origin header, Aurora PostgreSQL."""
+    return reference_stacks["ResilientWebAppStack"]
+
+
+@pytest.fixture(scope="module")
+def with_domain() -> SynthesizedStack:
+    """A domain in us-east-1 (edge certificate made here), Aurora MySQL, the primary of a failover pair."""
+    stack = cdk.Stack(new_app(), "DomainStack", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    network = ThreeTierVpc(stack, "Network", max_azs=2, availability_zones=["us-east-1a", "us-east-1b"])
+    ResilientWebApp(
+        stack,
+        "App",
+        network=network,
+        data_layer=DataLayer.AURORA_MYSQL,
+        domain_name="app.example.com",
+        hosted_zone=_zone(stack),
+        failover=route53.Failover.PRIMARY,
+        reader_count=2,
+    )
+    return synth(stack)
+
+
+@pytest.fixture(scope="module")
+def dynamodb() -> SynthesizedStack:
+    stack = cdk.Stack(new_app(), "TableStack")
+    network = ThreeTierVpc(stack, "Network", max_azs=2, db_port=5432)
+    ResilientWebApp(stack, "App", network=network, data_layer=DataLayer.DYNAMODB, shield_advanced=True)
+    return synth(stack)
+
+
+def _one(synthesized: SynthesizedStack, type_: str, prefix: str = "") -> tuple[str, dict[str, Any]]:
+    found = {k: v for k, v in synthesized.resources(type_).items() if k.startswith(prefix)}
+    assert len(found) == 1, f"expected one {type_} starting {prefix!r}, found {sorted(found)}"
+    return next(iter(found.items()))
+
+
+# -- CloudFront -> public ALB: the origin header --------------------------------------------------
+
+
+def test_cloudfront_sends_the_origin_header_the_alb_requires(default: SynthesizedStack) -> None:
+    _, distribution = _one(default, "AWS::CloudFront::Distribution")
+    (origin,) = distribution["Properties"]["DistributionConfig"]["Origins"]
+    headers = {h["HeaderName"]: h["HeaderValue"] for h in origin["OriginCustomHeaders"]}
+    _, listener = _one(default, "AWS::ElasticLoadBalancingV2::Listener", "AppFront")
+    # Without the header: 403.
+    (default_action,) = listener["Properties"]["DefaultActions"]
+    assert default_action["Type"] == "fixed-response"
+    assert default_action["FixedResponseConfig"]["StatusCode"] == "403"
+    # With it: forwarded to the front group.
+    _, rule = _one(default, "AWS::ElasticLoadBalancingV2::ListenerRule", "AppFront")
+    (condition,) = rule["Properties"]["Conditions"]
+    assert condition["Field"] == "http-header"
+    assert condition["HttpHeaderConfig"]["HttpHeaderName"] == ORIGIN_HEADER
+    assert condition["HttpHeaderConfig"]["Values"] == [headers[ORIGIN_HEADER]]
+    assert "secretsmanager" in str(headers[ORIGIN_HEADER])  # a dynamic reference, not the value
+    assert rule["Properties"]["Actions"][0]["Type"] == "forward"
+
+
+def test_viewers_use_https_only_with_security_headers(default: SynthesizedStack) -> None:
+    _, distribution = _one(default, "AWS::CloudFront::Distribution")
+    behavior = distribution["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
+    assert behavior["ViewerProtocolPolicy"] == "https-only"
+    assert behavior["ResponseHeadersPolicyId"] == "67f7725c-6f97-4210-82d7-5512b31e9d03"  # SECURITY_HEADERS
+
+
+def test_public_alb_drops_invalid_headers_and_logs(default: SynthesizedStack) -> None:
+    _, alb = _one(default, "AWS::ElasticLoadBalancingV2::LoadBalancer", "AppFront")
+    attributes = {a["Key"]: a["Value"] for a in alb["Properties"]["LoadBalancerAttributes"]}
+    assert alb["Properties"]["Scheme"] == "internet-facing"
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert attributes["routing.http.desync_mitigation_mode"] == "strictest"
+    assert attributes["access_logs.s3.enabled"] == "true"
+    bucket_id, bucket = _one(default, "AWS::S3::Bucket", "AppLoadBalancerLogs")
+    rule = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"  # ALB logs need SSE-S3
+
+
+def test_groups_scale_on_cpu_and_requests_and_use_elb_health(default: SynthesizedStack) -> None:
+    policies = default.resources("AWS::AutoScaling::ScalingPolicy")
+    metrics = sorted(
+        p["Properties"]["TargetTrackingConfiguration"]["PredefinedMetricSpecification"]["PredefinedMetricType"]
+        for p in policies.values()
+    )
+    assert metrics == ["ALBRequestCountPerTarget"] * 2 + ["ASGAverageCPUUtilization"] * 2
+    cpu_targets = {
+        p["Properties"]["TargetTrackingConfiguration"]["TargetValue"]
+        for p in policies.values()
+        if "CPU" in str(p["Properties"]["TargetTrackingConfiguration"])
+    }
+    assert cpu_targets == {70}
+    groups = default.resources("AWS::AutoScaling::AutoScalingGroup")
+    assert len(groups) == 2
+    for group in groups.values():
+        assert group["Properties"]["HealthCheckType"] == "ELB"
+        assert group["Properties"]["HealthCheckGracePeriod"] == 300
+        assert "AutoScalingRollingUpdate" in group["UpdatePolicy"]  # replaced on template change
+    for template in default.resources("AWS::EC2::LaunchTemplate").values():
+        data = template["Properties"]["LaunchTemplateData"]
+        assert data["MetadataOptions"]["HttpTokens"] == "required"
+        assert data["BlockDeviceMappings"][0]["Ebs"] == {
+            "DeleteOnTermination": True,
+            "Encrypted": True,
+            "VolumeSize": 20,
+            "VolumeType": "gp3",
+        }
+        assert "KeyName" not in data
+
+
+# -- the chain, on the synthesized network --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def network(default: SynthesizedStack) -> Network:
+    return Network.from_templates([default.output])
+
+
+def _id(synthesized: SynthesizedStack, type_: str, prefix: str) -> str:
+    return _one(synthesized, type_, prefix)[0]
+
+
+def test_internal_alb_is_reachable_only_from_the_front_group(default: SynthesizedStack, network: Network) -> None:
+    asg, alb = "AWS::AutoScaling::AutoScalingGroup", "AWS::ElasticLoadBalancingV2::LoadBalancer"
+    internal = _id(default, alb, "AppBack")
+    front, back = _id(default, asg, "AppFront"), _id(default, asg, "AppBack")
+    public = _id(default, alb, "AppFront")
+    assert network.can_reach(front, internal, 80).open
+    # "tier:App": any other host beside it in the app tier, where the ACLs let port 80 through.
+    for source in ("0.0.0.0/0", "tier:Web", "tier:App", "tier:Db", back, public):
+        reach = network.can_reach(source, internal, 80)
+        assert reach.closed, reach.explain()
+
+
+def test_each_link_is_open_and_no_layer_is_skipped(default: SynthesizedStack, network: Network) -> None:
+    asg, alb = "AWS::AutoScaling::AutoScalingGroup", "AWS::ElasticLoadBalancingV2::LoadBalancer"
+    public, internal = _id(default, alb, "AppFront"), _id(default, alb, "AppBack")
+    front, back = _id(default, asg, "AppFront"), _id(default, asg, "AppBack")
+    database = _id(default, "AWS::RDS::DBCluster", "AppData")
+    assert network.can_reach("0.0.0.0/0", public, 80).open
+    assert network.can_reach(public, front, 8080).open
+    assert network.can_reach(internal, back, 8081).open
+    assert network.can_reach(back, database, 5432).open
+    assert network.can_reach(front, database, 5432).closed
+    assert network.can_reach(public, back, 8081).closed
+    assert network.can_reach("0.0.0.0/0", database, 5432).closed
+
+
+def test_declared_flows_hold(default: SynthesizedStack) -> None:
+    declared = default.output.declarations("flow")
+    assert len(declared) >= 15
+    assert not check_flows([default.output])
+
+
+# -- data -----------------------------------------------------------------------------------------
+
+
+def test_aurora_writer_and_reader_in_different_azs(with_domain: SynthesizedStack) -> None:
+    _, cluster = _one(with_domain, "AWS::RDS::DBCluster")
+    props = cluster["Properties"]
+    assert props["StorageEncrypted"] is True and "KmsKeyId" in props
+    assert props["EnableIAMDatabaseAuthentication"] is True
+    assert props["DeletionProtection"] is True
+    assert props["BackupRetentionPeriod"] == 7
+    assert props["Engine"] == "aurora-mysql"
+    azs = {k: i["Properties"]["AvailabilityZone"] for k, i in with_domain.resources("AWS::RDS::DBInstance").items()}
+    by_role = {role: az for k, az in azs.items() for role in ("Writer", "Reader1", "Reader2") if role in k}
+    # The writer in the first AZ, each reader in the next one, round robin: a reader is always elsewhere.
+    assert by_role == {"Writer": "us-east-1a", "Reader1": "us-east-1b", "Reader2": "us-east-1a"}
+    (parameters,) = with_domain.resources("AWS::RDS::DBClusterParameterGroup").values()
+    assert parameters["Properties"]["Parameters"]["require_secure_transport"] == "ON"
+    assert with_domain.resources("AWS::SecretsManager::RotationSchedule")
+
+
+def test_dynamodb_data_layer_has_pitr_and_no_database(dynamodb: SynthesizedStack) -> None:
+    (table,) = dynamodb.resources("AWS::DynamoDB::Table").values()
+    assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["Properties"]["SSESpecification"]["SSEEnabled"] is True
+    assert not dynamodb.resources("AWS::RDS::DBCluster")
+    # Shield Advanced on the ALB only: this stack is not in us-east-1, where CloudFront's would live.
+    (protection,) = dynamodb.resources("AWS::Shield::Protection").values()
+    assert "AppFrontLoadBalancer" in str(protection["Properties"]["ResourceArn"])
+    assert not check_flows([dynamodb.output])
+
+
+# -- alarms ---------------------------------------------------------------------------------------
+
+
+def test_composite_alarm_rule_is_cpu_and_errors_and_latency(default: SynthesizedStack) -> None:
+    _, composite = _one(default, "AWS::CloudWatch::CompositeAlarm")
+    rule = composite["Properties"]["AlarmRule"]
+    text = str(rule)
+    alarms = default.resources("AWS::CloudWatch::Alarm")
+    members = {
+        name: alarms[name]
+        for name in alarms
+        if any(part in name for part in ("HighCpu", "HighErrorRate", "SlowResponses"))
+    }
+    assert len(members) == 3
+    for name in members:
+        assert name in text
+    assert text.count(" AND ") == 2 and "ALARM(" in text
+    by_kind = {
+        next(p for p in ("HighCpu", "HighErrorRate", "SlowResponses") if p in n): a["Properties"]
+        for n, a in members.items()
+    }
+    assert (by_kind["HighCpu"]["Threshold"], by_kind["HighCpu"]["EvaluationPeriods"]) == (80, 5)
+    assert by_kind["HighCpu"]["Period"] == 60
+    assert (by_kind["HighErrorRate"]["Threshold"], by_kind["HighErrorRate"]["EvaluationPeriods"]) == (0.01, 3)
+    assert (by_kind["SlowResponses"]["Threshold"], by_kind["SlowResponses"]["EvaluationPeriods"]) == (0.5, 3)
+    assert composite["Properties"]["AlarmActions"]
+
+
+def test_anomaly_alarm_on_request_count(default: SynthesizedStack) -> None:
+    anomaly = [
+        a for a in default.resources("AWS::CloudWatch::Alarm").values() if "ThresholdMetricId" in a["Properties"]
+    ]
+    assert len(anomaly) == 1
+    metrics = anomaly[0]["Properties"]["Metrics"]
+    assert any("ANOMALY_DETECTION_BAND" in str(m.get("Expression", "")) for m in metrics)
+    assert any(m.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "RequestCount" for m in metrics)
+
+
+def test_layer_alarms_notify_the_topic(default: SynthesizedStack) -> None:
+    alarms = default.resources("AWS::CloudWatch::Alarm")
+    names = " ".join(alarms)
+    for kind in (
+        "Front5xxRate",
+        "FrontResponseTime",
+        "FrontUnhealthyHosts",
+        "FrontInServiceBelowMinimum",
+        "Back5xxRate",
+        "BackUnhealthyHosts",
+        "DatabaseCpu",
+        "DatabaseReplicaLag",
+        "DatabaseFreeableMemory",
+    ):
+        assert kind in names, kind
+    layer = [a for n, a in alarms.items() if not any(p in n for p in ("HighCpu", "HighErrorRate", "SlowResponses"))]
+    assert layer and all(a["Properties"].get("AlarmActions") for a in layer)
+
+
+# -- edge with a domain, failover records ---------------------------------------------------------
+
+
+def test_domain_gives_https_origin_alias_and_health_check(with_domain: SynthesizedStack) -> None:
+    _, distribution = _one(with_domain, "AWS::CloudFront::Distribution")
+    config = distribution["Properties"]["DistributionConfig"]
+    assert config["Aliases"] == ["app.example.com"]
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    (origin,) = config["Origins"]
+    assert origin["DomainName"] == "origin.app.example.com"
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    listeners = with_domain.resources("AWS::ElasticLoadBalancingV2::Listener")
+    protocols = sorted(lst["Properties"]["Protocol"] for k, lst in listeners.items() if k.startswith("AppFront"))
+    assert protocols == ["HTTP", "HTTPS"]
+    redirect = next(
+        lst for k, lst in listeners.items() if k.startswith("AppFront") and lst["Properties"]["Protocol"] == "HTTP"
+    )
+    assert redirect["Properties"]["DefaultActions"][0]["RedirectConfig"]["Protocol"] == "HTTPS"
+    checks = with_domain.resources("AWS::Route53::HealthCheck")
+    types = sorted(c["Properties"]["HealthCheckConfig"]["Type"] for c in checks.values())
+    assert types == ["CLOUDWATCH_METRIC", "HTTPS"]
+
+
+def test_failover_record_points_at_this_region_with_its_health_check(with_domain: SynthesizedStack) -> None:
+    records = with_domain.resources("AWS::Route53::RecordSet")
+    failover = [r["Properties"] for r in records.values() if "Failover" in r["Properties"]]
+    assert len(failover) == 1
+    (record,) = failover
+    assert record["Failover"] == "PRIMARY"
+    assert record["Name"] == "origin.app.example.com."
+    assert record["SetIdentifier"]
+    check_id = record["HealthCheckId"]["Ref"]
+    check = with_domain.resources("AWS::Route53::HealthCheck")[check_id]["Properties"]["HealthCheckConfig"]
+    assert check["Type"] == "CLOUDWATCH_METRIC"
+    assert check["AlarmIdentifier"]["Region"] == REGION
+    assert "DNSName" in record["AliasTarget"]
+
+
+# -- bad props: each fails before anything is built --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bad_prop_scope() -> dict[str, Any]:
+    """One unsynthesized stack with the networks the cases need; each case adds (and fails) one construct."""
+    stack = cdk.Stack(new_app(), "BadProps")
+    return {
+        "stack": stack,
+        "network": ThreeTierVpc(stack, "Network", max_azs=2, app_port=8080, db_port=5432),
+        "one_az": ThreeTierVpc(stack, "OneAz", max_azs=1, app_port=8080, db_port=5432),
+        "zone": _zone(stack),
+        "cert": acm.Certificate.from_certificate_arn(
+            stack, "Cert", "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-0000-0000-000000000000"
+        ),
+    }
+
+
+D = Duration
+_C: Callable[..., Capacity] = Capacity
+BAD_PROPS: list[tuple[str, dict[str, Any], str]] = [
+    # ports
+    ("front port 0", {"front_port": 0}, "front_port"),
+    ("front port too big", {"front_port": 70000}, "front_port"),
+    ("front port not the network's app port", {"front_port": 9000}, "front_port"),
+    ("internal port 0", {"internal_port": 0}, "internal_port"),
+    ("internal port too big", {"internal_port": 65536}, "internal_port"),
+    ("internal port fractional", {"internal_port": 80.5}, "internal_port"),
+    ("back port 0", {"back_port": 0}, "back_port"),
+    ("back port negative", {"back_port": -1}, "back_port"),
+    ("back port equals front", {"back_port": 8080}, "back_port"),
+    ("internal port equals front", {"internal_port": 8080}, "internal_port"),
+    ("back port equals internal", {"internal_port": 9000, "back_port": 9000}, "back_port"),
+    ("database port equals back", {"back_port": 5432}, "database_port"),
+    ("database port not open on the db tier", {"database_port": 3306}, "database_port"),
+    ("database port 0", {"database_port": 0}, "database_port"),
+    ("database port with DynamoDB", {"data_layer": DataLayer.DYNAMODB, "database_port": 5432}, "database_port"),
+    ("MySQL on a PostgreSQL db tier", {"data_layer": DataLayer.AURORA_MYSQL}, "database_port"),
+    # capacities
+    ("front minimum 0", {"front_capacity": _C(0, 4)}, "front_capacity.minimum"),
+    ("front minimum 1: not Multi-AZ", {"front_capacity": _C(1, 4)}, "front_capacity.minimum"),
+    ("front maximum below minimum", {"front_capacity": _C(4, 3)}, "front_capacity.maximum"),
+    ("front maximum too big", {"front_capacity": _C(2, 1000)}, "front_capacity.maximum"),
+    ("front desired below minimum", {"front_capacity": _C(3, 6, 2)}, "front_capacity.desired"),
+    ("front desired above maximum", {"front_capacity": _C(2, 6, 7)}, "front_capacity.desired"),
+    ("front minimum fractional", {"front_capacity": _C(2.5, 6)}, "front_capacity.minimum"),
+    ("back minimum 1", {"back_capacity": _C(1, 4)}, "back_capacity.minimum"),
+    ("back maximum below minimum", {"back_capacity": _C(5, 2)}, "back_capacity.maximum"),
+    ("back desired above maximum", {"back_capacity": _C(2, 3, 4)}, "back_capacity.desired"),
+    ("back maximum too big", {"back_capacity": _C(2, 101)}, "back_capacity.maximum"),
+    # scaling and health checks
+    ("cpu target 0", {"cpu_target_percent": 0}, "cpu_target_percent"),
+    ("cpu target 95", {"cpu_target_percent": 95}, "cpu_target_percent"),
+    ("cpu target 5", {"cpu_target_percent": 5}, "cpu_target_percent"),
+    ("requests per target 0", {"requests_per_target": 0}, "requests_per_target"),
+    ("requests per target fractional", {"requests_per_target": 10.5}, "requests_per_target"),
+    ("requests per target too many", {"requests_per_target": 1_000_000}, "requests_per_target"),
+    ("grace too long", {"health_check_grace": D.hours(3)}, "health_check_grace"),
+    ("health path relative", {"health_check_path": "health"}, "health_check_path"),
+    ("health path with a query", {"health_check_path": "/health?x=1"}, "health_check_path"),
+    ("health path with a space", {"health_check_path": "/he alth"}, "health_check_path"),
+    ("health path empty", {"health_check_path": ""}, "health_check_path"),
+    # data
+    ("data layer a string", {"data_layer": "aurora"}, "data_layer"),
+    ("no reader", {"reader_count": 0}, "reader_count"),
+    ("16 readers", {"reader_count": 16}, "reader_count"),
+    ("backups 0 days", {"backup_retention": D.hours(1)}, "backup_retention"),
+    ("backups 36 days", {"backup_retention": D.days(36)}, "backup_retention"),
+    ("backups not whole days", {"backup_retention": D.hours(36)}, "backup_retention"),
+    ("rotation every hour", {"secret_rotation_interval": D.hours(1)}, "secret_rotation_interval"),
+    ("rotation 1001 days", {"secret_rotation_interval": D.days(1001)}, "secret_rotation_interval"),
+    ("rotation not whole days", {"secret_rotation_interval": D.hours(30)}, "secret_rotation_interval"),
+    # network
+    ("Multi-AZ data layer on one AZ", {"network": "one_az"}, "network"),
+    ("DynamoDB app on one AZ", {"network": "one_az", "data_layer": DataLayer.DYNAMODB}, "network"),
+    ("network a plain VPC", {"network": "plain"}, "network"),
+    # edge
+    ("domain without a zone", {"domain_name": "app.example.com"}, "hosted_zone"),
+    ("zone without a domain", {"hosted_zone": "zone"}, "domain_name"),
+    ("domain with capitals", {"domain_name": "App.Example.com", "hosted_zone": "zone"}, "domain_name"),
+    ("domain with a scheme", {"domain_name": "https://app.example.com", "hosted_zone": "zone"}, "domain_name"),
+    ("domain without a dot", {"domain_name": "localhost", "hosted_zone": "zone"}, "domain_name"),
+    (
+        "domain outside us-east-1 without edge certificate",
+        {"domain_name": "app.example.com", "hosted_zone": "zone"},
+        "edge_certificate",
+    ),
+    ("edge certificate without a domain", {"edge_certificate": "cert"}, "edge_certificate"),
+    (
+        "edge certificate without CloudFront",
+        {"edge_certificate": "cert", "domain_name": "app.example.com", "hosted_zone": "zone", "cloudfront": False},
+        "edge_certificate",
+    ),
+    ("no CloudFront and no domain", {"cloudfront": False}, "cloudfront"),
+    ("failover without a domain", {"failover": route53.Failover.PRIMARY}, "failover"),
+    # alarms
+    ("alarm cpu 0", {"alarm_cpu_percent": 0}, "alarm_cpu_percent"),
+    ("alarm cpu 150", {"alarm_cpu_percent": 150}, "alarm_cpu_percent"),
+    ("alarm error rate 0", {"alarm_error_rate": 0}, "alarm_error_rate"),
+    ("alarm error rate as percent", {"alarm_error_rate": 5}, "alarm_error_rate"),
+    ("alarm response time 1 ms", {"alarm_response_time": D.millis(1)}, "alarm_response_time"),
+    ("alarm response time 2 minutes", {"alarm_response_time": D.minutes(2)}, "alarm_response_time"),
+]
+
+
+@pytest.mark.parametrize(("case", "props", "prop"), BAD_PROPS, ids=[c[0] for c in BAD_PROPS])
+def test_bad_prop(case: str, props: dict[str, Any], prop: str, bad_prop_scope: dict[str, Any]) -> None:
+    stack: cdk.Stack = bad_prop_scope["stack"]
+    network: ThreeTierVpc = bad_prop_scope["network"]
+    props = dict(props)
+    for key in ("hosted_zone", "edge_certificate"):
+        if key in props:
+            props[key] = bad_prop_scope["zone" if key == "hosted_zone" else "cert"]
+    if props.get("network") == "plain":
+        props["network"] = network.vpc
+    elif props.get("network") == "one_az":
+        props["network"] = bad_prop_scope["one_az"]
+    else:
+        props.setdefault("network", network)
+    entries_before = len(network.app.network_acl.node.children)
+    id = "Case" + "".join(word.capitalize() for word in case.split() if word.isalnum())
+    with pytest.raises(PropValidationError) as raised:
+        ResilientWebApp(stack, id, **props)
+    assert raised.value.prop == prop, str(raised.value)
+    assert "ResilientWebApp" in str(raised.value)
+    built = stack.node.try_find_child(id)
+    assert built is None or not built.node.children, f"{case}: built {[c.node.id for c in built.node.children]}"
+    assert len(network.app.network_acl.node.children) == entries_before
+
+
+def test_there_are_at_least_60_bad_prop_cases() -> None:
+    assert len(BAD_PROPS) >= 60
+    assert len({case for case, _, _ in BAD_PROPS}) == len(BAD_PROPS)
+
+
+def _log_writers(synthesized: SynthesizedStack) -> list[Any]:
+    bucket_id, _ = _one(synthesized, "AWS::S3::Bucket", "AppLoadBalancerLogs")
+    (policy,) = [
+        p
+        for p in synthesized.resources("AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    return [
+        s["Principal"]
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow" and "s3:PutObject" in str(s["Action"])
+    ]
+
+
+def test_alb_log_delivery_may_write_in_an_agnostic_stack(default: SynthesizedStack) -> None:
+    """log_access_logs refuses stacks without a region; the construct looks the ELB account up per region."""
+    writers = _log_writers(default)
+    assert writers and all("Fn::FindInMap" in str(w) for w in writers), writers
+
+
+def test_alb_log_delivery_may_write_in_a_concrete_region(with_domain: SynthesizedStack) -> None:
+    writers = _log_writers(with_domain)
+    assert any("127311923021" in str(w) for w in writers), writers  # us-east-1 ELB account
+
+
+@pytest.mark.parametrize("variant", ["with_domain", "dynamodb"])
+def test_variants_pass_the_packs_and_the_deploy_checks(variant: str, request: pytest.FixtureRequest) -> None:
+    """The reference stack covers the default; the domain/MySQL/failover and DynamoDB/Shield variants too."""
+    synthesized: SynthesizedStack = request.getfixturevalue(variant)
+    assert not unacknowledged_errors(synthesized.stack)
+    output = synthesized.output
+    assert output.declarations("flow")
+    assert not check_flows([output])
+    # A concrete environment is evaluated in it (key policies name the account and region).
+    concrete = {"region": REGION, "account": ACCOUNT} if variant == "with_domain" else {}
+    assert not check_permissions(output, **concrete)
+    assert not check_lifecycle([output])
