@@ -343,3 +343,20 @@ def test_a_brought_key_is_not_changed_and_the_topic_gets_its_own(make_stack: Cal
     topic = resources[_logical_id(network.alarm_topic)]["Properties"]
     assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": [topic_key, "Arn"]}
     assert "AllowCloudWatchAlarms" in json.dumps(keys[topic_key])
+
+
+def test_a_silent_member_of_a_paging_composite_is_not_an_unnotified_alarm(reference_stacks: ReferenceStacks) -> None:
+    """ResilientWebApp's 'Degraded' members notify only through the composite; take the composite's
+    actions away and each member is reported as notifying nobody."""
+    output = reference_stacks["ResilientWebAppStack"].output
+    degraded = [k for k, r in output.resources.items() if k.startswith("AppAlarmsDegraded")]
+    assert len(degraded) == 1
+    members = composite_rule_alarms(output.resources[degraded[0]]["Properties"])
+    assert len(members) == 3 and all(not output.resources[m]["Properties"].get("AlarmActions") for m in members)
+    assert not check_operations_view(output)
+
+    template = copy.deepcopy(output.template)
+    template["Resources"][degraded[0]]["Properties"].pop("AlarmActions")
+    broken = SynthesizedTemplate(output.name, template, output.metadata)
+    silent = {f.logical_id for f in check_operations_view(broken) if f.rule == "OPS-NO-ACTION"}
+    assert set(members) <= silent

@@ -216,7 +216,7 @@ def test_dynamodb_data_layer_has_pitr_and_no_database(dynamodb: SynthesizedStack
 
 
 def test_composite_alarm_rule_is_cpu_and_errors_and_latency(default: SynthesizedStack) -> None:
-    _, composite = _one(default, "AWS::CloudWatch::CompositeAlarm")
+    _, composite = _one(default, "AWS::CloudWatch::CompositeAlarm", "AppAlarmsDegraded")
     rule = composite["Properties"]["AlarmRule"]
     text = str(rule)
     alarms = default.resources("AWS::CloudWatch::Alarm")

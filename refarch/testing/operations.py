@@ -137,7 +137,13 @@ def check_operations_view(output: SynthesizedTemplate) -> list[OperationsFinding
     findings = []
     for logical_id, props in sorted({**alarms, **composites}.items()):
         kind = "composite alarm" if logical_id in composites else "alarm"
-        if not props.get("AlarmActions") or props.get("ActionsEnabled") is False:
+        # A member of a composite alarm may stay silent: it notifies through the composite (AWS's way
+        # to page once for a combination of conditions).
+        silent_member = logical_id in alarms and any(
+            logical_id in composite_rule_alarms(composite) and composite.get("AlarmActions")
+            for composite in composites.values()
+        )
+        if (not props.get("AlarmActions") or props.get("ActionsEnabled") is False) and not silent_member:
             findings.append(OperationsFinding("OPS-NO-ACTION", output.name, logical_id, f"the {kind} notifies nobody"))
         if logical_id in alarms and logical_id not in in_health:
             findings.append(

@@ -625,7 +625,7 @@ class ResilientWebApp(Construct):
         }
         if self.database is not None:
             self.alarms.update(alarms.database_alarms(scope, self.database))
-        self.composite_alarm = alarms.composite_alarm(
+        self.composite_alarm, degraded_conditions = alarms.composite_alarm(
             scope,
             load_balancer=self.load_balancer,
             group=self.front.auto_scaling_group,
@@ -634,8 +634,24 @@ class ResilientWebApp(Construct):
             response_time=response_time,
         )
         self.request_anomaly_alarm = alarms.request_anomaly_alarm(scope, self.load_balancer)
+        # The health alarm (any of these) and the dashboard, as every construct has them; the
+        # composite's conditions notify only through it, and are shown on the dashboard of their own.
+        watched = {**self.alarms, "Degraded": self.composite_alarm, "RequestAnomaly": self.request_anomaly_alarm}
+        panels = [
+            _dashboards.Panel(
+                "Requests and 5XX rate", left=[self.metric_request_count()], right=[self.metric_error_rate()]
+            ),
+            _dashboards.Panel("Response time (p99)", left=[self.metric_response_time()]),
+        ]
+        self.dashboard, self.health_alarm = _dashboards.build_operations_view(
+            self, dashboard=True, title=self.node.path, panels=panels, alarms=watched, topic=self.alarm_topic
+        )
+        if self.dashboard is not None:
+            self.dashboard.add_widgets(
+                cloudwatch.AlarmStatusWidget(alarms=degraded_conditions, title="Conditions of Degraded", width=24)
+            )
         action = cw_actions.SnsAction(self.alarm_topic)
-        for alarm in [*self.alarms.values(), self.composite_alarm, self.request_anomaly_alarm]:
+        for alarm in watched.values():
             alarm.add_alarm_action(action)
             alarm.add_ok_action(action)
 

@@ -150,10 +150,11 @@ def composite_alarm(
     cpu_percent: float,
     error_rate_threshold: float,
     response_time: Duration,
-) -> cloudwatch.CompositeAlarm:
+) -> tuple[cloudwatch.CompositeAlarm, list[cloudwatch.Alarm]]:
     """The application is in trouble when all three hold: CPU above ``cpu_percent`` for 5 minutes AND
     5XX rate above ``error_rate_threshold`` for 3 minutes AND average response time above
-    ``response_time`` for 3 minutes (one-minute periods, every period breaching)."""
+    ``response_time`` for 3 minutes (one-minute periods, every period breaching). Returns the
+    composite alarm and its three members (which notify only through it)."""
     cpu = cloudwatch.Metric(
         namespace="AWS/EC2",
         metric_name="CPUUtilization",
@@ -198,12 +199,13 @@ def composite_alarm(
             "NIST.800.53.R5-CloudWatchAlarmAction",
         )
     rules = [cloudwatch.AlarmRule.from_alarm(member, cloudwatch.AlarmState.ALARM) for member in members]
-    return cloudwatch.CompositeAlarm(
+    degraded = cloudwatch.CompositeAlarm(
         scope,
         "Degraded",
         alarm_rule=cloudwatch.AlarmRule.all_of(*rules),
         alarm_description="Degraded: high CPU AND errors AND slow responses together",
     )
+    return degraded, members
 
 
 def request_anomaly_alarm(
