@@ -65,6 +65,14 @@ def build_key(
     )
 
 
+def build_logs_key(scope: Construct, id: str, *, description: str, removal_policy: RemovalPolicy) -> kms.Key:
+    """A construct's own customer-managed key (:func:`build_key`) that its log groups may use too
+    (:func:`allow_cloudwatch_logs`): what every construct makes when the user brings no key."""
+    key = build_key(scope, id, description=description, removal_policy=removal_policy)
+    allow_cloudwatch_logs(key, scope)
+    return key
+
+
 def allow_cloudwatch_logs(key: kms.IKey, scope: Construct) -> None:
     """Let CloudWatch Logs in this stack's account and region use ``key`` for log groups.
 

@@ -217,13 +217,12 @@ class ImageProcessor(Construct):
 
         # -- encryption, storage ---------------------------------------------------------
         if encryption_key is None:
-            key = _builders.build_key(
+            key = _builders.build_logs_key(
                 self,
                 "Key",
                 description=f"{self.node.path}: images, status, topics, logs",
                 removal_policy=removal_policy,
             )
-            _builders.allow_cloudwatch_logs(key, self)
             # CloudWatch alarms (and the health alarm) publish to the encrypted error topic.
             _dashboards.allow_alarms(key, self)
             encryption_key = key

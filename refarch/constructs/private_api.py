@@ -299,13 +299,12 @@ class PrivateApi(Construct):
         # -- key -------------------------------------------------------------------------------
         own_key: kms.Key | None = None
         if encryption_key is None:
-            key = own_key = _builders.build_key(
+            key = own_key = _builders.build_logs_key(
                 self,
                 "Key",
                 description=f"Encrypts the database, its secret and the logs of {path}",
                 removal_policy=removal_policy,
             )
-            _builders.allow_cloudwatch_logs(key, self)
             encryption_key = key
         self.encryption_key: kms.IKey = encryption_key
         self.alarm_topic: sns.ITopic = alarm_topic or _dashboards.build_alarm_topic(

@@ -219,10 +219,9 @@ class StreamingPipeline(Construct):
 
         own_key: kms.Key | None = None
         if encryption_key is None:
-            key = own_key = _builders.build_key(
+            key = own_key = _builders.build_logs_key(
                 self, "Key", description=f"Encrypts the stream, lake and logs of {path}", removal_policy=removal_policy
             )
-            _builders.allow_cloudwatch_logs(key, self)
             encryption_key = key
         self.encryption_key = encryption_key
 

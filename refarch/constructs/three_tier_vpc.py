@@ -524,13 +524,12 @@ class ThreeTierVpc(Construct):
     ) -> None:
         path = self.node.path
         if encryption_key is None:
-            key = _builders.build_key(
+            key = _builders.build_logs_key(
                 self,
                 "FlowLogKey",
                 description=f"Encrypts the VPC flow logs of {path}",
                 removal_policy=removal_policy,
             )
-            _builders.allow_cloudwatch_logs(key, self)
             encryption_key = self._own_key = key
         self.encryption_key = encryption_key
         self.flow_log_group = _builders.build_log_group(

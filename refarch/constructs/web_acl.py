@@ -150,10 +150,9 @@ class ProtectiveWebAcl(Construct):
         self.web_acl_name = web_acl_name or Names.unique_resource_name(self, max_length=128, separator="-")
 
         if encryption_key is None:
-            key = _builders.build_key(
+            key = _builders.build_logs_key(
                 self, "LogKey", description=f"Encrypts the WAF logs of {self.node.path}", removal_policy=removal_policy
             )
-            _builders.allow_cloudwatch_logs(key, self)
             encryption_key = key
         self.encryption_key: kms.IKey = encryption_key
         self.log_group = _builders.build_log_group(

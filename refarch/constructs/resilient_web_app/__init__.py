@@ -185,13 +185,12 @@ class ResilientWebApp(Construct):
 
         # -- shared: key, topic, log bucket ------------------------------------------------------
         if encryption_key is None:
-            key = _builders.build_key(
+            key = _builders.build_logs_key(
                 self,
                 "Key",
                 description=f"Encrypts the data and logs of {self.node.path}",
                 removal_policy=removal_policy,
             )
-            _builders.allow_cloudwatch_logs(key, self)
             encryption_key = key
         self.encryption_key: kms.IKey = encryption_key
         self.alarm_topic: sns.ITopic = alarm_topic or _dashboards.build_alarm_topic(
