@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,10 @@ if "JSII_NODE" not in os.environ and _PINNED_NODE.exists():
     os.environ["JSII_NODE"] = str(_PINNED_NODE)
 
 import aws_cdk as cdk  # noqa: E402
+import pytest  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
+from refarch.errors import PropValidationError  # noqa: E402
 from refarch.stacks import REFERENCE_STACKS  # noqa: E402
 from refarch.testing.assembly import SynthesizedTemplate, from_assembly, from_stack  # noqa: E402
 from tests.background import BACKGROUND, Background  # noqa: E402
@@ -66,6 +69,16 @@ class SynthesizedStack:
         """Logical ID -> resource, of every resource of CloudFormation type ``type_``."""
         return {k: v for k, v in self.json["Resources"].items() if v["Type"] == type_}
 
+    def one(self, type_: str, contains: str = "") -> tuple[str, dict[str, Any]]:
+        """The one resource of type ``type_`` whose logical ID contains ``contains``: fails on none or several."""
+        found = {k: v for k, v in self.resources(type_).items() if contains in k}
+        assert len(found) == 1, f"expected one {type_} with {contains!r} in its ID, found {sorted(found)}"
+        return next(iter(found.items()))
+
+    def logical_id(self, type_: str, contains: str = "") -> str:
+        """The logical ID of :meth:`one`."""
+        return self.one(type_, contains)[0]
+
 
 class ReferenceStacks:
     """Synthesizes each reference stack on first use, each in its own App, and keeps it."""
@@ -78,6 +91,47 @@ class ReferenceStacks:
             stack = REFERENCE_STACKS[name](new_app(), name)
             self._cache[name] = SynthesizedStack(stack, Template.from_stack(stack))
         return self._cache[name]
+
+
+@dataclass(frozen=True)
+class BadProp:
+    """One bad-prop case: the prop the error must name, and the props that are wrong (a function of the
+    stack when they need constructs of their own, such as a network)."""
+
+    prop: str
+    props: Mapping[str, Any] | Callable[[cdk.Stack], Mapping[str, Any]]
+    #: Text the error message must contain (what the user is told is allowed), if the case cares.
+    says: str = ""
+
+
+def bad_prop_params(cases: Sequence[BadProp]) -> list[Any]:
+    """``cases`` as pytest params with stable IDs (``prop-1``, ``prop-2``, ...)."""
+    seen: dict[str, int] = {}
+    params = []
+    for case in cases:
+        seen[case.prop] = seen.get(case.prop, 0) + 1
+        params.append(pytest.param(case, id=f"{case.prop}-{seen[case.prop]}"))
+    return params
+
+
+def assert_fails_early(
+    construct: Callable[..., Any], case: BadProp, stack: cdk.Stack | None = None, *, construct_id: str = "Subject"
+) -> PropValidationError:
+    """Build ``construct`` with the case's props and check that it raises :class:`PropValidationError`
+    naming its class and ``case.prop``, before anything is added to the construct tree."""
+    stack = stack or cdk.Stack(new_app(), "BadProps")
+    props = case.props(stack) if callable(case.props) else case.props
+    before = {c.node.path for c in stack.node.find_all()}
+    with pytest.raises(PropValidationError) as info:
+        construct(stack, construct_id, **props)
+    error = info.value
+    owner = getattr(construct, "__name__", "")
+    assert (error.owner, error.prop) == (owner, case.prop), f"{error}"
+    assert str(error).startswith(f"{owner}: invalid {case.prop}="), f"{error}"
+    assert case.says in str(error), f"{error!s} does not say {case.says!r}"
+    built = sorted({c.node.path for c in stack.node.find_all()} - before)
+    assert not built, f"{owner} built {built} before it rejected {case.prop}"
+    return error
 
 
 def synth(stack: cdk.Stack) -> SynthesizedStack:

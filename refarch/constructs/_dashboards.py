@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -39,30 +39,6 @@ DASHBOARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _GRID_WIDTH = 24
 _GRAPH_WIDTH = 8
 _GRAPH_HEIGHT = 6
-
-
-#: The period of most graphs: fine enough to see an incident, coarse enough to read a day.
-FIVE_MINUTES = Duration.minutes(5)
-
-
-def metric(
-    namespace: str,
-    metric_name: str,
-    dimensions: Mapping[str, str],
-    *,
-    statistic: str = "Sum",
-    period: Duration = FIVE_MINUTES,
-    label: str | None = None,
-) -> cloudwatch.Metric:
-    """A CloudWatch metric that no L2 method offers (or offers wrongly), scoped by ``dimensions``."""
-    return cloudwatch.Metric(
-        namespace=namespace,
-        metric_name=metric_name,
-        dimensions_map=dict(dimensions),
-        statistic=statistic,
-        period=period,
-        label=label,
-    )
 
 
 @dataclass(frozen=True)

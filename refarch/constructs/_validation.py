@@ -13,37 +13,17 @@ from typing import Any, TypeVar
 
 from aws_cdk import Duration, Token
 
+from refarch.errors import PropValidationError as PropValidationError  # re-exported: the checks raise it
+
 T = TypeVar("T")
 
 
-class PropValidationError(ValueError):
-    """A construct prop has a value the construct cannot accept."""
-
-    def __init__(self, owner: str, prop: str, value: Any, allowed: str) -> None:
-        self.owner = owner
-        self.prop = prop
-        self.value = value
-        super().__init__(f"{owner}: invalid {prop}={value!r}. {allowed}")
-
-
-#: Number tokens are encoded as doubles near -1.888e+289; no real prop value comes close.
-_NUMBER_TOKEN_MAGNITUDE = 1e280
-
-
 def is_token(value: Any) -> bool:
-    """True when ``value`` is (or contains) an unresolved CloudFormation token.
-
-    Asks ``Token.is_unresolved`` only when the value could be one: a string holding a token
-    marker, or a float in the range CDK encodes number tokens in. Plain values skip the
-    round-trip to the jsii runtime, which otherwise dominates a construct's validation time.
-    """
-    if isinstance(value, bool):
+    """True when ``value`` is (or contains) an unresolved CloudFormation token: a string, number or list
+    that only gets its value at deploy time, which no check at synth time can judge."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, list)):
         return False
-    if isinstance(value, str):
-        return ("${Token[" in value or "#{Token[" in value) and bool(Token.is_unresolved(value))
-    if isinstance(value, float):
-        return abs(value) > _NUMBER_TOKEN_MAGNITUDE and bool(Token.is_unresolved(value))
-    return False
+    return bool(Token.is_unresolved(value))
 
 
 def check_int_range(owner: str, prop: str, value: float | None, *, minimum: float, maximum: float) -> None:

@@ -19,7 +19,8 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from refarch.constructs._dashboards import FIVE_MINUTES, Panel
+from refarch.constructs._dashboards import Panel
+from refarch.constructs._metrics import FIVE_MINUTES
 
 
 def build_error_metrics(

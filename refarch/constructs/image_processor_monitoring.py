@@ -18,7 +18,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from refarch.constructs._dashboards import FIVE_MINUTES, Panel, metric
+from refarch.constructs._dashboards import Panel
+from refarch.constructs._metrics import FIVE_MINUTES, build_metric
 
 #: Namespace and name of the rejected-images metric, per validate function (dimension ``FunctionName``).
 REJECTED_NAMESPACE = "refarch/ImageProcessor"
@@ -42,7 +43,7 @@ def build_rejected_images_metric(scope: Construct, validate_function: lambda_.Fu
         # ImageProcessor, even with several in one account and region.
         dimensions={"FunctionName": "$.function_name"},
     )
-    return metric(
+    return build_metric(
         REJECTED_NAMESPACE,
         REJECTED_METRIC,
         {"FunctionName": validate_function.function_name},
@@ -93,4 +94,4 @@ def image_panels(
 
 
 def _rule_metric(rule: events.Rule, metric_name: str, label: str) -> cloudwatch.Metric:
-    return metric("AWS/Events", metric_name, {"RuleName": rule.rule_name}, label=label)
+    return build_metric("AWS/Events", metric_name, {"RuleName": rule.rule_name}, label=label)

@@ -12,7 +12,8 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_rds as rds
 
-from refarch.constructs._dashboards import FIVE_MINUTES, Panel, metric
+from refarch.constructs._dashboards import Panel
+from refarch.constructs._metrics import FIVE_MINUTES, build_metric
 from refarch.constructs.web_acl import ProtectiveWebAcl
 
 
@@ -62,7 +63,7 @@ def api_panels(
                 _group_metric(auto_scaling_group, "GroupDesiredCapacity", "desired"),
             ],
             [
-                metric(
+                build_metric(
                     "AWS/EC2",
                     "CPUUtilization",
                     {"AutoScalingGroupName": auto_scaling_group.auto_scaling_group_name},
@@ -82,7 +83,7 @@ def api_panels(
 
 def _group_metric(group: autoscaling.AutoScalingGroup, metric_name: str, label: str) -> cloudwatch.Metric:
     """An ``AWS/AutoScaling`` group metric (the group publishes them: group metrics collection is on)."""
-    return metric(
+    return build_metric(
         "AWS/AutoScaling",
         metric_name,
         {"AutoScalingGroupName": group.auto_scaling_group_name},

@@ -18,7 +18,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_redshiftserverless as redshift
 from aws_cdk import aws_sqs as sqs
 
-from refarch.constructs._dashboards import FIVE_MINUTES, Panel, metric
+from refarch.constructs._dashboards import Panel
+from refarch.constructs._metrics import FIVE_MINUTES, build_metric
 
 #: Namespace and ``service`` dimension of the consumer's Powertools metrics (set in its environment).
 HANDLER_NAMESPACE = "refarch/StreamingPipeline"
@@ -29,7 +30,7 @@ _MINUTE = Duration.minutes(1)
 
 def handler_metric(metric_name: str, label: str) -> cloudwatch.Metric:
     """A 5-minute sum of one of the consumer's Powertools metrics."""
-    return metric(HANDLER_NAMESPACE, metric_name, {"service": HANDLER_SERVICE}, label=label)
+    return build_metric(HANDLER_NAMESPACE, metric_name, {"service": HANDLER_SERVICE}, label=label)
 
 
 def pipeline_panels(
@@ -83,7 +84,7 @@ def pipeline_panels(
                     )
                 ],
                 [
-                    metric(
+                    build_metric(
                         "AWS/Redshift-Serverless",
                         "ComputeCapacity",
                         {"Workgroup": workgroup.ref},

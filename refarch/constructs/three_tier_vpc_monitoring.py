@@ -14,7 +14,8 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from refarch.constructs._dashboards import Panel, metric
+from refarch.constructs._dashboards import Panel
+from refarch.constructs._metrics import build_metric
 
 
 def nat_gateways(vpc: ec2.Vpc) -> list[ec2.CfnNatGateway]:
@@ -26,7 +27,7 @@ def nat_gateways(vpc: ec2.Vpc) -> list[ec2.CfnNatGateway]:
 def nat_metric(nat: ec2.CfnNatGateway, metric_name: str, label: str | None = None) -> cloudwatch.Metric:
     """A 5-minute sum of one ``AWS/NATGateway`` metric of ``nat`` (labelled for a graph, not for an alarm:
     a label makes the alarm use the ``Metrics`` form instead of ``MetricName``)."""
-    return metric("AWS/NATGateway", metric_name, {"NatGatewayId": nat.ref}, label=label)
+    return build_metric("AWS/NATGateway", metric_name, {"NatGatewayId": nat.ref}, label=label)
 
 
 def build_nat_alarms(scope: Construct, vpc: ec2.Vpc) -> dict[str, cloudwatch.Alarm]:
@@ -106,7 +107,7 @@ def log_group_metric(log_group: logs.ILogGroup, metric_name: str, label: str) ->
     metric is ``IncomingLogEvents``) and, like ``metric_incoming_bytes``, without the ``LogGroupName``
     dimension, so it would graph nothing, or every log group of the account.
     """
-    return metric("AWS/Logs", metric_name, {"LogGroupName": log_group.log_group_name}, label=label)
+    return build_metric("AWS/Logs", metric_name, {"LogGroupName": log_group.log_group_name}, label=label)
 
 
 def _endpoint_metric(
@@ -119,7 +120,7 @@ def _endpoint_metric(
         "VPC Endpoint Id": endpoint.vpc_endpoint_id,
         "VPC Id": vpc.vpc_id,
     }
-    return metric("AWS/PrivateLinkEndpoints", metric_name, dimensions, label=label)
+    return build_metric("AWS/PrivateLinkEndpoints", metric_name, dimensions, label=label)
 
 
 def _numbered(nats: Sequence[ec2.CfnNatGateway]) -> list[tuple[int, ec2.CfnNatGateway]]:
