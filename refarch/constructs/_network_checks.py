@@ -29,6 +29,11 @@ def network_of(vpc: ec2.IVpc | ThreeTierVpc | None) -> ThreeTierVpc | None:
     return None
 
 
+def ivpc_of(vpc: ec2.IVpc | ThreeTierVpc) -> ec2.IVpc:
+    """The ``ec2.IVpc`` of ``vpc``: a ``ThreeTierVpc``'s own ``vpc``, or ``vpc`` itself."""
+    return vpc.vpc if isinstance(vpc, ThreeTierVpc) else vpc
+
+
 def selection_kwargs(selection: ec2.SubnetSelection | None) -> dict[str, Any]:
     """``selection`` as keyword arguments of ``IVpc.select_subnets``; ``None`` is the isolated subnets."""
     if selection is None:
@@ -121,7 +126,7 @@ def check_database_network(
     tier opens, and its subnets span at least two AZs (RDS requires it of every DB subnet group;
     Multi-AZ puts the standby in the second one)."""
     network = network_of(vpc)
-    ivpc = vpc.vpc if isinstance(vpc, ThreeTierVpc) else vpc
+    ivpc = ivpc_of(vpc)
     chosen = selected(ivpc, subnets)
     if network is not None:
         db_tier = {s.node.path for s in network.db.subnets}
