@@ -2,7 +2,7 @@
 
 from refarch.constructs.encrypted_data_store import EncryptedDataStore
 from refarch.constructs.image_processor import ImageProcessor, ImageRendition
-from refarch.constructs.private_api import ApiAuthorization, PrivateApi
+from refarch.constructs.private_api import ApiAuthorization, PrivateApi, PrivateApiProps
 from refarch.constructs.resilient_web_app import Capacity, DataLayer, ResilientWebApp
 from refarch.constructs.streaming_pipeline import StreamingPipeline
 from refarch.constructs.three_tier_vpc import NatStrategy, ThreeTierVpc, Tier
@@ -20,6 +20,7 @@ __all__ = [
     "ManagedPolicyRole",
     "NatStrategy",
     "PrivateApi",
+    "PrivateApiProps",
     "PropValidationError",
     "ProtectiveWebAcl",
     "ResilientWebApp",

@@ -1,16 +1,19 @@
-"""PrivateApi's REST API: the stage with its logs, and the methods in front of the VPC Link (see ``private_api``)."""
+"""PrivateApi's REST API: the stage with its logs, and the methods in front of the VPC Link."""
 
 from __future__ import annotations
 
-from aws_cdk import Names, RemovalPolicy
+from dataclasses import dataclass
+
+from aws_cdk import Names
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders
-from refarch.constructs.private_api_checks import ApiAuthorization
+from refarch.constructs.private_api.props import ApiAuthorization, PrivateApiProps
 
 _AUTHORIZATION_TYPES = {
     ApiAuthorization.IAM: apigw.AuthorizationType.IAM,
@@ -19,24 +22,108 @@ _AUTHORIZATION_TYPES = {
 }
 
 
-def build_rest_api(
+@dataclass(frozen=True)
+class Gateway:
+    """The REST API of a PrivateApi and what hangs off it."""
+
+    api: apigw.RestApi
+    access_log_group: logs.LogGroup
+    execution_log_group: logs.LogGroup
+    vpc_link: apigw.VpcLink
+    request_validator: apigw.RequestValidator
+    #: The Cognito authorizer, with ApiAuthorization.COGNITO.
+    authorizer: apigw.IAuthorizer | None
+    #: ``/{proxy+}``: every path below the root, to the service.
+    proxy_resource: apigw.Resource
+    #: ``/{lambda_path}``, with a ``lambda_function``.
+    lambda_resource: apigw.Resource | None
+    usage_plan: apigw.UsagePlan | None
+    api_key: apigw.IApiKey | None
+
+
+def build_gateway(
     scope: Construct,
+    p: PrivateApiProps,
     *,
     path: str,
-    stage_name: str,
-    throttling_rate_limit: float,
-    throttling_burst_limit: int,
-    execution_log_level: apigw.MethodLoggingLevel,
-    cloud_watch_role: bool,
-    cache_cluster_size: str | None,
+    load_balancer: elbv2.NetworkLoadBalancer,
     encryption_key: kms.IKey,
-    log_retention: logs.RetentionDays,
-    removal_policy: RemovalPolicy,
+) -> Gateway:
+    """The API, the VPC Link to the NLB, every method (the service's, then the Lambda route's) and the usage plan."""
+    api, access_log_group, execution_log_group = build_rest_api(scope, p, path=path, encryption_key=encryption_key)
+    vpc_link = apigw.VpcLink(scope, "VpcLink", targets=[load_balancer], description=f"To the internal NLB of {path}")
+    validator = api.add_request_validator(
+        "RequestValidator", validate_request_parameters=True, validate_request_body=True
+    )
+    authorizer: apigw.IAuthorizer | None = None
+    if p["authorization"] is ApiAuthorization.COGNITO:
+        user_pool = p["user_pool"]
+        assert user_pool is not None  # checks.check_props: COGNITO needs a user pool
+        authorizer = apigw.CognitoUserPoolsAuthorizer(scope, "Authorizer", cognito_user_pools=[user_pool])
+
+    def add(resource: apigw.IResource, integration: apigw.Integration, *, proxy: bool) -> None:
+        add_method(
+            resource,
+            integration,
+            authorization=p["authorization"],
+            authorizer=authorizer,
+            api_key_required=p["usage_plan"],
+            request_validator=validator,
+            proxy=proxy,
+        )
+
+    base = f"http://{load_balancer.load_balancer_dns_name}:{p['listener_port']}"
+    add(api.root, vpc_link_integration(f"{base}/", vpc_link, proxy=False), proxy=False)
+    proxy_resource = api.root.add_resource("{proxy+}")
+    add(proxy_resource, vpc_link_integration(f"{base}/{{proxy}}", vpc_link, proxy=True), proxy=True)
+    lambda_resource = None
+    function = p["lambda_function"]
+    if function is not None:
+        lambda_resource = api.root.add_resource(p["lambda_path"])
+        integration = apigw.LambdaIntegration(function)
+        add(lambda_resource, integration, proxy=False)
+        add(lambda_resource.add_resource("{proxy+}"), integration, proxy=True)
+    usage_plan, api_key = build_usage_plan(api, p, path=path) if p["usage_plan"] else (None, None)
+    return Gateway(
+        api=api,
+        access_log_group=access_log_group,
+        execution_log_group=execution_log_group,
+        vpc_link=vpc_link,
+        request_validator=validator,
+        authorizer=authorizer,
+        proxy_resource=proxy_resource,
+        lambda_resource=lambda_resource,
+        usage_plan=usage_plan,
+        api_key=api_key,
+    )
+
+
+def build_usage_plan(api: apigw.RestApi, p: PrivateApiProps, *, path: str) -> tuple[apigw.UsagePlan, apigw.IApiKey]:
+    """A usage plan throttled like the stage, with one API key (and a daily quota, when given)."""
+    quota = p["usage_plan_quota_per_day"]
+    plan = api.add_usage_plan(
+        "UsagePlan",
+        description=f"Keys of {path}",
+        throttle=apigw.ThrottleSettings(
+            rate_limit=p["throttling_rate_limit"], burst_limit=p["throttling_burst_limit"]
+        ),
+        quota=apigw.QuotaSettings(limit=quota, period=apigw.Period.DAY) if quota is not None else None,
+    )
+    plan.add_api_stage(stage=api.deployment_stage)
+    api_key = api.add_api_key("ApiKey", description=f"Key of {path}")
+    plan.add_api_key(api_key)
+    return plan, api_key
+
+
+def build_rest_api(
+    scope: Construct, p: PrivateApiProps, *, path: str, encryption_key: kms.IKey
 ) -> tuple[apigw.RestApi, logs.LogGroup, logs.LogGroup]:
     """The regional REST API and its stage: throttled, JSON access logs, X-Ray, execution logs without bodies.
 
     Returns the API, its access log group and its execution log group.
     """
+    stage_name, cache_cluster_size, cloud_watch_role = p["stage_name"], p["cache_cluster_size"], p["cloud_watch_role"]
+    log_retention, removal_policy = p["log_retention"], p["removal_policy"]
     access_log_group = _builders.build_log_group(
         scope, "AccessLogs", encryption_key=encryption_key, retention=log_retention, removal_policy=removal_policy
     )
@@ -50,8 +137,8 @@ def build_rest_api(
         cloud_watch_role=cloud_watch_role,
         deploy_options=apigw.StageOptions(
             stage_name=stage_name,
-            throttling_rate_limit=throttling_rate_limit,
-            throttling_burst_limit=throttling_burst_limit,
+            throttling_rate_limit=p["throttling_rate_limit"],
+            throttling_burst_limit=p["throttling_burst_limit"],
             access_log_destination=apigw.LogGroupLogDestination(access_log_group),
             access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
                 caller=True,
@@ -65,7 +152,7 @@ def build_rest_api(
                 user=True,
             ),
             tracing_enabled=True,
-            logging_level=execution_log_level,
+            logging_level=p["execution_log_level"],
             data_trace_enabled=False,
             metrics_enabled=True,
             cache_cluster_enabled=caching,
