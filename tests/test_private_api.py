@@ -9,7 +9,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 import pytest
@@ -25,7 +25,15 @@ from aws_cdk.assertions import Match
 from refarch.compliance import packs
 from refarch.constructs import ApiAuthorization, PrivateApi, PropValidationError, ThreeTierVpc
 from refarch.runtime.private_api import service
-from tests.harness import ReferenceStacks, SynthesizedStack, new_app, synth
+from tests.harness import (
+    BadProp,
+    ReferenceStacks,
+    SynthesizedStack,
+    assert_fails_early,
+    bad_prop_params,
+    new_app,
+    synth,
+)
 from tests.names import PLACEHOLDER, render
 
 APP_SUBNETS = [
@@ -73,22 +81,12 @@ def variant() -> SynthesizedStack:
     return synth(stack)
 
 
-def _one(stacked: SynthesizedStack, type_: str) -> tuple[str, dict[str, Any]]:
-    (item,) = stacked.resources(type_).items()
-    return item
-
-
-def _id(stacked: SynthesizedStack, type_: str, contains: str = "") -> str:
-    (logical_id,) = [k for k in stacked.resources(type_) if contains in k]
-    return logical_id
-
-
 # -- the chain, link by link (reference stack) ------------------------------------------------
 
 
 def test_vpc_link_targets_the_internal_nlb(ref: SynthesizedStack) -> None:
-    nlb_id, nlb = _one(ref, "AWS::ElasticLoadBalancingV2::LoadBalancer")
-    _, link = _one(ref, "AWS::ApiGateway::VpcLink")
+    nlb_id, nlb = ref.one("AWS::ElasticLoadBalancingV2::LoadBalancer")
+    _, link = ref.one("AWS::ApiGateway::VpcLink")
     assert link["Properties"]["TargetArns"] == [{"Ref": nlb_id}]
     props = nlb["Properties"]
     assert props["Scheme"] == "internal"
@@ -101,8 +99,8 @@ def test_vpc_link_targets_the_internal_nlb(ref: SynthesizedStack) -> None:
 
 
 def test_every_backend_method_integrates_through_the_link(ref: SynthesizedStack) -> None:
-    link_id = _id(ref, "AWS::ApiGateway::VpcLink")
-    nlb_id = _id(ref, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    link_id = ref.logical_id("AWS::ApiGateway::VpcLink")
+    nlb_id = ref.logical_id("AWS::ElasticLoadBalancingV2::LoadBalancer")
     methods = ref.resources("AWS::ApiGateway::Method")
     assert len(methods) == 2  # / and /{proxy+}
     uris = []
@@ -128,9 +126,9 @@ def test_every_backend_method_integrates_through_the_link(ref: SynthesizedStack)
 
 
 def test_listener_and_target_group_point_at_the_asg_on_the_app_port(ref: SynthesizedStack) -> None:
-    nlb_id = _id(ref, "AWS::ElasticLoadBalancingV2::LoadBalancer")
-    tg_id, tg = _one(ref, "AWS::ElasticLoadBalancingV2::TargetGroup")
-    _, listener = _one(ref, "AWS::ElasticLoadBalancingV2::Listener")
+    nlb_id = ref.logical_id("AWS::ElasticLoadBalancingV2::LoadBalancer")
+    tg_id, tg = ref.one("AWS::ElasticLoadBalancingV2::TargetGroup")
+    _, listener = ref.one("AWS::ElasticLoadBalancingV2::Listener")
     assert listener["Properties"]["LoadBalancerArn"] == {"Ref": nlb_id}
     assert listener["Properties"]["Port"] == 80
     assert listener["Properties"]["Protocol"] == "TCP"
@@ -140,7 +138,7 @@ def test_listener_and_target_group_point_at_the_asg_on_the_app_port(ref: Synthes
     assert tg["Properties"]["TargetType"] == "instance"
     assert tg["Properties"]["HealthCheckProtocol"] == "HTTP"
     assert tg["Properties"]["HealthCheckPath"] == "/health"
-    _, asg = _one(ref, "AWS::AutoScaling::AutoScalingGroup")
+    _, asg = ref.one("AWS::AutoScaling::AutoScalingGroup")
     assert asg["Properties"]["TargetGroupARNs"] == [{"Ref": tg_id}]
     assert asg["Properties"]["VPCZoneIdentifier"] == [{"Ref": s} for s in APP_SUBNETS]
     assert asg["Properties"]["HealthCheckType"] == "ELB"
@@ -149,7 +147,7 @@ def test_listener_and_target_group_point_at_the_asg_on_the_app_port(ref: Synthes
 
 
 def _sg_id(stacked: SynthesizedStack, contains: str) -> dict[str, Any]:
-    return {"Fn::GetAtt": [_id(stacked, "AWS::EC2::SecurityGroup", contains), "GroupId"]}
+    return {"Fn::GetAtt": [stacked.logical_id("AWS::EC2::SecurityGroup", contains), "GroupId"]}
 
 
 def _rules(stacked: SynthesizedStack, type_: str, group: dict[str, Any]) -> list[dict[str, Any]]:
@@ -207,8 +205,8 @@ def test_app_tier_acl_opens_nlb_to_instance_traffic_across_its_subnets(ref: Synt
 
 
 def test_database_is_encrypted_with_the_customer_key_and_locked_down(ref: SynthesizedStack) -> None:
-    key = {"Fn::GetAtt": [_id(ref, "AWS::KMS::Key", "PrivateApiKey"), "Arn"]}
-    db_id, db = _one(ref, "AWS::RDS::DBInstance")
+    key = {"Fn::GetAtt": [ref.logical_id("AWS::KMS::Key", "PrivateApiKey"), "Arn"]}
+    db_id, db = ref.one("AWS::RDS::DBInstance")
     props = db["Properties"]
     assert db["DeletionPolicy"] == "Retain"
     assert props["StorageEncrypted"] is True
@@ -230,7 +228,7 @@ def test_database_is_encrypted_with_the_customer_key_and_locked_down(ref: Synthe
     ref.template.has_resource_properties(
         "AWS::RDS::OptionGroup", {"OptionConfigurations": [{"OptionName": "MARIADB_AUDIT_PLUGIN"}]}
     )
-    _, subnet_group = _one(ref, "AWS::RDS::DBSubnetGroup")
+    _, subnet_group = ref.one("AWS::RDS::DBSubnetGroup")
     assert all("DbSubnet" in s["Ref"] for s in subnet_group["Properties"]["SubnetIds"])
     # The exported logs land in groups that exist first, encrypted, with retention.
     identifier = render(props["DBInstanceIdentifier"])
@@ -256,19 +254,19 @@ def _db_alarms(stacked: SynthesizedStack) -> list[dict[str, Any]]:
 
 
 def test_secret_is_encrypted_generated_and_rotated(ref: SynthesizedStack) -> None:
-    key = {"Fn::GetAtt": [_id(ref, "AWS::KMS::Key", "PrivateApiKey"), "Arn"]}
-    _, secret = _one(ref, "AWS::SecretsManager::Secret")
+    key = {"Fn::GetAtt": [ref.logical_id("AWS::KMS::Key", "PrivateApiKey"), "Arn"]}
+    _, secret = ref.one("AWS::SecretsManager::Secret")
     assert secret["Properties"]["KmsKeyId"] == key
     assert secret["Properties"]["GenerateSecretString"]["SecretStringTemplate"] == '{"username":"dbadmin"}'
-    _, schedule = _one(ref, "AWS::SecretsManager::RotationSchedule")
+    _, schedule = ref.one("AWS::SecretsManager::RotationSchedule")
     assert schedule["Properties"]["RotationRules"] == {"ScheduleExpression": "rate(30 days)"}
-    _, app = _one(ref, "AWS::Serverless::Application")
+    _, app = ref.one("AWS::Serverless::Application")
     assert app["Properties"]["Parameters"]["kmsKeyArn"] == key
     assert app["Properties"]["Parameters"]["vpcSubnetIds"]  # runs in the VPC, next to the database
 
 
 def test_instances_imdsv2_encrypted_no_ssh_ssm_and_iam_db_connect_only(ref: SynthesizedStack) -> None:
-    _, template = _one(ref, "AWS::EC2::LaunchTemplate")
+    _, template = ref.one("AWS::EC2::LaunchTemplate")
     data = template["Properties"]["LaunchTemplateData"]
     assert data["MetadataOptions"] == {"HttpPutResponseHopLimit": 1, "HttpTokens": "required"}
     assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
@@ -315,15 +313,15 @@ def test_instances_imdsv2_encrypted_no_ssh_ssm_and_iam_db_connect_only(ref: Synt
 
 
 def test_stage_throttles_logs_json_traces_and_never_logs_bodies(ref: SynthesizedStack) -> None:
-    log_group = _id(ref, "AWS::Logs::LogGroup", "PrivateApiAccessLogs")
-    _, stage = _one(ref, "AWS::ApiGateway::Stage")
+    log_group = ref.logical_id("AWS::Logs::LogGroup", "PrivateApiAccessLogs")
+    _, stage = ref.one("AWS::ApiGateway::Stage")
     props = stage["Properties"]
     assert props["StageName"] == "prod"
     assert props["TracingEnabled"] is True
-    execution_logs = _id(ref, "AWS::Logs::LogGroup", "ExecutionLogs")
+    execution_logs = ref.logical_id("AWS::Logs::LogGroup", "ExecutionLogs")
     assert execution_logs in stage["DependsOn"]
     name = ref.resources("AWS::Logs::LogGroup")[execution_logs]["Properties"]["LogGroupName"]["Fn::Join"][1]
-    assert name == ["API-Gateway-Execution-Logs_", {"Ref": _id(ref, "AWS::ApiGateway::RestApi")}, "/prod"]
+    assert name == ["API-Gateway-Execution-Logs_", {"Ref": ref.logical_id("AWS::ApiGateway::RestApi")}, "/prod"]
     assert props["AccessLogSetting"]["DestinationArn"]["Fn::Join"][1][-1] == {"Ref": log_group}
     assert json.loads(props["AccessLogSetting"]["Format"])["status"] == "$context.status"
     (settings,) = props["MethodSettings"]
@@ -331,21 +329,21 @@ def test_stage_throttles_logs_json_traces_and_never_logs_bodies(ref: Synthesized
     assert settings["ThrottlingBurstLimit"] == 200
     assert settings["LoggingLevel"] == "INFO"
     assert settings["DataTraceEnabled"] is False
-    _, api = _one(ref, "AWS::ApiGateway::RestApi")
+    _, api = ref.one("AWS::ApiGateway::RestApi")
     assert api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
     # The reference stack opts into the account-wide role explicitly; the default does not (see variant).
     assert len(ref.resources("AWS::ApiGateway::Account")) == 1
 
 
 def test_waf_protects_the_stage(ref: SynthesizedStack) -> None:
-    stage_id = _id(ref, "AWS::ApiGateway::Stage")
-    api_id = _id(ref, "AWS::ApiGateway::RestApi")
-    acl_id = _id(ref, "AWS::WAFv2::WebACL")
-    _, association = _one(ref, "AWS::WAFv2::WebACLAssociation")
+    stage_id = ref.logical_id("AWS::ApiGateway::Stage")
+    api_id = ref.logical_id("AWS::ApiGateway::RestApi")
+    acl_id = ref.logical_id("AWS::WAFv2::WebACL")
+    _, association = ref.one("AWS::WAFv2::WebACLAssociation")
     assert association["Properties"]["WebACLArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
     arn = association["Properties"]["ResourceArn"]["Fn::Join"][1]
     assert {"Ref": api_id} in arn and {"Ref": stage_id} in arn
-    _, acl = _one(ref, "AWS::WAFv2::WebACL")
+    _, acl = ref.one("AWS::WAFv2::WebACL")
     names = {r["Name"] for r in acl["Properties"]["Rules"]}
     assert {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet", "RateLimitPerIp"} <= names
 
@@ -359,7 +357,7 @@ def test_every_log_group_is_encrypted_with_finite_retention(ref: SynthesizedStac
 
 
 def test_alarms_cover_api_nlb_asg_and_database_and_notify_the_topic(ref: SynthesizedStack) -> None:
-    topic = {"Ref": _id(ref, "AWS::SNS::Topic")}
+    topic = {"Ref": ref.logical_id("AWS::SNS::Topic")}
     alarms = {
         a["Properties"]["MetricName"]: a["Properties"]
         for logical_id, a in ref.resources("AWS::CloudWatch::Alarm").items()
@@ -381,7 +379,7 @@ def test_alarms_cover_api_nlb_asg_and_database_and_notify_the_topic(ref: Synthes
     assert alarms["CPUUtilization"]["Threshold"] == 80
     assert alarms["FreeStorageSpace"]["Threshold"] == 2 * 1024**3
     assert all(a["AlarmActions"] == [topic] and a["OKActions"] == [topic] for a in alarms.values())
-    _, asg = _one(ref, "AWS::AutoScaling::AutoScalingGroup")
+    _, asg = ref.one("AWS::AutoScaling::AutoScalingGroup")
     assert asg["Properties"]["NotificationConfigurations"][0]["TopicARN"] == topic
     api: PrivateApi = ref.stack.api  # type: ignore[attr-defined]
     assert set(api.alarms) == {
@@ -450,7 +448,7 @@ def test_variant_builds_its_own_vpc_with_the_postgres_port_and_one_key(variant: 
     variant.template.has_resource_properties(
         "AWS::EC2::NetworkAclEntry", {"PortRange": {"From": 5432, "To": 5432}, "Egress": False}
     )
-    _, db = _one(variant, "AWS::RDS::DBInstance")
+    _, db = variant.one("AWS::RDS::DBInstance")
     props = db["Properties"]
     assert (props["Engine"], props["EngineVersion"], props["Port"]) == ("postgres", "17.6", "5432")
     assert props["MultiAZ"] is False
@@ -465,18 +463,18 @@ def test_variant_builds_its_own_vpc_with_the_postgres_port_and_one_key(variant: 
 
 
 def test_variant_service_ports_image_and_capacity(variant: SynthesizedStack) -> None:
-    _, listener = _one(variant, "AWS::ElasticLoadBalancingV2::Listener")
-    _, tg = _one(variant, "AWS::ElasticLoadBalancingV2::TargetGroup")
+    _, listener = variant.one("AWS::ElasticLoadBalancingV2::Listener")
+    _, tg = variant.one("AWS::ElasticLoadBalancingV2::TargetGroup")
     assert listener["Properties"]["Port"] == 8443
     assert (tg["Properties"]["Port"], tg["Properties"]["HealthCheckPath"]) == (9000, "/ready")
-    _, template = _one(variant, "AWS::EC2::LaunchTemplate")
+    _, template = variant.one("AWS::EC2::LaunchTemplate")
     image = json.dumps(template["Properties"]["LaunchTemplateData"]["ImageId"])
     assert "x8664" in image.replace("_", "").replace("-", "").lower()  # an x86 image for an x86 instance type
     assert template["Properties"]["LaunchTemplateData"]["InstanceType"] == "m7i.large"
 
 
 def test_variant_cognito_api_keys_cache_and_lambda_route(variant: SynthesizedStack) -> None:
-    authorizer_id, authorizer = _one(variant, "AWS::ApiGateway::Authorizer")
+    authorizer_id, authorizer = variant.one("AWS::ApiGateway::Authorizer")
     assert authorizer["Properties"]["Type"] == "COGNITO_USER_POOLS"
     methods = variant.resources("AWS::ApiGateway::Method")
     assert len(methods) == 4  # /, /{proxy+}, /jobs, /jobs/{proxy+}
@@ -491,12 +489,12 @@ def test_variant_cognito_api_keys_cache_and_lambda_route(variant: SynthesizedSta
         "{proxy+}",
         "jobs",
     }
-    _, plan = _one(variant, "AWS::ApiGateway::UsagePlan")
+    _, plan = variant.one("AWS::ApiGateway::UsagePlan")
     assert plan["Properties"]["Quota"] == {"Limit": 10000, "Period": "DAY"}
     assert plan["Properties"]["Throttle"] == {"BurstLimit": 20, "RateLimit": 10}
     assert len(variant.resources("AWS::ApiGateway::ApiKey")) == 1
     assert len(variant.resources("AWS::ApiGateway::UsagePlanKey")) == 1
-    _, stage = _one(variant, "AWS::ApiGateway::Stage")
+    _, stage = variant.one("AWS::ApiGateway::Stage")
     assert stage["Properties"]["CacheClusterEnabled"] is True
     assert stage["Properties"]["CacheClusterSize"] == "0.5"
     assert stage["Properties"]["MethodSettings"][0]["CacheDataEncrypted"] is True
@@ -511,9 +509,11 @@ def test_variant_alarms_notify_a_topic_of_its_own_and_packs_report_only_the_user
     """Without alarm_topic, the API and the VPC it built notify one new topic, under the construct's key."""
     alarms = variant.resources("AWS::CloudWatch::Alarm")
     assert len(alarms) == 7 + 3  # the API's seven and one per NAT gateway of its own VPC
-    (topic_id, topic) = _one(variant, "AWS::SNS::Topic")
+    (topic_id, topic) = variant.one("AWS::SNS::Topic")
     assert all(a["Properties"]["AlarmActions"] == [{"Ref": topic_id}] for a in alarms.values())
-    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [_id(variant, "AWS::KMS::Key", "ApiKey"), "Arn"]}
+    assert topic["Properties"]["KmsMasterKeyId"] == {
+        "Fn::GetAtt": [variant.logical_id("AWS::KMS::Key", "ApiKey"), "Arn"]
+    }
     errors = [
         f"{v.rule_name}: {path}"
         for pack in packs()
@@ -554,14 +554,14 @@ def test_plain_vpc_uses_private_and_isolated_subnets_and_adds_no_acl_entries(
         machine_image=ec2.MachineImage.latest_amazon_linux2023(cpu_type=ec2.AmazonLinuxCpuType.ARM_64),
     )
     stacked = synth(stack)
-    _, template = _one(stacked, "AWS::EC2::LaunchTemplate")
+    _, template = stacked.one("AWS::EC2::LaunchTemplate")
     assert template["Properties"]["LaunchTemplateData"]["UserData"] == {
         "Fn::Base64": "#!/bin/bash\n/opt/orders/bin/start --port 8080"
     }
     assert stacked.resources("AWS::EC2::NetworkAclEntry") == {}
-    _, nlb = _one(stacked, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    _, nlb = stacked.one("AWS::ElasticLoadBalancingV2::LoadBalancer")
     assert all("PrivateSubnet" in s["Ref"] for s in nlb["Properties"]["Subnets"])
-    _, subnet_group = _one(stacked, "AWS::RDS::DBSubnetGroup")
+    _, subnet_group = stacked.one("AWS::RDS::DBSubnetGroup")
     assert all("IsolatedSubnet" in s["Ref"] for s in subnet_group["Properties"]["SubnetIds"])
 
 
@@ -594,11 +594,11 @@ def edge() -> SynthesizedStack:
 
 
 def test_edge_serves_the_domain_over_https_with_security_headers(edge: SynthesizedStack) -> None:
-    api_id = _id(edge, "AWS::ApiGateway::RestApi")
-    cert_id, cert = _one(edge, "AWS::CertificateManager::Certificate")
+    api_id = edge.logical_id("AWS::ApiGateway::RestApi")
+    cert_id, cert = edge.one("AWS::CertificateManager::Certificate")
     assert cert["Properties"]["DomainName"] == "api.example.com"
     assert cert["Properties"]["ValidationMethod"] == "DNS"
-    dist_id, dist = _one(edge, "AWS::CloudFront::Distribution")
+    dist_id, dist = edge.one("AWS::CloudFront::Distribution")
     config = dist["Properties"]["DistributionConfig"]
     assert config["Aliases"] == ["api.example.com"]
     assert config["ViewerCertificate"]["AcmCertificateArn"] == {"Ref": cert_id}
@@ -651,7 +651,7 @@ def test_edge_in_another_region_takes_a_certificate_and_an_edge_web_acl(make_sta
     )
     stacked = synth(stack)
     assert stacked.resources("AWS::CertificateManager::Certificate") == {}
-    _, dist = _one(stacked, "AWS::CloudFront::Distribution")
+    _, dist = stacked.one("AWS::CloudFront::Distribution")
     assert dist["Properties"]["DistributionConfig"]["WebACLId"] == acl_arn
     assert (
         dist["Properties"]["DistributionConfig"]["ViewerCertificate"]["AcmCertificateArn"]
@@ -668,59 +668,28 @@ def _edge_props(stack: cdk.Stack, **extra: Any) -> dict[str, Any]:
     }
 
 
-EDGE_BAD_PROPS: list[tuple[str, Callable[[cdk.Stack], dict[str, Any]]]] = [
-    ("hosted_zone", lambda s: {**_edge_props(s), "hosted_zone": None}),
-    ("hosted_zone", lambda s: {"hosted_zone": _zone(s)}),
-    ("edge_web_acl_arn", lambda s: {"edge_web_acl_arn": "arn:aws:wafv2:us-east-1:1:global/webacl/x/1"}),
-    ("domain_name", lambda s: _edge_props(s, domain_name="API.Example.com")),
-    ("domain_name", lambda s: _edge_props(s, domain_name="api.example.org")),
-    ("domain_name", lambda s: _edge_props(s, authorization=ApiAuthorization.IAM)),
-]
-
-
-@pytest.mark.parametrize(("prop", "props"), EDGE_BAD_PROPS, ids=[f"{p}-{i}" for i, (p, _) in enumerate(EDGE_BAD_PROPS)])
-def test_bad_edge_props_fail_early(
-    prop: str, props: Callable[[cdk.Stack], dict[str, Any]], make_stack: Callable[..., cdk.Stack]
-) -> None:
-    stack = make_stack(env=US_EAST_1)
-    with pytest.raises(PropValidationError, match=rf"^PrivateApi: invalid {prop}="):
-        PrivateApi(stack, "Api", **props(stack))
-
-
 @pytest.mark.parametrize("env", [EU_WEST_1, None], ids=["eu-west-1", "env-agnostic"])
-def test_edge_needs_a_us_east_1_certificate_elsewhere(
-    env: cdk.Environment | None, make_stack: Callable[..., cdk.Stack]
-) -> None:
-    stack = make_stack(env=env)
-    with pytest.raises(PropValidationError, match=r"invalid edge_certificate=None. CloudFront takes certificates"):
-        PrivateApi(stack, "Api", **_edge_props(stack))
+def test_edge_needs_a_us_east_1_certificate_elsewhere(env: cdk.Environment | None) -> None:
+    stack = cdk.Stack(new_app(), "Elsewhere", env=env)
+    case = BadProp("edge_certificate", _edge_props, says="CloudFront takes certificates from us-east-1")
+    assert_fails_early(PrivateApi, case, stack)
 
 
 # -- bad props ---------------------------------------------------------------------------------
 
 
-def _no_isolated(stack: cdk.Stack) -> ec2.Vpc:
+def _vpc(stack: cdk.Stack, *types: ec2.SubnetType, max_azs: int = 2) -> ec2.Vpc:
+    """A plain VPC with a public subnet group and one group of each of ``types``."""
     return ec2.Vpc(
         stack,
         "Vpc",
-        max_azs=2,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC),
-            ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-        ],
+        max_azs=max_azs,
+        subnet_configuration=[ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC)]
+        + [ec2.SubnetConfiguration(name=t.name.title().replace("_", ""), subnet_type=t) for t in types],
     )
 
 
-def _no_private(stack: cdk.Stack) -> ec2.Vpc:
-    return ec2.Vpc(
-        stack,
-        "Vpc",
-        max_azs=2,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC),
-            ec2.SubnetConfiguration(name="Db", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
-        ],
-    )
+PRIVATE, ISOLATED = ec2.SubnetType.PRIVATE_WITH_EGRESS, ec2.SubnetType.PRIVATE_ISOLATED
 
 
 def _pool(stack: cdk.Stack) -> cognito.UserPool:
@@ -731,59 +700,179 @@ def _function(stack: cdk.Stack) -> lambda_.IFunction:
     return lambda_.Function.from_function_arn(stack, "Fn", FUNCTION_ARN)
 
 
-BAD_PROPS: list[tuple[str, Callable[[cdk.Stack], dict[str, Any]]]] = [
-    ("vpc", lambda s: {"vpc": _no_isolated(s)}),
-    ("vpc", lambda s: {"vpc": _no_private(s)}),
-    ("min_capacity", lambda s: {"min_capacity": 5, "max_capacity": 2}),
-    ("min_capacity", lambda s: {"min_capacity": 0}),
-    ("desired_capacity", lambda s: {"min_capacity": 2, "max_capacity": 4, "desired_capacity": 5}),
-    ("throttling_rate_limit", lambda s: {"throttling_rate_limit": 0.5}),
-    ("throttling_burst_limit", lambda s: {"throttling_burst_limit": 0}),
-    ("app_port", lambda s: {"app_port": 70000}),
-    ("listener_port", lambda s: {"listener_port": 0}),
-    ("database_port", lambda s: {"database_port": 8080}),
-    ("database_port", lambda s: {"vpc": ThreeTierVpc(s, "Net", db_port=3306), "engine": POSTGRES}),
-    ("database_port", lambda s: {"vpc": ThreeTierVpc(s, "Net", db_port=5432).vpc}),
-    ("user_pool", lambda s: {"authorization": ApiAuthorization.COGNITO}),
-    ("user_pool", lambda s: {"user_pool": _pool(s)}),
-    ("authorization", lambda s: {"authorization": "iam"}),
-    ("lambda_path", lambda s: {"lambda_path": "jobs"}),
-    ("lambda_path", lambda s: {"lambda_function": _function(s), "lambda_path": "a/b"}),
-    ("usage_plan_quota_per_day", lambda s: {"usage_plan_quota_per_day": 100}),
-    ("cache_cluster_size", lambda s: {"cache_cluster_size": "2"}),
-    ("health_check_path", lambda s: {"health_check_path": "health"}),
-    ("stage_name", lambda s: {"stage_name": "prod stage"}),
-    ("cpu_target_percent", lambda s: {"cpu_target_percent": 150}),
-    ("engine", lambda s: {"engine": rds.DatabaseInstanceEngine.maria_db(version=rds.MariaDbEngineVersion.VER_10_11)}),
-    ("engine", lambda s: {"engine": rds.DatabaseInstanceEngine.MYSQL}),
-    ("database_name", lambda s: {"database_name": "1app"}),
-    ("max_allocated_storage_gib", lambda s: {"allocated_storage_gib": 200, "max_allocated_storage_gib": 100}),
-    ("allocated_storage_gib", lambda s: {"allocated_storage_gib": 10}),
-    ("backup_retention", lambda s: {"backup_retention": cdk.Duration.days(36)}),
-    ("secret_rotation_interval", lambda s: {"secret_rotation_interval": cdk.Duration.hours(1)}),
-    ("monitoring_interval", lambda s: {"monitoring_interval": cdk.Duration.seconds(20)}),
-    ("alarm_api_5xx_rate", lambda s: {"alarm_api_5xx_rate": 5}),
-    ("alarm_db_cpu_percent", lambda s: {"alarm_db_cpu_percent": 0}),
-    ("root_volume_size_gib", lambda s: {"root_volume_size_gib": 4}),
+def _one_az_database(stack: cdk.Stack) -> dict[str, Any]:
+    network = ThreeTierVpc(stack, "Net", max_azs=2)
+    return {"vpc": network, "database_subnets": ec2.SubnetSelection(subnets=[network.db.subnets[0]])}
+
+
+_TOPIC_ARN = "arn:aws:sns:eu-west-1:111111111111:ops"
+_ACL_ARN = "arn:aws:wafv2:us-east-1:111111111111:global/webacl/edge/1"
+
+#: Every prop a user can get wrong, each failing before anything is built with an error naming it.
+BAD_PROPS: list[BadProp] = [
+    # -- network
+    BadProp("vpc", {"vpc": "vpc-0123456789abcdef0"}, says="Allowed: an IVpc or a ThreeTierVpc or None"),
+    BadProp("vpc", lambda s: {"vpc": _vpc(s, PRIVATE)}, says="picks no isolated subnets for database_subnets"),
+    BadProp("vpc", lambda s: {"vpc": _vpc(s, ISOLATED)}, says="picks no private subnets with egress"),
+    BadProp("vpc", lambda s: {"vpc": ThreeTierVpc(s, "Net", max_azs=1)}, says="span 1 AZ"),
+    BadProp(
+        "vpc_subnets", {"vpc_subnets": ec2.SubnetSelection(subnet_type=PRIVATE)}, says="only takes effect with vpc"
+    ),
+    BadProp(
+        "vpc_subnets",
+        lambda s: {"vpc": _vpc(s, PRIVATE, ISOLATED), "vpc_subnets": ec2.SubnetSelection(subnet_group_name="Nope")},
+        says="picks no private subnets with egress",
+    ),
+    BadProp(
+        "vpc_subnets", lambda s: {"vpc": _vpc(s, PRIVATE, ISOLATED), "vpc_subnets": "Private"}, says="a SubnetSelection"
+    ),
+    BadProp("database_subnets", {"database_subnets": ec2.SubnetSelection(subnet_type=ISOLATED)}, says="with vpc"),
+    BadProp("database_subnets", _one_az_database, says="RDS needs a DB subnet group in at least 2 AZs"),
+    BadProp("service_subnets", {"service_subnets": ec2.SubnetSelection(subnet_type=PRIVATE)}, says="no such prop"),
+    # -- API
+    BadProp("stage_name", {"stage_name": "prod stage"}, says="1 to 128 letters"),
+    BadProp("stage_name", {"stage_name": ""}, says="must not be empty"),
+    BadProp("authorization", {"authorization": "iam"}, says="ApiAuthorization.IAM"),
+    BadProp("user_pool", {"authorization": ApiAuthorization.COGNITO}, says="needs the user pool"),
+    BadProp("user_pool", lambda s: {"user_pool": _pool(s)}, says="only used with ApiAuthorization.COGNITO"),
+    BadProp(
+        "user_pool", {"authorization": ApiAuthorization.COGNITO, "user_pool": "eu-west-1_abc"}, says="an IUserPool"
+    ),
+    BadProp("throttling_rate_limit", {"throttling_rate_limit": 0.5}, says="from 1 to 1000000"),
+    BadProp("throttling_rate_limit", {"throttling_rate_limit": "100"}, says="Allowed: a number"),
+    BadProp("throttling_burst_limit", {"throttling_burst_limit": 0}, says="from 1 to 1000000"),
+    BadProp("throttling_burst_limit", {"throttling_burst_limit": 200.0}, says="a whole number (int)"),
+    BadProp("execution_log_level", {"execution_log_level": "INFO"}, says="MethodLoggingLevel"),
+    BadProp("cloud_watch_role", {"cloud_watch_role": 1}, says="a bool"),
+    BadProp("cache_cluster_size", {"cache_cluster_size": "2"}, says="'0.5'"),
+    BadProp("cache_cluster_size", {"cache_cluster_size": 0.5}, says="a str or None"),
+    BadProp("usage_plan_quota_per_day", {"usage_plan_quota_per_day": 100}, says="only takes effect with usage_plan"),
+    BadProp("usage_plan_quota_per_day", {"usage_plan": True, "usage_plan_quota_per_day": 0}, says="from 1 to"),
+    BadProp("lambda_path", {"lambda_path": "jobs"}, says="only takes effect with lambda_function"),
+    BadProp("lambda_path", lambda s: {"lambda_function": _function(s), "lambda_path": "a/b"}, says="one path segment"),
+    BadProp("lambda_path", lambda s: {"lambda_function": _function(s), "lambda_path": ""}, says="must not be empty"),
+    BadProp("lambda_function", {"lambda_function": FUNCTION_ARN}, says="an IFunction or None"),
+    BadProp("waf_rate_limit", {"waf_rate_limit": 5}, says="from 10 to"),
+    # -- service tier
+    BadProp("listener_port", {"listener_port": 0}, says="from 1 to 65535"),
+    BadProp("app_port", {"app_port": 70000}, says="from 1 to 65535"),
+    BadProp("app_port", {"app_port": "8080"}, says="a whole number (int)"),
+    BadProp("health_check_path", {"health_check_path": "health"}, says="starting with '/'"),
+    BadProp("health_check_path", {"health_check_path": "/he alth"}, says="without spaces"),
+    BadProp("instance_type", {"instance_type": "t4g.small"}, says="an InstanceType"),
+    BadProp("machine_image", {"machine_image": "ami-0123456789abcdef0"}, says="an IMachineImage or None"),
+    BadProp("user_data", {"user_data": "#!/bin/bash"}, says="UserData or None"),
+    BadProp("root_volume_size_gib", {"root_volume_size_gib": 4}, says="from 8 to 16384"),
+    BadProp("min_capacity", {"min_capacity": 5, "max_capacity": 2}, says="must not exceed max_capacity (2)"),
+    BadProp("min_capacity", {"min_capacity": 0}, says="from 1 to 1000"),
+    BadProp("min_capacity", {"min_capacity": 2.5}, says="a whole number (int)"),
+    BadProp("min_capacity", {"min_capacity": True}, says="a whole number (int)"),
+    BadProp("max_capacity", {"max_capacity": 1001}, says="from 1 to 1000"),
+    BadProp(
+        "desired_capacity", {"min_capacity": 2, "max_capacity": 4, "desired_capacity": 5}, says="from min_capacity"
+    ),
+    BadProp("desired_capacity", {"desired_capacity": 1}, says="from min_capacity (2) to max_capacity (4)"),
+    BadProp("cpu_target_percent", {"cpu_target_percent": 150}, says="from 1 to 100"),
+    # -- database tier
+    BadProp(
+        "engine",
+        {"engine": rds.DatabaseInstanceEngine.maria_db(version=rds.MariaDbEngineVersion.VER_10_11)},
+        says="MySQL or PostgreSQL",
+    ),
+    BadProp("engine", {"engine": rds.DatabaseInstanceEngine.MYSQL}, says="Pin a full engine version"),
+    BadProp("engine", {"engine": "mysql"}, says="an IInstanceEngine"),
+    BadProp("database_instance_type", {"database_instance_type": "db.t4g.medium"}, says="an InstanceType"),
+    BadProp("database_port", {"database_port": 8080}, says="must differ from app_port (8080)"),
+    BadProp("database_port", {"database_port": 0}, says="from 1 to 65535"),
+    BadProp(
+        "database_port", lambda s: {"vpc": ThreeTierVpc(s, "Net", db_port=3306), "engine": POSTGRES}, says="not 5432"
+    ),
+    BadProp("database_port", lambda s: {"vpc": ThreeTierVpc(s, "Net", db_port=5432).vpc}, says="db_port=5432"),
+    BadProp("database_name", {"database_name": "1app"}, says="a letter, then"),
+    # An empty user would fall back to nothing; a wildcard would let the instances connect as any user.
+    BadProp("database_iam_user", {"database_iam_user": ""}, says="must not be empty"),
+    BadProp("database_iam_user", {"database_iam_user": "*"}, says="no wildcard"),
+    BadProp("allocated_storage_gib", {"allocated_storage_gib": 10}, says="from 20 to 65536"),
+    BadProp(
+        "max_allocated_storage_gib",
+        {"allocated_storage_gib": 200, "max_allocated_storage_gib": 100},
+        says="at least allocated_storage_gib (200)",
+    ),
+    BadProp("multi_az", {"multi_az": "yes"}, says="a bool"),
+    BadProp("backup_retention", {"backup_retention": cdk.Duration.days(36)}, says="from 1 day to 35 days"),
+    BadProp("backup_retention", {"backup_retention": cdk.Duration.hours(36)}, says="a whole number of days"),
+    BadProp("backup_retention", {"backup_retention": 7}, says="a Duration"),
+    BadProp(
+        "secret_rotation_interval", {"secret_rotation_interval": cdk.Duration.hours(1)}, says="whole number of days"
+    ),
+    BadProp("secret_rotation_interval", {"secret_rotation_interval": cdk.Duration.days(400)}, says="to 365 days"),
+    BadProp("monitoring_interval", {"monitoring_interval": cdk.Duration.seconds(20)}, says="[0, 1, 5, 10, 15, 30, 60]"),
+    # -- shared
+    BadProp("encryption_key", {"encryption_key": "alias/aws/rds"}, says="an IKey or None"),
+    BadProp("log_retention", {"log_retention": 365}, says="a RetentionDays"),
+    BadProp("removal_policy", {"removal_policy": "retain"}, says="a RemovalPolicy"),
+    # -- alarms
+    BadProp("alarm_topic", {"alarm_topic": _TOPIC_ARN}, says="an ITopic or None"),
+    BadProp("alarm_api_5xx_rate", {"alarm_api_5xx_rate": 5}, says="a fraction above 0 and at most 1"),
+    BadProp("alarm_api_5xx_rate", {"alarm_api_5xx_rate": 0}, says="a fraction above 0"),
+    BadProp("alarm_api_p99_latency", {"alarm_api_p99_latency": cdk.Duration.minutes(10)}, says="to 5 minutes"),
+    BadProp("alarm_db_cpu_percent", {"alarm_db_cpu_percent": 0}, says="from 1 to 100"),
+    BadProp("alarm_db_free_storage_gib", {"alarm_db_free_storage_gib": 0}, says="from 0.1 to 65536"),
+    BadProp("alarm_db_connections", {"alarm_db_connections": 0}, says="from 1 to 100000"),
+    BadProp("dashboard", {"dashboard": 3}, says="a bool or a str"),
+    BadProp("dashboard", {"dashboard": "ops dashboard!"}, says="each a letter, a digit, '-' or '_'"),
+    BadProp("dashboard", {"dashboard": ""}, says="must not be empty"),
+    # -- edge (without a domain_name, its props would be ignored)
+    BadProp("hosted_zone", lambda s: {"hosted_zone": _zone(s)}, says="only takes effect with domain_name"),
+    BadProp("edge_certificate", lambda s: {"edge_certificate": _certificate(s)}, says="only takes effect with"),
+    BadProp("edge_web_acl_arn", {"edge_web_acl_arn": _ACL_ARN}, says="only takes effect with domain_name"),
+]
+
+#: Bad edge props, in a us-east-1 stack (where a certificate can be made for the domain).
+EDGE_BAD_PROPS: list[BadProp] = [
+    BadProp("hosted_zone", lambda s: _edge_props(s, hosted_zone=None), says="needs the hosted zone"),
+    BadProp("hosted_zone", lambda s: _edge_props(s, hosted_zone="Z0123456789"), says="an IHostedZone or None"),
+    BadProp("domain_name", lambda s: _edge_props(s, domain_name="API.Example.com"), says="a lower-case DNS name"),
+    BadProp("domain_name", lambda s: _edge_props(s, domain_name="api.example.org"), says="not in the hosted zone"),
+    BadProp("domain_name", lambda s: _edge_props(s, authorization=ApiAuthorization.IAM), says="SigV4"),
+    BadProp("edge_web_acl_arn", lambda s: _edge_props(s, edge_web_acl_arn="edge-acl"), says="CloudFront-scoped"),
+    BadProp(
+        "edge_web_acl_arn",
+        lambda s: _edge_props(s, edge_web_acl_arn=_ACL_ARN.replace("us-east-1", "eu-west-1")),
+        says="us-east-1",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("prop", "props"), BAD_PROPS, ids=[f"{p}-{i}" for i, (p, _) in enumerate(BAD_PROPS)])
-def test_bad_props_fail_early_naming_the_prop(
-    prop: str, props: Callable[[cdk.Stack], dict[str, Any]], make_stack: Callable[..., cdk.Stack]
-) -> None:
-    stack = make_stack()
-    with pytest.raises(PropValidationError, match=rf"^PrivateApi: invalid {prop}=") as info:
-        PrivateApi(stack, "Api", **props(stack))
-    assert info.value.prop == prop
-    # Nothing of the construct was built before the check failed.
-    assert not stack.node.find_child("Api").node.children
+def _certificate(stack: cdk.Stack) -> acm.ICertificate:
+    return acm.Certificate.from_certificate_arn(stack, "Cert", "arn:aws:acm:us-east-1:111111111111:certificate/abc")
 
 
-def test_tokens_pass_unchecked(make_stack: Callable[..., cdk.Stack]) -> None:
+@pytest.mark.parametrize("case", bad_prop_params(BAD_PROPS))
+def test_bad_props_fail_early_naming_the_prop(case: BadProp) -> None:
+    assert_fails_early(PrivateApi, case)
+
+
+@pytest.mark.parametrize("case", bad_prop_params(EDGE_BAD_PROPS))
+def test_bad_edge_props_fail_early(case: BadProp) -> None:
+    assert_fails_early(PrivateApi, case, cdk.Stack(new_app(), "Edge", env=US_EAST_1))
+
+
+def test_tokens_pass_unchecked_and_reach_the_template(make_stack: Callable[..., cdk.Stack]) -> None:
     stack = make_stack()
     rate = cdk.CfnParameter(stack, "Rate", type="Number").value_as_number
-    PrivateApi(stack, "Api", throttling_rate_limit=rate)
+    burst = cdk.CfnParameter(stack, "Burst", type="Number").value_as_number
+    PrivateApi(stack, "Api", throttling_rate_limit=rate, throttling_burst_limit=cast(int, burst))
+    (settings,) = synth(stack).one("AWS::ApiGateway::Stage")[1]["Properties"]["MethodSettings"]
+    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == ({"Ref": "Rate"}, {"Ref": "Burst"})
+
+
+def test_metric_server_error_rate_takes_metric_options(ref: SynthesizedStack) -> None:
+    api: PrivateApi = ref.stack.api  # type: ignore[attr-defined]
+    default = api.metric_server_error_rate()
+    assert (default.statistic, default.period.to_minutes()) == ("Average", 5)
+    custom = api.metric_server_error_rate(period=cdk.Duration.minutes(1), statistic="Maximum", label="5XX")
+    assert (custom.statistic, custom.period.to_minutes(), custom.label) == ("Maximum", 1, "5XX")
 
 
 # -- the default service (runtime code, on a real socket) --------------------------------------

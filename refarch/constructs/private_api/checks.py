@@ -54,7 +54,10 @@ def _check_authorization(p: PrivateApiProps) -> None:
         )
     if authorization is not ApiAuthorization.COGNITO and user_pool is not None:
         raise PropValidationError(
-            _OWNER, "user_pool", user_pool.node.path, f"It is only used with ApiAuthorization.COGNITO, not {authorization}."
+            _OWNER,
+            "user_pool",
+            user_pool.node.path,
+            f"It is only used with ApiAuthorization.COGNITO, not {authorization}.",
         )
 
 

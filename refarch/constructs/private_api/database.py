@@ -187,8 +187,6 @@ def acknowledge_monitoring_role(database: Construct) -> None:
         )
 
 
-
-
 def pin_rotation_port(database_security_group: ec2.SecurityGroup, port: int) -> None:
     """Write the concrete database port into the rotation function's ingress rule.
 

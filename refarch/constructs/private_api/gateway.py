@@ -104,9 +104,7 @@ def build_usage_plan(api: apigw.RestApi, p: PrivateApiProps, *, path: str) -> tu
     plan = api.add_usage_plan(
         "UsagePlan",
         description=f"Keys of {path}",
-        throttle=apigw.ThrottleSettings(
-            rate_limit=p["throttling_rate_limit"], burst_limit=p["throttling_burst_limit"]
-        ),
+        throttle=apigw.ThrottleSettings(rate_limit=p["throttling_rate_limit"], burst_limit=p["throttling_burst_limit"]),
         quota=apigw.QuotaSettings(limit=quota, period=apigw.Period.DAY) if quota is not None else None,
     )
     plan.add_api_stage(stage=api.deployment_stage)

@@ -16,7 +16,6 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from refarch.constructs import _dashboards
-
 from refarch.constructs._dashboards import Panel
 from refarch.constructs._metrics import FIVE_MINUTES, build_metric
 from refarch.constructs.private_api.props import PrivateApiProps
@@ -191,7 +190,9 @@ def build_alarms(
         statistic="Minimum",
         period=Duration.minutes(1),
     )
-    specs: list[tuple[str, cloudwatch.IMetric, float, cloudwatch.ComparisonOperator, str, cloudwatch.TreatMissingData]] = [
+    specs: list[
+        tuple[str, cloudwatch.IMetric, float, cloudwatch.ComparisonOperator, str, cloudwatch.TreatMissingData]
+    ] = [
         (
             "Api5xxRate",
             api.metric_server_error(statistic="Average", period=five),

@@ -46,11 +46,11 @@ def place(
     the isolated subnets. Raises PropValidationError when a selection picks no subnet."""
     network = network_of(vpc)
     ivpc = ivpc_of(network or vpc)
-    service_default = network.app.subnet_selection if network else ec2.SubnetSelection(
-        subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
+    service_default = (
+        network.app.subnet_selection if network else ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
     )
-    database_default = network.db.subnet_selection if network else ec2.SubnetSelection(
-        subnet_type=ec2.SubnetType.PRIVATE_ISOLATED
+    database_default = (
+        network.db.subnet_selection if network else ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
     )
     service = _pick(ivpc, "vpc_subnets", vpc_subnets, service_default, "private subnets with egress (a NAT gateway)")
     database = _pick(ivpc, "database_subnets", database_subnets, database_default, "isolated subnets")
@@ -116,9 +116,7 @@ def build_security_groups(scope: Construct, placement: Placement, *, app_port: i
         description="Database: its port from the service instances (and the rotation function) only",
     )
     service.connections.allow_from(load_balancer, ec2.Port.tcp(app_port), "NLB traffic and health checks")
-    service.add_egress_rule(
-        ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs (SSM) and package repositories"
-    )
+    service.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs (SSM) and package repositories")
     database.connections.allow_from(service, ec2.Port.tcp(db_port), "Service instances to the database")
     return SecurityGroups(load_balancer=load_balancer, service=service, database=database)
 

@@ -99,8 +99,11 @@ def _dashboard(owner: str, prop: str, value: Any) -> None:
 
 
 #: A database user name: no wildcard or path, so the rds-db:connect grant names exactly one user.
-_DB_USER = matches(r"[A-Za-z_][A-Za-z0-9_$-]{0,62}", "a database user name: a letter or '_', then up to 62 "
-                   "letters, digits, '_', '$' or '-' (no wildcard: the grant must name one user)")
+_DB_USER = matches(
+    r"[A-Za-z_][A-Za-z0-9_$-]{0,62}",
+    "a database user name: a letter or '_', then up to 62 "
+    "letters, digits, '_', '$' or '-' (no wildcard: the grant must name one user)",
+)
 
 
 class PrivateApiProps(TypedDict, total=False):
@@ -155,8 +158,7 @@ class PrivateApiProps(TypedDict, total=False):
     user_pool: Annotated[
         cognito.IUserPool | None,
         Prop(
-            "The Cognito user pool whose tokens are accepted; required with, and only with, "
-            "ApiAuthorization.COGNITO.",
+            "The Cognito user pool whose tokens are accepted; required with, and only with, ApiAuthorization.COGNITO.",
             default=None,
         ),
     ]
@@ -334,9 +336,7 @@ class PrivateApiProps(TypedDict, total=False):
     ]
     cpu_target_percent: Annotated[
         float,
-        Prop(
-            "Average CPU the target-tracking policy keeps the group at.", default=70, checks=(number_range(1, 100),)
-        ),
+        Prop("Average CPU the target-tracking policy keeps the group at.", default=70, checks=(number_range(1, 100),)),
     ]
     # -- database tier
     engine: Annotated[
@@ -382,9 +382,7 @@ class PrivateApiProps(TypedDict, total=False):
             checks=(_DB_USER,),
         ),
     ]
-    allocated_storage_gib: Annotated[
-        int, Prop("Initial storage in GiB.", default=20, checks=(whole_range(20, 65536),))
-    ]
+    allocated_storage_gib: Annotated[int, Prop("Initial storage in GiB.", default=20, checks=(whole_range(20, 65536),))]
     max_allocated_storage_gib: Annotated[
         int,
         Prop(
@@ -443,9 +441,7 @@ class PrivateApiProps(TypedDict, total=False):
             default_doc="- a new customer-managed key with rotation",
         ),
     ]
-    log_retention: Annotated[
-        logs.RetentionDays, Prop("Retention of every log group.", default=_defaults.LOG_RETENTION)
-    ]
+    log_retention: Annotated[logs.RetentionDays, Prop("Retention of every log group.", default=_defaults.LOG_RETENTION)]
     removal_policy: Annotated[
         RemovalPolicy,
         Prop(
@@ -479,9 +475,7 @@ class PrivateApiProps(TypedDict, total=False):
     ]
     alarm_db_free_storage_gib: Annotated[
         float,
-        Prop(
-            "Free database storage below which the alarm fires.", default=2, checks=(number_range(0.1, 65536),)
-        ),
+        Prop("Free database storage below which the alarm fires.", default=2, checks=(number_range(0.1, 65536),)),
     ]
     alarm_db_connections: Annotated[
         int, Prop("Database connections that alarm.", default=100, checks=(whole_range(1, 100_000),))
