@@ -123,7 +123,7 @@ class PrivateApiProps(TypedDict, total=False):
     vpc_subnets: Annotated[
         ec2.SubnetSelection | None,
         Prop(
-            "Subnets of the NLB, the instances and the secret rotation function.",
+            "Subnets of the NLB, the instances and the secret rotation function; needs vpc.",
             default=None,
             default_doc="- the App tier of a ThreeTierVpc, else the private subnets with egress",
             needs="vpc",
@@ -132,7 +132,7 @@ class PrivateApiProps(TypedDict, total=False):
     database_subnets: Annotated[
         ec2.SubnetSelection | None,
         Prop(
-            "Subnets of the database.",
+            "Subnets of the database; needs vpc.",
             default=None,
             default_doc="- the Db tier of a ThreeTierVpc, else the isolated subnets",
             needs="vpc",
@@ -206,7 +206,7 @@ class PrivateApiProps(TypedDict, total=False):
     usage_plan_quota_per_day: Annotated[
         int | None,
         Prop(
-            "Requests per day each key of the usage plan may make.",
+            "Requests per day each key of the usage plan may make; needs usage_plan.",
             default=None,
             default_doc="- no quota",
             checks=(whole_range(1, 2**31 - 1),),
@@ -225,7 +225,7 @@ class PrivateApiProps(TypedDict, total=False):
     lambda_path: Annotated[
         str,
         Prop(
-            "Path segment of the Lambda route.",
+            "Path segment of the Lambda route; needs lambda_function.",
             default="lambda",
             checks=(matches(r"[A-Za-z0-9._~-]{1,64}", "one path segment of letters, digits and '._~-'"),),
             needs="lambda_function",
@@ -257,12 +257,12 @@ class PrivateApiProps(TypedDict, total=False):
     ]
     hosted_zone: Annotated[
         route53.IHostedZone | None,
-        Prop("The public hosted zone domain_name belongs to.", default=None, needs="domain_name"),
+        Prop("The public hosted zone domain_name belongs to; needs domain_name.", default=None, needs="domain_name"),
     ]
     edge_certificate: Annotated[
         acm.ICertificate | None,
         Prop(
-            "A certificate for domain_name in us-east-1, as CloudFront requires.",
+            "A certificate for domain_name in us-east-1, as CloudFront requires; needs domain_name.",
             default=None,
             default_doc="- a new DNS-validated certificate when the stack is in us-east-1 (required otherwise)",
             needs="domain_name",
@@ -272,7 +272,7 @@ class PrivateApiProps(TypedDict, total=False):
         str | None,
         Prop(
             "ARN of a CloudFront-scoped web ACL for the distribution (for example a ProtectiveWebAcl with "
-            "WafScope.CLOUDFRONT in a us-east-1 stack).",
+            "WafScope.CLOUDFRONT in a us-east-1 stack); needs domain_name.",
             default=None,
             default_doc="- none at the edge; the stage's regional web ACL still applies",
             checks=(
