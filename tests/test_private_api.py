@@ -822,6 +822,7 @@ BAD_PROPS: list[BadProp] = [
     BadProp("dashboard", {"dashboard": 3}, says="a bool or a str"),
     BadProp("dashboard", {"dashboard": "ops dashboard!"}, says="each a letter, a digit, '-' or '_'"),
     BadProp("dashboard", {"dashboard": ""}, says="must not be empty"),
+    BadProp("dashboard", {"dashboard": "x" * 256}, says="1 to 255 characters"),
     # -- edge (without a domain_name, its props would be ignored)
     BadProp("hosted_zone", lambda s: {"hosted_zone": _zone(s)}, says="only takes effect with domain_name"),
     BadProp("edge_certificate", lambda s: {"edge_certificate": _certificate(s)}, says="only takes effect with"),
