@@ -229,7 +229,9 @@ class PrivateApi(Construct):
     def metric_server_error_rate(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Fraction of API requests answered 5XX (the average of 0 or 1 per request, over 5 minutes unless
         ``period`` says otherwise); the options are ``cloudwatch.MetricOptions`` and win over these defaults."""
-        return self.api.metric_server_error(**{"statistic": "Average", "period": FIVE_MINUTES, **options})
+        options.setdefault("statistic", "Average")
+        options.setdefault("period", FIVE_MINUTES)
+        return self.api.metric_server_error(**options)
 
 
 __all__ = ["ApiAuthorization", "PrivateApi"]
