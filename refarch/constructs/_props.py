@@ -230,7 +230,7 @@ def _check_type(value: Any, hint: Any) -> None:
     if "argname" in _TYPEGUARD_PARAMETERS:
         typeguard.check_type("value", value, hint)
     else:
-        typeguard.check_type(value, hint)
+        typing.cast(Any, typeguard.check_type)(value, hint)
 
 
 _TYPEGUARD_PARAMETERS = tuple(inspect.signature(typeguard.check_type).parameters)
