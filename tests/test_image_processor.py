@@ -638,6 +638,8 @@ BAD_PROPS: list[BadProp] = [
     BadProp("alarm_topic", {"alarm_topic": "arn:aws:sns:eu-west-1:123456789012:alarms"}, says="ITopic"),
     BadProp("dashboard", {"dashboard": "my dashboard"}),
     BadProp("dashboard", {"dashboard": ""}),
+    BadProp("dashboard", {"dashboard": 3}, says="a bool or a str"),
+    BadProp("dashboard", {"dashboard": "x" * 256}, says="1 to 255 characters"),
 ]
 
 
