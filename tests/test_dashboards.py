@@ -24,7 +24,6 @@ from constructs import Construct
 
 from refarch.constructs import (
     EncryptedDataStore,
-    ImageProcessor,
     NatStrategy,
     PropValidationError,
     StreamingPipeline,
@@ -260,7 +259,7 @@ _BUILDERS: dict[str, Callable[[Construct, dict[str, Any]], Any]] = {
     "ThreeTierVpc": lambda scope, props: ThreeTierVpc(scope, "Subject", **props),
     # PrivateApi reads its props with read_props: its BAD_PROPS table (tests/test_private_api.py) has these cases.
     "StreamingPipeline": lambda scope, props: StreamingPipeline(scope, "Subject", **props),
-    "ImageProcessor": lambda scope, props: ImageProcessor(scope, "Subject", **props),
+    # ImageProcessor reads its props with read_props: tests/test_image_processor.py BAD_PROPS has these cases.
     "EncryptedDataStore": lambda scope, props: EncryptedDataStore(
         scope, "Subject", data_retention=Duration.days(30), **props
     ),

@@ -283,7 +283,7 @@ def test_pillow_decodes_avif_itself() -> None:
 
 
 def test_construct_and_runtime_agree_on_input_formats() -> None:
-    from refarch.constructs.image_processor_props import INPUT_FORMATS
+    from refarch.constructs.image_processor.props import INPUT_FORMATS
 
     assert set(INPUT_FORMATS) == set(imaging.KNOWN_FORMATS)
     assert {"HEIF", "AVIF"} <= set(INPUT_FORMATS)

@@ -16,9 +16,19 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match
 
-from refarch.constructs import ImageProcessor, ImageRendition, PropValidationError
-from refarch.constructs.image_processor_workflow import LAMBDA_RETRY_ERRORS
-from tests.harness import ReferenceStacks, SynthesizedStack, new_app, synth
+from refarch.constructs import ImageProcessor, ImageProcessorProps, ImageRendition, PropValidationError, ThreeTierVpc
+from refarch.constructs._props import prop_specs
+from refarch.constructs.image_processor.grants import STATUS_READ_ACTIONS
+from refarch.constructs.image_processor.workflow import LAMBDA_RETRY_ERRORS
+from tests.harness import (
+    BadProp,
+    ReferenceStacks,
+    SynthesizedStack,
+    assert_fails_early,
+    bad_prop_params,
+    new_app,
+    synth,
+)
 
 STACK = "ImageProcessorStack"
 
@@ -405,59 +415,243 @@ def test_grant_review_needs_review(make_stack: Callable[..., cdk.Stack]) -> None
         processor.grant_review(iam.AccountRootPrincipal())
 
 
+# -- the shared vocabulary: networks, connections, grants, metrics ------------------------------
+
+
+def test_takes_a_three_tier_vpc_and_runs_in_its_app_tier(make_stack: Callable[..., cdk.Stack]) -> None:
+    stack = make_stack()
+    network = ThreeTierVpc(stack, "Network", max_azs=2, flow_logs=False)
+    processor = ImageProcessor(stack, "Images", vpc=network, manifest_suffix=None)
+    synthesized = synth(stack)
+    app_subnets = {synthesized.stack.resolve(s.subnet_id)["Ref"] for s in network.app.subnets}
+    functions = [
+        f["Properties"]
+        for f in synthesized.resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("Runtime") == "python3.14"
+    ]
+    assert len(functions) == 3
+    (group_id,) = {
+        group["Fn::GetAtt"][0] for f in functions for group in f["VpcConfig"]["SecurityGroupIds"]
+    }  # one security group for every function
+    for function in functions:
+        assert {s["Ref"] for s in function["VpcConfig"]["SubnetIds"]} == app_subnets
+    assert [synthesized.stack.resolve(g.security_group_id) for g in processor.connections.security_groups] == [
+        {"Fn::GetAtt": [group_id, "GroupId"]}
+    ]
+
+
+def test_connections_are_empty_outside_a_vpc(make_stack: Callable[..., cdk.Stack]) -> None:
+    assert ImageProcessor(make_stack(), "Images").connections.security_groups == []
+
+
+def _granted_actions(grant: iam.Grant) -> list[str]:
+    return sorted(action for statement in grant.principal_statements for action in statement.actions)
+
+
+def test_each_grant_is_one_whole_grant_with_the_key(make_stack: Callable[..., cdk.Stack]) -> None:
+    stack = make_stack()
+    processor = ImageProcessor(stack, "Images", review=True)
+
+    def role(name: str) -> iam.Role:
+        return iam.Role(stack, name, assumed_by=iam.AccountRootPrincipal())
+
+    assert _granted_actions(processor.grant_upload(role("Uploader"))) == [
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+        "s3:AbortMultipartUpload",
+        "s3:PutObject",
+    ]
+    assert _granted_actions(processor.grant_read_renditions(role("Reader"))) == [
+        "kms:Decrypt",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+    ]
+    assert _granted_actions(processor.grant_read_status(role("Status"))) == sorted(
+        ["kms:Decrypt", "kms:DescribeKey", *STATUS_READ_ACTIONS]
+    )
+    review = processor.grant_review(role("Reviewer"))
+    assert review.success
+    assert _granted_actions(review) == [
+        "kms:Decrypt",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "states:SendTaskFailure",
+        "states:SendTaskHeartbeat",
+        "states:SendTaskSuccess",
+    ]
+
+
+def test_a_users_sse_s3_output_bucket_gets_no_key_grant(make_stack: Callable[..., cdk.Stack]) -> None:
+    stack = make_stack()
+    bucket = s3.Bucket(stack, "Mine", encryption=s3.BucketEncryption.S3_MANAGED)
+    processor = ImageProcessor(stack, "Images", output_bucket=bucket)
+    reader = iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal())
+    assert _granted_actions(processor.grant_read_renditions(reader)) == ["s3:GetObject", "s3:GetObjectVersion"]
+
+
+def test_metrics_take_metric_options_and_the_caller_wins(make_stack: Callable[..., cdk.Stack]) -> None:
+    processor = ImageProcessor(make_stack(), "Images")
+    failed = processor.metric_failed(period=Duration.minutes(1), statistic="Average", label="failed")
+    assert (failed.metric_name, failed.statistic, failed.period.to_seconds(), failed.label) == (
+        "ExecutionsFailed",
+        "Average",
+        60,
+        "failed",
+    )
+    succeeded = processor.metric_succeeded()
+    assert (succeeded.metric_name, succeeded.statistic, succeeded.period.to_seconds()) == (
+        "ExecutionsSucceeded",
+        "Sum",
+        300,
+    )
+
+
+def test_review_timeout_default_is_written_once() -> None:
+    """The docstring and the README table read the default from the props entry: one day."""
+    (spec,) = [s for s in prop_specs(ImageProcessorProps) if s.name == "review_timeout"]
+    assert spec.prop.default.to_days() == 1 and spec.prop.needs == "review"
+    doc = ImageProcessor.__init__.__doc__ or ""
+    assert ":param review_timeout: How long a review may take, in whole seconds. Default: `1 day`" in doc
+
+
 # -- bad props ---------------------------------------------------------------------------------
 
 R = ImageRendition
-BAD_PROPS: list[tuple[str, dict[str, Any], str]] = [
-    ("no renditions", {"renditions": []}, "renditions"),
-    ("original retention of zero", {"original_retention": Duration.days(0)}, "original_retention"),
-    ("duplicate renditions", {"renditions": [R("a", 10, 10), R("a", 20, 20)]}, "renditions"),
-    ("zero width", {"renditions": [R("a", 0, 10)]}, r"renditions\[a\].width"),
-    ("negative height", {"renditions": [R("a", 10, -5)]}, r"renditions\[a\].height"),
-    ("bad rendition name", {"renditions": [R("Big One", 10, 10)]}, "renditions"),
-    ("reserved rendition name", {"renditions": [R("filtered", 10, 10)]}, "renditions"),
-    ("jpeg quality 0", {"jpeg_quality": 0}, "jpeg_quality"),
-    ("webp quality 101", {"webp_quality": 101}, "webp_quality"),
-    ("unknown filter", {"filters": ["sepia"]}, "filters"),
-    ("duplicate filter", {"filters": ["blur", "blur"]}, "filters"),
-    ("concurrency 0", {"max_concurrency": 0}, "max_concurrency"),
-    ("pixel limit below the largest rendition", {"max_pixels": 1000}, "max_pixels"),
-    ("review timeout without review", {"review_timeout": Duration.hours(1)}, "review_timeout"),
-    ("review on express", {"review": True, "state_machine_type": sfn.StateMachineType.EXPRESS}, "review"),
-    (
-        "express timeout over 5 minutes",
-        {"state_machine_type": sfn.StateMachineType.EXPRESS, "timeout": Duration.minutes(10)},
+EXPRESS = sfn.StateMachineType.EXPRESS
+
+
+def _vpc(**props: Any) -> Callable[[cdk.Stack], dict[str, Any]]:
+    """Props with a plain two-AZ VPC (public and private subnets with egress) built in the case's stack."""
+
+    def build(stack: cdk.Stack) -> dict[str, Any]:
+        vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=1)
+        return {"vpc": vpc, **{k: v(vpc) if callable(v) else v for k, v in props.items()}}
+
+    return build
+
+
+def _public_only_vpc(stack: cdk.Stack) -> dict[str, Any]:
+    public = ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC)
+    return {"vpc": ec2.Vpc(stack, "Vpc", max_azs=2, subnet_configuration=[public])}
+
+
+def _three_tier_web_subnets(stack: cdk.Stack) -> dict[str, Any]:
+    network = ThreeTierVpc(stack, "Network", max_azs=2, flow_logs=False)
+    return {"vpc": network, "vpc_subnets": network.web.subnet_selection}
+
+
+BAD_PROPS: list[BadProp] = [
+    BadProp("vpc_subnet", {"vpc_subnet": ec2.SubnetSelection()}, says="Did you mean 'vpc_subnets'?"),
+    BadProp("reserved_concurrency", {"reserved_concurrency": 5}, says="has no such prop"),
+    # renditions
+    BadProp("renditions", {"renditions": []}, says="must not be empty"),
+    BadProp("renditions", {"renditions": "thumbnail"}, says="list of ImageRendition"),
+    BadProp("renditions", {"renditions": [("a", 10, 10)]}),
+    BadProp("renditions", {"renditions": [R("a", 10, 10), R("a", 20, 20)]}, says="appear once"),
+    BadProp("renditions[0].width", {"renditions": [R("a", 0, 10)]}, says="from 1 to 10000"),
+    BadProp("renditions[1].height", {"renditions": [R("a", 10, 10), R("b", 10, -5)]}),
+    BadProp("renditions[0].width", {"renditions": [R("a", 10.5, 10)]}),  # type: ignore[arg-type]
+    BadProp("renditions[0].name", {"renditions": [R("Big One", 10, 10)]}),
+    BadProp("renditions[0].name", {"renditions": [R("filtered", 10, 10)]}, says="'filtered' is reserved"),
+    # filters and formats
+    BadProp("filters", {"filters": "sharpen"}, says="list of str"),
+    BadProp("filters[0]", {"filters": ["sepia"]}, says="one of"),
+    BadProp("filters", {"filters": ["blur", "blur"]}, says="'blur' repeats"),
+    BadProp("allowed_formats", {"allowed_formats": []}),
+    BadProp("allowed_formats[0]", {"allowed_formats": ["HEIC"]}),
+    BadProp("allowed_formats", {"allowed_formats": ["PNG", "PNG"]}),
+    BadProp("output_formats[0]", {"output_formats": ["AVIF"]}),
+    BadProp("output_formats", {"output_formats": []}),
+    # qualities and limits
+    BadProp("jpeg_quality", {"jpeg_quality": 0}, says="Allowed: a whole number from 1 to 100."),
+    BadProp("jpeg_quality", {"jpeg_quality": 80.0}, says="whole number (int)"),
+    BadProp("webp_quality", {"webp_quality": 101}),
+    BadProp("webp_quality", {"webp_quality": True}),
+    BadProp("max_bytes", {"max_bytes": 0}),
+    BadProp("max_bytes", {"max_bytes": 2 * 1024**3}, says="memory_size=1769"),
+    BadProp("max_bytes", {"max_bytes": 40_000_000.0}),  # would reach the handlers as "40000000.0"
+    BadProp("max_pixels", {"max_pixels": 1000}, says="largest rendition"),
+    BadProp("max_pixels", {"max_pixels": 10**9}),
+    # keys
+    BadProp("upload_prefix", {"upload_prefix": "up*/"}),
+    BadProp("upload_prefix", {"upload_prefix": ""}, says="must not be empty"),
+    BadProp("upload_prefix", {"upload_prefix": "/uploads/"}),
+    BadProp("original_retention", {"original_retention": Duration.days(0)}),
+    BadProp("original_retention", {"original_retention": Duration.hours(36)}, says="whole number of days"),
+    BadProp("original_retention", {"original_retention": 365}, says="Duration"),
+    BadProp("upload_suffixes[0]", {"upload_suffixes": ["jpg"]}),
+    BadProp("upload_suffixes", {"upload_suffixes": [".jpg", ".JPG"]}),
+    BadProp("upload_suffixes", {"upload_suffixes": ".jpg"}),
+    BadProp("upload_suffixes", {"upload_suffixes": []}),
+    BadProp("manifest_suffix", {"manifest_suffix": ".png"}, says="differ from every upload suffix"),
+    BadProp("manifest_suffix", {"manifest_suffix": ""}),
+    BadProp("max_manifest_items", {"max_manifest_items": 0}),
+    BadProp("max_manifest_items", {"max_manifest_items": 5000}),
+    BadProp("max_manifest_items", {"manifest_suffix": None, "max_manifest_items": 10}, says="manifest_suffix"),
+    BadProp("max_concurrency", {"max_concurrency": 0}),
+    BadProp("max_concurrency", {"max_concurrency": 41}),
+    BadProp("output_bucket", {"output_bucket": "my-bucket"}, says="IBucket"),
+    BadProp("output_prefix", {"output_prefix": "work/renditions/"}, says="work files"),
+    BadProp("output_prefix", {"output_prefix": "w"}),
+    # the workflow
+    BadProp("state_machine_type", {"state_machine_type": "EXPRESS"}),
+    BadProp("timeout", {"state_machine_type": EXPRESS, "timeout": Duration.minutes(10)}, says="Express"),
+    BadProp("timeout", {"timeout": Duration.millis(90_500)}, says="whole number of seconds"),
+    BadProp(
         "timeout",
+        {"review": True, "review_timeout": Duration.hours(2), "timeout": Duration.hours(1)},
+        says="longer than review_timeout",
     ),
-    ("no allowed formats", {"allowed_formats": []}, "allowed_formats"),
-    ("unknown input format", {"allowed_formats": ["HEIC"]}, "allowed_formats"),
-    ("unknown output format", {"output_formats": ["AVIF"]}, "output_formats"),
-    ("max bytes 0", {"max_bytes": 0}, "max_bytes"),
-    ("max bytes beyond memory", {"max_bytes": 2 * 1024**3}, "max_bytes"),
-    ("wildcard in prefix", {"upload_prefix": "up*/"}, "upload_prefix"),
-    ("suffix without dot", {"upload_suffixes": ["jpg"]}, "upload_suffixes"),
-    ("duplicate suffix", {"upload_suffixes": [".jpg", ".JPG"]}, "upload_suffixes"),
-    ("manifest suffix equal to an image suffix", {"manifest_suffix": ".png"}, "manifest_suffix"),
-    ("manifest items 0", {"max_manifest_items": 0}, "max_manifest_items"),
-    ("manifest items beyond the state size", {"max_manifest_items": 5000}, "max_manifest_items"),
-    ("memory too small", {"memory_size": 128}, "memory_size"),
-    ("reserved concurrency 0", {"reserved_concurrent_executions": 0}, "reserved_concurrent_executions"),
-    ("retry interval 0", {"retry_interval": Duration.seconds(0)}, "retry_interval"),
-    ("function timeout 20 minutes", {"function_timeout": Duration.minutes(20)}, "function_timeout"),
-    ("subnets without vpc", {"vpc_subnets": ec2.SubnetSelection()}, "vpc_subnets"),
+    BadProp("review", {"review": "yes"}),
+    BadProp("review", {"review": True, "state_machine_type": EXPRESS}, says="STANDARD"),
+    BadProp("review_timeout", {"review_timeout": Duration.hours(1)}, says="only takes effect with review"),
+    BadProp("review_timeout", {"review": True, "review_timeout": Duration.days(400)}),
+    BadProp("review_timeout", {"review": True, "review_timeout": 3600}),
+    BadProp("log_execution_data", {"log_execution_data": 1}),
+    # the functions
+    BadProp("encryption_key", {"encryption_key": "alias/images"}, says="IKey"),
+    BadProp("architecture", {"architecture": "arm64"}),
+    BadProp("memory_size", {"memory_size": 128}),
+    BadProp("memory_size", {"memory_size": 20_000}),
+    BadProp("function_timeout", {"function_timeout": Duration.minutes(20)}),
+    BadProp("function_timeout", {"function_timeout": Duration.millis(30_500)}, says="whole number of seconds"),
+    BadProp("reserved_concurrent_executions", {"reserved_concurrent_executions": 0}),
+    BadProp("reserved_concurrent_executions", {"reserved_concurrent_executions": 5.0}),
+    BadProp("retry_interval", {"retry_interval": Duration.seconds(0)}),
+    BadProp("retry_attempts", {"retry_attempts": 11}),
+    BadProp("retry_attempts", {"retry_attempts": -1}),
+    # the network
+    BadProp("vpc", {"vpc": "vpc-0123456789abcdef0"}, says="IVpc or a ThreeTierVpc"),
+    BadProp("vpc_subnets", {"vpc_subnets": ec2.SubnetSelection()}, says="only takes effect with vpc"),
+    BadProp("vpc", _public_only_vpc, says="selects no subnets"),
+    BadProp(
+        "vpc_subnets",
+        _vpc(vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)),
+        says="public subnets",
+    ),
+    BadProp("vpc_subnets", _vpc(vpc_subnets=ec2.SubnetSelection(subnet_group_name="Nope")), says="no subnets"),
+    BadProp("vpc_subnets", _three_tier_web_subnets, says="public subnets"),
+    # shared props
+    BadProp("log_retention", {"log_retention": Duration.days(30)}, says="RetentionDays"),
+    BadProp("log_retention", {"log_retention": 30}),
+    BadProp("removal_policy", {"removal_policy": "retain"}),
+    BadProp("alarm_topic", {"alarm_topic": "arn:aws:sns:eu-west-1:123456789012:alarms"}, says="ITopic"),
+    BadProp("dashboard", {"dashboard": "my dashboard"}),
+    BadProp("dashboard", {"dashboard": ""}),
+    BadProp("dashboard", {"dashboard": 3}, says="a bool or a str"),
+    BadProp("dashboard", {"dashboard": "x" * 256}, says="1 to 255 characters"),
 ]
 
 
-@pytest.mark.parametrize("props,prop", [(p, n) for _, p, n in BAD_PROPS], ids=[c for c, _, _ in BAD_PROPS])
-def test_bad_props_fail_early(props: dict[str, Any], prop: str, make_stack: Callable[..., cdk.Stack]) -> None:
-    with pytest.raises(PropValidationError, match=rf"ImageProcessor: invalid {prop}="):
-        ImageProcessor(make_stack(), "Images", **props)
+@pytest.mark.parametrize("case", bad_prop_params(BAD_PROPS))
+def test_bad_props_fail_early(case: BadProp) -> None:
+    assert_fails_early(ImageProcessor, case)
 
 
 def test_error_shows_the_value_and_what_is_allowed(make_stack: Callable[..., cdk.Stack]) -> None:
     with pytest.raises(ValueError) as error:
         ImageProcessor(make_stack(), "Images", jpeg_quality=150)
-    assert str(error.value) == "ImageProcessor: invalid jpeg_quality=150. Allowed: a number from 1 to 100."
+    assert str(error.value) == "ImageProcessor: invalid jpeg_quality=150. Allowed: a whole number from 1 to 100."
 
 
 def test_originals_expire_after_the_retention_given(ref: SynthesizedStack) -> None:

@@ -1,7 +1,7 @@
 """The library's L3 constructs: one module each, re-exported here and from ``refarch``."""
 
 from refarch.constructs.encrypted_data_store import EncryptedDataStore
-from refarch.constructs.image_processor import ImageProcessor, ImageRendition
+from refarch.constructs.image_processor import ImageProcessor, ImageProcessorProps, ImageRendition
 from refarch.constructs.private_api import ApiAuthorization, PrivateApi, PrivateApiProps
 from refarch.constructs.resilient_web_app import Capacity, DataLayer, ResilientWebApp
 from refarch.constructs.streaming_pipeline import StreamingPipeline
@@ -16,6 +16,7 @@ __all__ = [
     "DataLayer",
     "EncryptedDataStore",
     "ImageProcessor",
+    "ImageProcessorProps",
     "ImageRendition",
     "ManagedPolicyRole",
     "NatStrategy",

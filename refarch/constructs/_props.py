@@ -383,7 +383,7 @@ def duration_range(minimum: Duration, maximum: Duration, *, unit: str = "seconds
 
     def check(owner: str, prop: str, value: Any) -> None:
         shown = value.to_human_string()
-        seconds = value.to_seconds()
+        seconds = value.to_seconds(integral=False)  # Duration.millis(1500) is 1.5 s, not an error of its own
         if seconds % _UNIT_SECONDS[unit]:
             raise PropValidationError(owner, prop, shown, f"Allowed: a whole number of {unit}.")
         if not minimum.to_seconds() <= seconds <= maximum.to_seconds():

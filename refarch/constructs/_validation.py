@@ -21,7 +21,11 @@ T = TypeVar("T")
 def is_token(value: Any) -> bool:
     """True when ``value`` is (or contains) an unresolved CloudFormation token: a string, number or list
     that only gets its value at deploy time, which no check at synth time can judge."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float, list)):
+    if isinstance(value, list) and not all(isinstance(item, (str, int, float)) for item in value):
+        # Not an encoded list token (a list of one string); jsii cannot even receive items such as a
+        # tuple or a Python dataclass (ImageRendition), so look at the items one by one.
+        return any(is_token(item) for item in value)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         return False
     return bool(Token.is_unresolved(value))
 

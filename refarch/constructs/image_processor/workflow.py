@@ -75,7 +75,7 @@ class WorkflowParts:
     success_topic: sns.ITopic
     error_topic: sns.ITopic
     review_topic: sns.ITopic | None
-    review_timeout: Duration | None
+    review_timeout: Duration
     manifest_suffix: str | None
     max_concurrency: int
     retry_interval: Duration
@@ -92,7 +92,7 @@ class _Builder:
     def __init__(self, scope: Construct, parts: WorkflowParts) -> None:
         self.scope = scope
         self.parts = parts
-        # Shared by every status write: built once (each value is a round-trip to the jsii runtime).
+        # The attributes every status write carries: which object version, which execution, when.
         self.common_item = {
             "pk": tasks.DynamoAttributeValue.from_string(_RECORD_ID),
             "bucket": _string("$.bucket"),
@@ -326,7 +326,7 @@ class _Builder:
                         "outputs": sfn.JsonPath.list_at("$.optimized.outputs"),
                     }
                 ),
-                task_timeout=sfn.Timeout.duration(parts.review_timeout or Duration.days(1)),
+                task_timeout=sfn.Timeout.duration(parts.review_timeout),
                 result_path="$.review",
                 comment="Waits for SendTaskSuccess (approve) or SendTaskFailure (reject) with the token.",
             )

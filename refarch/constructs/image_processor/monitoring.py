@@ -4,7 +4,7 @@ and failed, how long each state's function takes, and how many uploads are rejec
 Rejected images have no metric of their own: the validate handler logs each verdict as structured
 JSON (Powertools: ``{"message": "validated", "valid": false, "reason": ..., "function_name": ...}``),
 and :func:`build_rejected_images_metric` counts the rejections with a metric filter on its log group.
-(The alarms are built in ``ImageProcessor``.)
+The alarms page on failed, timed-out and throttled executions.
 """
 
 from __future__ import annotations
@@ -12,18 +12,72 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from refarch.constructs import _dashboards
 from refarch.constructs._dashboards import Panel
 from refarch.constructs._metrics import FIVE_MINUTES, build_metric
 
 #: Namespace and name of the rejected-images metric, per validate function (dimension ``FunctionName``).
 REJECTED_NAMESPACE = "refarch/ImageProcessor"
 REJECTED_METRIC = "ImagesRejected"
+
+
+def build_monitoring(
+    scope: Construct,
+    *,
+    state_machine: sfn.StateMachine,
+    rule: events.Rule,
+    functions: Mapping[str, lambda_.Function],
+    topic: sns.ITopic,
+    dashboard: bool | str,
+) -> tuple[dict[str, cloudwatch.Alarm], cloudwatch.Dashboard | None, cloudwatch.CompositeAlarm | None]:
+    """The alarms (each notifying ``topic``), the dashboard and the health alarm."""
+    alarms = build_alarms(scope, state_machine, topic)
+    dashboard_, health_alarm = _dashboards.build_operations_view(
+        scope,
+        dashboard=dashboard,
+        title=scope.node.path,
+        panels=image_panels(
+            rule=rule,
+            state_machine=state_machine,
+            functions=functions,
+            rejected=build_rejected_images_metric(scope, functions["ValidateImage"]),
+        ),
+        alarms=alarms,
+        topic=topic,
+    )
+    return alarms, dashboard_, health_alarm
+
+
+def build_alarms(scope: Construct, state_machine: sfn.StateMachine, topic: sns.ITopic) -> dict[str, cloudwatch.Alarm]:
+    """One alarm per way an execution goes wrong: failed, timed out, throttled."""
+    alarms = {
+        name: cloudwatch.Alarm(
+            scope,
+            f"Executions{name}Alarm",
+            alarm_description=f"{scope.node.path}: executions {name.lower()}",
+            metric=metric,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        for name, metric in (
+            ("Failed", state_machine.metric_failed(period=FIVE_MINUTES, statistic="Sum")),
+            ("TimedOut", state_machine.metric_timed_out(period=FIVE_MINUTES, statistic="Sum")),
+            ("Throttled", state_machine.metric_throttled(period=FIVE_MINUTES, statistic="Sum")),
+        )
+    }
+    for alarm in alarms.values():
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+    return alarms
 
 
 def build_rejected_images_metric(scope: Construct, validate_function: lambda_.Function) -> cloudwatch.Metric:
