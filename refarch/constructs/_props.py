@@ -164,12 +164,17 @@ def _check_given(owner: str, spec: PropSpec, value: Any, complete: Mapping[str, 
         raise PropValidationError(
             owner,
             spec.name,
-            value,
+            _shown(value),
             f"It only takes effect with {needs}, which is {complete[needs]!r}: set {needs} or leave {spec.name} out.",
         )
     if value is not None:
         for check in spec.prop.checks:
             check(owner, spec.name, value)
+
+
+def _shown(value: Any) -> Any:
+    """``value`` as an error message shows it: a Duration in words, not as an object address."""
+    return value.to_human_string() if isinstance(value, Duration) else value
 
 
 def _is_empty(value: Any) -> bool:
