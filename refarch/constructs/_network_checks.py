@@ -29,6 +29,11 @@ def network_of(vpc: ec2.IVpc | ThreeTierVpc | None) -> ThreeTierVpc | None:
     return None
 
 
+def ivpc_of(vpc: ec2.IVpc | ThreeTierVpc) -> ec2.IVpc:
+    """The ``IVpc`` of ``vpc``: a ThreeTierVpc's ``.vpc``, any other IVpc as it is."""
+    return vpc.vpc if isinstance(vpc, ThreeTierVpc) else vpc
+
+
 def selection_kwargs(selection: ec2.SubnetSelection | None) -> dict[str, Any]:
     """``selection`` as keyword arguments of ``IVpc.select_subnets``; ``None`` is the isolated subnets."""
     if selection is None:
@@ -121,8 +126,7 @@ def check_database_network(
     tier opens, and its subnets span at least two AZs (RDS requires it of every DB subnet group;
     Multi-AZ puts the standby in the second one)."""
     network = network_of(vpc)
-    ivpc = vpc.vpc if isinstance(vpc, ThreeTierVpc) else vpc
-    chosen = selected(ivpc, subnets)
+    chosen = selected(ivpc_of(vpc), subnets)
     if network is not None:
         db_tier = {s.node.path for s in network.db.subnets}
         if chosen and all(s.node.path in db_tier for s in chosen):
