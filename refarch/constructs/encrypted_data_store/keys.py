@@ -60,23 +60,20 @@ def build_keys(
     stack = Stack.of(scope)
     path = scope.node.path
     administrators = list(admins) if admins is not None else [iam.AccountRootPrincipal()]
-    data_key = _builders.build_key(
-        scope,
-        "DataKey",
-        description=f"Personal data of {path}",
-        rotation_period=rotation_period,
-        alias=f"{alias_prefix}/data",
-        removal_policy=removal_policy,
-        policy=data_key_policy(stack, administrators),
-    )
-    audit_key = _builders.build_key(
-        scope,
-        "AuditKey",
-        description=f"Audit trail and alarms of {path}",
-        rotation_period=rotation_period,
-        alias=f"{alias_prefix}/audit",
-        removal_policy=removal_policy,
-        policy=audit_key_policy(stack, administrators),
+    data_key, audit_key = (
+        _builders.build_key(
+            scope,
+            f"{name.capitalize()}Key",
+            description=f"{description} of {path}",
+            rotation_period=rotation_period,
+            alias=f"{alias_prefix}/{name}",
+            removal_policy=removal_policy,
+            policy=policy,
+        )
+        for name, description, policy in (
+            ("data", "Personal data", data_key_policy(stack, administrators)),
+            ("audit", "Audit trail and alarms", audit_key_policy(stack, administrators)),
+        )
     )
     _builders.allow_cloudwatch_logs(audit_key, scope)
     allow_audit_services(audit_key, scope)
