@@ -311,7 +311,7 @@ def _api_pipeline_and_store() -> cdk.Stack:
         stack,
         "Store",
         data_retention=cdk.Duration.days(365),
-        database_vpc=network.vpc,
+        vpc=network,
         database_subnets=network.db.subnet_selection,
         database_security_groups=[network.db.security_group],
     )

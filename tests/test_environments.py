@@ -200,8 +200,8 @@ def _built_nothing(stack: cdk.Stack, construct_id: str) -> bool:
     [
         (
             {"db_port": 3306},
-            lambda s, n: EncryptedDataStore(s, "X", data_retention=_DAYS, database_vpc=n.vpc),
-            "database_vpc",
+            lambda s, n: EncryptedDataStore(s, "X", data_retention=_DAYS, vpc=n.vpc),
+            "vpc",
             "opens db_port=3306",
         ),
         (
@@ -212,7 +212,7 @@ def _built_nothing(stack: cdk.Stack, construct_id: str) -> bool:
         ),
         (
             {"max_azs": 1, "db_port": 5432},
-            lambda s, n: EncryptedDataStore(s, "X", data_retention=_DAYS, database_vpc=n.vpc),
+            lambda s, n: EncryptedDataStore(s, "X", data_retention=_DAYS, vpc=n.vpc),
             "database_subnets",
             "at least 2 AZs",
         ),
@@ -244,7 +244,7 @@ def test_cross_construct_conflicts_are_prop_errors(
 def test_a_database_port_the_network_opens_passes(make_stack: Callable[..., cdk.Stack]) -> None:
     stack = make_stack()
     network = ThreeTierVpc(stack, "Network", max_azs=2, db_port=5432)
-    store = EncryptedDataStore(stack, "Store", data_retention=_DAYS, database_vpc=network.vpc, database_readers=1)
+    store = EncryptedDataStore(stack, "Store", data_retention=_DAYS, vpc=network.vpc, database_readers=1)
     assert store.database is not None
 
 
@@ -261,7 +261,7 @@ def test_a_port_opened_on_the_db_tier_acl_passes(make_stack: Callable[..., cdk.S
         traffic=ec2.AclTraffic.tcp_port_range(5432, 5439),
         direction=ec2.TrafficDirection.INGRESS,
     )
-    store = EncryptedDataStore(stack, "Store", data_retention=_DAYS, database_vpc=network.vpc)
+    store = EncryptedDataStore(stack, "Store", data_retention=_DAYS, vpc=network.vpc)
     assert store.database is not None
 
 
@@ -338,7 +338,7 @@ def test_allow_app_tier_to_db_port_opens_a_second_database_port(make_stack: Call
     stack = make_stack()
     network = ThreeTierVpc(stack, "Network", max_azs=2, db_port=3306)
     network.allow_app_tier_to_db_port(5432)
-    store = EncryptedDataStore(stack, "Store", data_retention=_DAYS, database_vpc=network.vpc)
+    store = EncryptedDataStore(stack, "Store", data_retention=_DAYS, vpc=network.vpc)
     assert store.database is not None
     template = cdk.assertions.Template.from_stack(stack)
     template.has_resource_properties(

@@ -1,6 +1,6 @@
 """The library's L3 constructs: one module each, re-exported here and from ``refarch``."""
 
-from refarch.constructs.encrypted_data_store import EncryptedDataStore
+from refarch.constructs.encrypted_data_store import EncryptedDataStore, EncryptedDataStoreProps
 from refarch.constructs.image_processor import ImageProcessor, ImageProcessorProps, ImageRendition
 from refarch.constructs.private_api import ApiAuthorization, PrivateApi, PrivateApiProps
 from refarch.constructs.resilient_web_app import Capacity, DataLayer, ResilientWebApp
@@ -15,6 +15,7 @@ __all__ = [
     "Capacity",
     "DataLayer",
     "EncryptedDataStore",
+    "EncryptedDataStoreProps",
     "ImageProcessor",
     "ImageProcessorProps",
     "ImageRendition",

@@ -9,10 +9,9 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from refarch.compliance.acknowledge import acknowledge
 from refarch.compliance.residency import regions_from_context
 from refarch.constructs import EncryptedDataStore, NatStrategy, ThreeTierVpc
-from refarch.constructs._builders import ManagedPolicyRole
+from refarch.iam import ManagedPolicyRole
 
 
 class EncryptedDataStoreStack(Stack):
@@ -35,9 +34,7 @@ class EncryptedDataStoreStack(Stack):
             table_partition_key=dynamodb.Attribute(name="subjectId", type=dynamodb.AttributeType.STRING),
             table_sort_key=dynamodb.Attribute(name="recordId", type=dynamodb.AttributeType.STRING),
             table_ttl_attribute="expiresAt",
-            database_vpc=self.network.vpc,
-            database_subnets=self.network.db.subnet_selection,
-            database_security_groups=[self.network.db.security_group],
+            vpc=self.network,  # the cluster goes to its db tier, behind the tier's security group
             allowed_regions=regions_from_context(self),
         )
         if self.store.allowed_regions is not None and Token.is_unresolved(self.region):
@@ -55,11 +52,3 @@ class EncryptedDataStoreStack(Stack):
         )
         self.store.grant_read(self.reader, "reports/*", database_user="reporting")
         self.store.grant_write(self.writer, "incoming/*", database_user="ingestion")
-        bucket_id = self.resolve(self.get_logical_id(self.store.bucket.node.default_child))  # type: ignore[arg-type]
-        for role, prefix in ((self.reader, "reports"), (self.writer, "incoming")):
-            acknowledge(
-                role.policy,
-                f"Object permissions are granted on the key prefix '{prefix}/*' of the personal-data bucket: "
-                "S3 object ARNs need the wildcard to name the objects under a prefix.",
-                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}/*]",
-            )

@@ -3,9 +3,10 @@ CIS-benchmark metric filters and alarms over its CloudWatch Logs delivery."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -14,6 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from refarch.constructs import _builders
@@ -209,3 +211,57 @@ def build_alarms(
         alarm.add_alarm_action(action)
         alarms[check.name] = alarm
     return alarms
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What :func:`build_audit` creates."""
+
+    bucket: s3.Bucket
+    log_group: logs.LogGroup
+    trail: cloudtrail.Trail
+    logs_role: _builders.ManagedPolicyRole
+
+
+def build_audit(
+    scope: Construct,
+    *,
+    key: kms.IKey,
+    data_bucket: s3.IBucket,
+    access_log_bucket: s3.IBucket,
+    retention: logs.RetentionDays,
+    retention_days: int,
+    removal_policy: RemovalPolicy,
+) -> Audit:
+    """The trail's bucket and log group (under ``key``, kept ``retention``) and the trail itself."""
+    bucket = _builders.build_data_bucket(
+        scope,
+        "TrailBucket",
+        encryption_key=key,
+        server_access_logs_bucket=access_log_bucket,
+        server_access_logs_prefix="trail/",
+        removal_policy=removal_policy,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                id="ExpireTrailLogs",
+                expiration=Duration.days(retention_days),
+                noncurrent_version_expiration=Duration.days(30),
+                abort_incomplete_multipart_upload_after=Duration.days(7),
+            )
+        ],
+    )
+    log_group = _builders.build_log_group(
+        scope, "TrailLogGroup", encryption_key=key, removal_policy=removal_policy, retention=retention
+    )
+    trail, role = build_trail(scope, key=key, bucket=bucket, log_group=log_group, data_bucket=data_bucket)
+    return Audit(bucket=bucket, log_group=log_group, trail=trail, logs_role=role)
+
+
+def build_audit_topic(scope: Construct, *, key: kms.IKey, emails: Sequence[str]) -> sns.Topic:
+    """The alarms' topic, encrypted with the audit key, TLS only, ``emails`` subscribed."""
+    topic = sns.Topic(
+        scope, "AlarmTopic", master_key=key, enforce_ssl=True, display_name="Personal data store audit alarms"
+    )
+    for email in emails:
+        topic.add_subscription(subscriptions.EmailSubscription(email))
+    return topic

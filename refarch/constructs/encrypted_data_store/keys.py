@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from refarch.constructs import _builders
+from refarch.constructs.encrypted_data_store.audit import allow_audit_services
 
 #: Administrative KMS actions: manage the key, never use it on data.
 KEY_ADMIN_ACTIONS = (
@@ -41,6 +45,39 @@ KEY_USE_ACTIONS = (
 
 #: Services through which key users may use the data key (``kms:ViaService``).
 KEY_SERVICES = ("s3", "dynamodb", "rds", "secretsmanager")
+
+
+def build_keys(
+    scope: Construct,
+    *,
+    admins: Sequence[iam.IPrincipal] | None,
+    rotation_period: Duration,
+    alias_prefix: str,
+    removal_policy: RemovalPolicy,
+) -> tuple[kms.Key, kms.Key]:
+    """The data key (bucket, table, database) and the audit key (trail, logs, alarm topic), both
+    administered by ``admins`` (default: the account, through IAM policies)."""
+    stack = Stack.of(scope)
+    path = scope.node.path
+    administrators = list(admins) if admins is not None else [iam.AccountRootPrincipal()]
+    data_key, audit_key = (
+        _builders.build_key(
+            scope,
+            f"{name.capitalize()}Key",
+            description=f"{description} of {path}",
+            rotation_period=rotation_period,
+            alias=f"{alias_prefix}/{name}",
+            removal_policy=removal_policy,
+            policy=policy,
+        )
+        for name, description, policy in (
+            ("data", "Personal data", data_key_policy(stack, administrators)),
+            ("audit", "Audit trail and alarms", audit_key_policy(stack, administrators)),
+        )
+    )
+    _builders.allow_cloudwatch_logs(audit_key, scope)
+    allow_audit_services(audit_key, scope)
+    return data_key, audit_key
 
 
 def data_key_policy(stack: Stack, admins: Sequence[iam.IPrincipal]) -> iam.PolicyDocument:

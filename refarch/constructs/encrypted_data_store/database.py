@@ -15,11 +15,8 @@ from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders
-
-#: Engine version of the cluster: a full version (cfn-lint E3691 rejects a bare major version).
-DEFAULT_ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_17_7
-#: Aurora PostgreSQL's default port; the cluster keeps it.
-AURORA_POSTGRES_PORT = 5432
+from refarch.constructs.encrypted_data_store.props import AURORA_POSTGRES_PORT
+from refarch.contracts import flows
 
 #: Server parameters: TLS for every connection, and connections recorded in the audit log.
 DATABASE_PARAMETERS = {
@@ -42,6 +39,7 @@ def build_database(
     min_capacity: float,
     max_capacity: float,
     readers: int,
+    log_retention: logs.RetentionDays,
     removal_policy: RemovalPolicy,
 ) -> tuple[rds.DatabaseCluster, logs.LogGroup]:
     """An Aurora PostgreSQL cluster: storage, Performance Insights and the RDS-managed master
@@ -66,6 +64,7 @@ def build_database(
         "DatabaseLogGroup",
         log_group_name=f"/aws/rds/cluster/{identifier}/postgresql",
         encryption_key=log_key,
+        retention=log_retention,
         removal_policy=removal_policy,
     )
     instance_options = {
@@ -125,5 +124,12 @@ def build_database(
         "the data key; an AWS Backup plan on top is an account-wide choice (vaults, copies) left to the owner.",
         "HIPAA.Security-RDSInBackupPlan",
         "NIST.800.53.R5-RDSInBackupPlan",
+    )
+    flows.forbid_flow(
+        scope,
+        source="0.0.0.0/0",
+        destination=cluster,
+        port=AURORA_POSTGRES_PORT,  # the cluster keeps the engine's default port
+        reason="personal data: the database is never reachable from the internet",
     )
     return cluster, log_group
