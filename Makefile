@@ -55,8 +55,11 @@ $(STAMPS)/node: package.json package-lock.json
 	@touch $@
 
 ## synth: every reference stack into cdk.out/, checked by the compliance packs, then a summary.
+## The stamp lets `make test` read this assembly instead of synthesizing it again (tests/assembly_stamp.py).
 synth: setup
+	$(PY) -m tests.assembly_stamp remove cdk.out
 	cdk synth --quiet --no-notices
+	$(PY) -m tests.assembly_stamp write cdk.out
 	@$(PY) -c "from refarch.testing import print_assembly_summary; print_assembly_summary('cdk.out')"
 
 ## test: the whole suite (unit, snapshots, compliance, cfn-lint, lock, handlers, e2e, examples).
