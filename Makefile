@@ -14,6 +14,12 @@ export JSII_NODE := $(CURDIR)/node_modules/.bin/node
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
+# Python must cache bytecode in .venv: aws-cdk-lib's modules are megabytes of source, and compiling
+# them costs every process that imports them seconds (the test session about two minutes of CPU, each
+# example app ten seconds). uv installs no .pyc files, and an environment with PYTHONDONTWRITEBYTECODE
+# set would never write them, so every run would pay again.
+unexport PYTHONDONTWRITEBYTECODE
+
 # Exact versions, with hashes, of everything this repository's development installs (pyproject.toml
 # declares the ranges users get). `make lock-deps` regenerates it after a change to pyproject.toml.
 LOCK := requirements-dev.lock
@@ -49,8 +55,11 @@ $(STAMPS)/node: package.json package-lock.json
 	@touch $@
 
 ## synth: every reference stack into cdk.out/, checked by the compliance packs, then a summary.
+## The stamp lets `make test` read this assembly instead of synthesizing it again (tests/assembly_stamp.py).
 synth: setup
+	$(PY) -m tests.assembly_stamp remove cdk.out
 	cdk synth --quiet --no-notices
+	$(PY) -m tests.assembly_stamp write cdk.out
 	@$(PY) -c "from refarch.testing import print_assembly_summary; print_assembly_summary('cdk.out')"
 
 ## test: the whole suite (unit, snapshots, compliance, cfn-lint, lock, handlers, e2e, examples).

@@ -36,23 +36,39 @@ def _reads_background(item: pytest.Item) -> bool:
     return "background" in getattr(item, "fixturenames", ())
 
 
+def _reads_long_jobs(item: pytest.Item) -> bool:
+    return _reads_background(item) and bool(getattr(getattr(item, "module", None), "LONG_BACKGROUND_JOBS", None))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that read background results run after the others, so they mostly find them done;
-    the ``last`` marker after those (the order is otherwise kept)."""
-    items.sort(key=lambda item: (_reads_background(item), item.get_closest_marker("last") is not None))
+    """Tests that read background results run after the others, so they mostly find them done, and
+    those of modules with long jobs (mypy, the full synth, packaging) after those, so the main thread
+    runs the example apps the others read rather than wait; the ``last`` marker at the very end (the
+    order is otherwise kept)."""
+    items.sort(
+        key=lambda item: (
+            _reads_background(item),
+            _reads_long_jobs(item),
+            item.get_closest_marker("last") is not None,
+        )
+    )
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Queue the background work the selected tests read (tests/background.py): the example apps
-    when a test reads ``example_runs``, and the ``BACKGROUND_JOBS`` of each selected test module."""
+    """Queue the background work the selected tests read (tests/background.py): first every selected
+    test module's ``LONG_BACKGROUND_JOBS`` (so no long job is left to start at the end), then their
+    ``BACKGROUND_JOBS``, then the example apps when a test reads ``example_runs``. Short jobs at the end
+    of the queue are what the main thread takes over when it asks for them before they started."""
     background = session.config.stash[_BACKGROUND]
     readers = [item for item in session.items if _reads_background(item)]
     modules = {id(module): module for item in readers if (module := getattr(item, "module", None)) is not None}
-    for module in modules.values():
-        for key, work in getattr(module, "BACKGROUND_JOBS", {}).items():
-            background.submit(key, work)
+    for jobs in ("LONG_BACKGROUND_JOBS", "BACKGROUND_JOBS"):
+        for module in modules.values():
+            for key, work in getattr(module, jobs, {}).items():
+                background.submit(key, work)
     if any("example_runs" in getattr(item, "fixturenames", ()) for item in readers):
-        session.config.stash[_EXAMPLE_RUNS].prefetch()
+        for key, work in session.config.stash[_EXAMPLE_RUNS].jobs().items():
+            background.submit(key, work)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -7,6 +7,7 @@ wrap it are in conftest.py.
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import shutil
@@ -33,6 +34,7 @@ from aws_cdk.assertions import Template  # noqa: E402
 from refarch.errors import PropValidationError  # noqa: E402
 from refarch.stacks import REFERENCE_STACKS  # noqa: E402
 from refarch.testing.assembly import SynthesizedTemplate, from_assembly, from_stack  # noqa: E402
+from tests import assembly_stamp  # noqa: E402
 from tests.background import BACKGROUND, Background  # noqa: E402
 
 #: The feature flags of cdk.json, so tests synthesize exactly what `cdk synth` does.
@@ -172,7 +174,13 @@ def run_app(folder: Path, outdir: Path, context: dict[str, Any], *, validation: 
 def synthesize_reference_app() -> ExampleRun:
     """The reference app.py as `cdk synth` runs it, in a process of its own: asset metadata on (the CLI
     asks for it), assets bundled for real, the built-in CloudFormation validation on. Once per session,
-    in the background: ``BACKGROUND.result(REFERENCE_APP, synthesize_reference_app)``."""
+    in the background: ``BACKGROUND.result(REFERENCE_APP, synthesize_reference_app)``.
+
+    When `make synth` already wrote that assembly for the checkout as it is (tests/assembly_stamp.py),
+    its cdk.out is read instead: the same configuration, synthesized once."""
+    made = ROOT / "cdk.out"
+    if assembly_stamp.is_current(made):
+        return ExampleRun(ROOT, made, subprocess.CompletedProcess(["make", "synth"], 0, "", ""))
     folder = tempfile.mkdtemp(prefix="refarch-full-synth-")
     atexit.register(shutil.rmtree, folder, True)  # bundled layers: tens of MB
     outdir = Path(folder) / "cdk.out"
@@ -186,32 +194,34 @@ REFERENCE_APP = "reference app"
 class ExampleRuns:
     """Runs each example app once, in a process of its own, and keeps the result.
 
-    ``context`` is added to each example's cdk.json context, as ``cdk synth -c key=value`` adds it.
-    The runs go through the session's :data:`~tests.background.BACKGROUND` worker: the first one
-    asked for queues all of them, so the other examples run on the second core meanwhile (and
-    tests/conftest.py queues the default instance's runs when the session starts).
+    ``context`` is added to each example's cdk.json context, as ``cdk synth -c key=value`` adds it;
+    ``examples`` names the examples this instance runs (default: every one of :data:`EXAMPLES`).
+    The runs go through the session's :data:`~tests.background.BACKGROUND` worker: :meth:`jobs` are
+    queued when the session starts (tests/conftest.py) or when the first run is asked for, so they run
+    on the second core meanwhile; one asked for before it started runs in the asking thread.
     """
 
-    def __init__(self, background: Background | None = BACKGROUND, **context: Any) -> None:
+    def __init__(
+        self, background: Background | None = BACKGROUND, *, examples: Sequence[str] | None = None, **context: Any
+    ) -> None:
         self._context = context
+        self._names = list(examples) if examples is not None else [p.name for p in EXAMPLES]
         self._cache: dict[str, ExampleRun] = {}
         self._root = Path(tempfile.mkdtemp(prefix="refarch-examples-"))
         self._background = background
-        self._prefetched = False
 
-    def prefetch(self) -> None:
-        """Queue every example's run in the background (once)."""
-        if self._background is not None and not self._prefetched:
-            self._prefetched = True
-            for example in EXAMPLES:
-                self._background.submit(self._job(example.name), lambda name=example.name: self._run(name))
+    def jobs(self) -> dict[str, Callable[[], ExampleRun]]:
+        """Background job name -> the run, of every example of this instance."""
+        return {self._job(name): functools.partial(self._run, name) for name in self._names}
 
     def __getitem__(self, name: str) -> ExampleRun:
+        assert name in self._names, f"{name} is not one of the examples {self._names} of this ExampleRuns"
         if name not in self._cache:
             if self._background is None:
                 self._cache[name] = self._run(name)
             else:
-                self.prefetch()
+                for job, work in self.jobs().items():  # the others meanwhile, on the second core
+                    self._background.submit(job, work)
                 self._cache[name] = self._background.result(self._job(name), lambda: self._run(name))
         return self._cache[name]
 

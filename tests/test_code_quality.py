@@ -6,8 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.background import Background
 from tests.harness import ROOT
+
+pytestmark = pytest.mark.slow  # mypy and ruff, external tools
 
 BIN = Path(sys.executable).parent
 SOURCES = ["refarch", "tests", "bench", "examples", "app.py"]
@@ -19,8 +23,10 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
 
 #: Run in the background (tests/background.py) from the start of the session; mypy first, the longest
 #: (about 60 s with a cold .mypy_cache, a few seconds warm).
-BACKGROUND_JOBS = {
+LONG_BACKGROUND_JOBS = {
     "mypy": lambda: _run(sys.executable, "-m", "mypy"),  # [tool.mypy] in pyproject.toml: strict, package refarch
+}
+BACKGROUND_JOBS = {
     "ruff check": lambda: _run(str(BIN / "ruff"), "check", *SOURCES),
     "ruff format": lambda: _run(str(BIN / "ruff"), "format", "--check", *SOURCES),
 }
@@ -37,5 +43,5 @@ def test_ruff_format_clean(background: Background) -> None:
 
 
 def test_mypy_strict_clean(background: Background) -> None:
-    result = background.result("mypy", BACKGROUND_JOBS["mypy"])
+    result = background.result("mypy", LONG_BACKGROUND_JOBS["mypy"])
     assert result.returncode == 0, result.stdout + result.stderr

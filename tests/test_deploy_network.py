@@ -237,19 +237,16 @@ def _without(output: SynthesizedTemplate, logical_id: str) -> SynthesizedTemplat
     return SynthesizedTemplate(output.name, template, output.metadata)
 
 
-def _logical_id(output: SynthesizedTemplate, type_: str, **props: Any) -> str:
-    (found,) = [
-        k
-        for k, r in output.resources.items()
-        if r["Type"] == type_ and all(r["Properties"].get(p) == v for p, v in props.items())
-    ]
-    return found
-
-
 def test_removing_an_acl_entry_closes_the_vpc_link_flow_and_names_it(reference_stacks: ReferenceStacks) -> None:
-    output = reference_stacks["PrivateApiStack"].output
+    stack = reference_stacks["PrivateApiStack"]
+    output = stack.output
     assert check_flows([output]) == []
-    entry = _logical_id(output, "AWS::EC2::NetworkAclEntry", CidrBlock="10.0.32.0/20", PortRange={"From": 80, "To": 80})
+    # The app tier ACL entry the VPC Link flow crosses: inbound TCP 80 (the NLB listener) from 10.0.32.0/20.
+    entry, resource = stack.one("AWS::EC2::NetworkAclEntry", "AppNaclAllowIn1800")
+    assert (resource["Properties"]["CidrBlock"], resource["Properties"]["PortRange"]) == (
+        "10.0.32.0/20",
+        {"From": 80, "To": 80},
+    )
     (finding,) = check_flows([_without(output, entry)])
     assert finding.path == "/PrivateApiStack/PrivateApi"
     assert "VPC Link to the NLB listener" in finding.message

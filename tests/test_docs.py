@@ -33,7 +33,9 @@ def _diagram(reference_stacks: ReferenceStacks, name: str) -> Diagram:
     return refarch.diagram(reference_stacks[name].output)
 
 
-def _one(arch: Architecture, kind: str, name: str | None = None) -> str:
+def _node_id(arch: Architecture, kind: str, name: str | None = None) -> str:
+    """The one diagram node of ``kind`` named like ``name`` (diagram nodes, not template resources: no
+    SynthesizedStack helper applies)."""
     found = arch.find(kind, name)
     assert len(found) == 1, f"expected one {kind} node named like {name!r}, found {[n.name for n in found]}"
     return found[0].id
@@ -79,12 +81,12 @@ def test_private_api_data_path_in_order(reference_stacks: ReferenceStacks) -> No
     arch = _diagram(reference_stacks, "PrivateApiStack").architecture
     path = [
         CLIENT,
-        _one(arch, "waf"),
-        _one(arch, "api"),
-        _one(arch, "vpclink"),
-        _one(arch, "lb"),
-        _one(arch, "compute"),
-        _one(arch, "database"),
+        _node_id(arch, "waf"),
+        _node_id(arch, "api"),
+        _node_id(arch, "vpclink"),
+        _node_id(arch, "lb"),
+        _node_id(arch, "compute"),
+        _node_id(arch, "database"),
     ]
     assert arch.has_path(*path), f"edges: {[(e.source, e.target) for e in arch.edges]}"
     # Listed in that order too (Mermaid and the page's "Data path" read top to bottom).
@@ -101,14 +103,18 @@ def test_private_api_data_path_in_order(reference_stacks: ReferenceStacks) -> No
 
 def test_image_processor_upload_to_state_machine_with_branches(reference_stacks: ReferenceStacks) -> None:
     arch = _diagram(reference_stacks, "ImageProcessorStack").architecture
-    uploads = _one(arch, "bucket", "Uploads")
-    machine = _one(arch, "workflow")
-    assert arch.has_path(CLIENT, uploads, _one(arch, "events"), machine)
+    uploads = _node_id(arch, "bucket", "Uploads")
+    machine = _node_id(arch, "workflow")
+    assert arch.has_path(CLIENT, uploads, _node_id(arch, "events"), machine)
 
     def state(name: str) -> str:
-        return _one(arch, "state", name)
+        return _node_id(arch, "state", name)
 
-    table, succeeded, failed = _one(arch, "table"), _one(arch, "topic", "Succeeded"), _one(arch, "topic", "Failed")
+    table, succeeded, failed = (
+        _node_id(arch, "table"),
+        _node_id(arch, "topic", "Succeeded"),
+        _node_id(arch, "topic", "Failed"),
+    )
     # Valid images fan out to the parallel branches; invalid ones are recorded and announced.
     labels = {(e.source, e.target): e.label for e in arch.edges}
     assert labels[(state("ValidateImage"), state("ResizeImage"))] == "$.validation.valid == true"
@@ -121,15 +127,15 @@ def test_image_processor_upload_to_state_machine_with_branches(reference_stacks:
     assert labels[(machine, state("RecordFailure"))] == "on error"
     # Tasks sit inside the state machine's group, the functions they call outside it.
     assert arch.nodes[state("ResizeImage")].group == arch.nodes[machine].group
-    assert arch.has_path(state("ResizeImage"), _one(arch, "function", "Resize"))
+    assert arch.has_path(state("ResizeImage"), _node_id(arch, "function", "Resize"))
 
 
 def test_streaming_pipeline_data_path(reference_stacks: ReferenceStacks) -> None:
     arch = _diagram(reference_stacks, "StreamingPipelineStack").architecture
-    stream, consumer = _one(arch, "stream"), _one(arch, "function", "Consumer")
-    assert arch.has_path(CLIENT, stream, consumer, _one(arch, "bucket", "Lake"))
-    assert arch.has_path(consumer, _one(arch, "queue"))
-    assert arch.has_path(stream, _one(arch, "database"))
+    stream, consumer = _node_id(arch, "stream"), _node_id(arch, "function", "Consumer")
+    assert arch.has_path(CLIENT, stream, consumer, _node_id(arch, "bucket", "Lake"))
+    assert arch.has_path(consumer, _node_id(arch, "queue"))
+    assert arch.has_path(stream, _node_id(arch, "database"))
     assert not arch.find("function", "framework"), "CDK's provider framework functions are plumbing"
 
 
@@ -147,7 +153,7 @@ def test_diagram_of_a_stack_built_here(make_stack: Callable[..., Any]) -> None:
     )
     page = refarch.diagram(stack)
     arch = page.architecture
-    edge = next(e for e in arch.edges if e.target == _one(arch, "bucket", "Photos"))
+    edge = next(e for e in arch.edges if e.target == _node_id(arch, "bucket", "Photos"))
     assert (arch.nodes[edge.source].name, edge.label) == ("Thumbnailer", "PHOTOS_BUCKET")
     assert "no VPC" in page.traffic.markdown()
     assert page.markdown.startswith("<!-- Generated")
@@ -177,7 +183,7 @@ def test_state_machine_cycles_and_literal_definitions() -> None:
     )
     page = refarch.diagram(template)
     arch = page.architecture
-    work = _one(arch, "state", "Work")
+    work = _node_id(arch, "state", "Work")
     assert [(e.source, e.target, e.label) for e in arch.edges] == [
         ("Machine", work, ""),
         (work, work, "$.more == true"),

@@ -205,6 +205,7 @@ def doctor_on_a_machine_with_node_20_and_an_app_without_the_flags() -> subproces
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_a_machine_with_node_20_and_an_app_without_the_flags(background: Background) -> None:
     result = background.result("doctor on a bad set-up", BACKGROUND_JOBS["doctor on a bad set-up"])
     assert result.returncode == 1, result.stdout + result.stderr
@@ -220,6 +221,7 @@ BACKGROUND_JOBS = {
 }
 
 
+@pytest.mark.slow
 def test_the_real_set_up_passes(background: Background) -> None:
     result = background.result("doctor on the real set-up", BACKGROUND_JOBS["doctor on the real set-up"])
     assert result.returncode == 0, result.stdout + result.stderr

@@ -21,6 +21,7 @@ from refarch.constructs import EncryptedDataStore, PrivateApi, PropValidationErr
 from refarch.stacks import REFERENCE_STACKS, StreamingPipelineStack, build_reference_stacks
 from refarch.stacks.reference_app import build_reference_app
 from refarch.testing.compliance import unacknowledged_errors
+from tests.background import Background
 from tests.harness import CDK_CONTEXT, EXAMPLES, UNIT_TEST_CONTEXT, ExampleRuns, ReferenceStacks
 
 ACCOUNT = "123456789012"
@@ -268,10 +269,18 @@ def test_a_port_opened_on_the_db_tier_acl_passes(make_stack: Callable[..., cdk.S
 # -- the examples, for a concrete account ---------------------------------------------------------
 
 
+#: Per region, the region-agnostic examples run as `cdk synth -c account=123456789012 -c region=<region>`
+#: runs them: queued on the background worker when the session starts (tests/background.py).
+CONCRETE_EXAMPLE_RUNS = {
+    region: ExampleRuns(examples=REGION_AGNOSTIC_EXAMPLES, **concrete_context(region)) for region in REGIONS
+}
+BACKGROUND_JOBS = {key: work for runs in CONCRETE_EXAMPLE_RUNS.values() for key, work in runs.jobs().items()}
+
+
 @pytest.fixture(scope="module")
-def concrete_example_runs() -> dict[str, ExampleRuns]:
-    """Per region, the examples run as `cdk synth -c account=123456789012 -c region=<region>` runs them."""
-    return {region: ExampleRuns(**concrete_context(region)) for region in REGIONS}
+def concrete_example_runs(background: Background) -> dict[str, ExampleRuns]:
+    """``CONCRETE_EXAMPLE_RUNS``, read after the other tests (it waits for the background worker)."""
+    return CONCRETE_EXAMPLE_RUNS
 
 
 @pytest.mark.parametrize("region", REGIONS)

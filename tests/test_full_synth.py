@@ -17,8 +17,10 @@ from refarch.stacks import REFERENCE_STACKS
 from tests.background import Background
 from tests.harness import REFERENCE_APP, synthesize_reference_app
 
+pytestmark = pytest.mark.slow  # bundles the Lambda layers and runs the built-in CloudFormation validation
+
 #: Run in the background (tests/background.py) from the start of the session: it is the longest synth.
-BACKGROUND_JOBS = {REFERENCE_APP: synthesize_reference_app}
+LONG_BACKGROUND_JOBS = {REFERENCE_APP: synthesize_reference_app}
 
 
 @pytest.fixture(scope="module")
@@ -46,17 +48,35 @@ def test_builtin_cloudformation_validation_finds_nothing(assembly: Path) -> None
     assert not findings, "\n".join(findings)
 
 
+#: The Lambda layers of the reference app, by stack, and top-level packages each must hold
+#: (refarch/runtime/layers/*.txt): a layer missing from the assembly fails, as does an empty one.
+EXPECTED_LAYERS = {
+    "ImageProcessorStack": {"PIL", "pillow_heif", "aws_lambda_powertools", "fastjsonschema"},
+    "StreamingPipelineStack": {"aws_lambda_powertools", "fastjsonschema"},
+}
+
+
+def bundled_layers(assembly: Path) -> dict[str, list[Path]]:
+    """Stack name -> the asset folders of its AWS::Lambda::LayerVersion resources."""
+    layers: dict[str, list[Path]] = {}
+    for template_file in sorted(assembly.glob("*.template.json")):
+        resources = json.loads(template_file.read_text())["Resources"].values()
+        folders = [
+            assembly / r["Metadata"]["aws:asset:path"] for r in resources if r["Type"] == "AWS::Lambda::LayerVersion"
+        ]
+        if folders:
+            layers[template_file.name.removesuffix(".template.json")] = folders
+    return layers
+
+
 def test_lambda_assets_are_bundled(assembly: Path) -> None:
-    """Layers were built by local pip bundling: each holds python/ with real packages in it."""
-    layers = []
-    for template_file in assembly.glob("*.template.json"):
-        template = json.loads(template_file.read_text())
-        for resource in template["Resources"].values():
-            if resource["Type"] == "AWS::Lambda::LayerVersion":
-                layers.append(resource["Metadata"]["aws:asset:path"])
-    for layer in layers:
-        site = assembly / layer / "python"
-        assert site.is_dir(), f"layer asset {layer} has no python/ folder"
-        assert any(p.name.endswith(".dist-info") for p in site.iterdir()), f"layer {layer} has no installed package"
-    packages = [{p.name for p in (assembly / layer / "python").iterdir()} for layer in layers]
-    assert any({"PIL", "pillow_heif"} <= names for names in packages), "the image layer decodes HEIC (pillow-heif)"
+    """Layers were built by local pip bundling: each holds python/ with the packages of its requirements."""
+    layers = bundled_layers(assembly)
+    assert {stack: len(folders) for stack, folders in layers.items()} == dict.fromkeys(EXPECTED_LAYERS, 1)
+    for stack, (folder,) in layers.items():
+        site = folder / "python"
+        assert site.is_dir(), f"{stack}: layer asset {folder.name} has no python/ folder"
+        installed = {p.name for p in site.iterdir()}
+        missing = EXPECTED_LAYERS[stack] - installed
+        assert not missing, f"{stack}: layer {folder.name} lacks {sorted(missing)} (has {sorted(installed)})"
+        assert any(name.endswith(".dist-info") for name in installed), f"{stack}: layer {folder.name} is no pip install"

@@ -78,8 +78,14 @@ def _bad_stack() -> cdk.Stack:
 
 
 @pytest.fixture(scope="module")
-def bad() -> dict[str, set[str]]:
-    return findings(GdprChecks().validate_scope(_bad_stack()))
+def bad_report() -> Any:
+    """The pack's report on the non-compliant stack (validated once per module)."""
+    return GdprChecks().validate_scope(_bad_stack())
+
+
+@pytest.fixture(scope="module")
+def bad(bad_report: Any) -> dict[str, set[str]]:
+    return findings(bad_report)
 
 
 EXPECTED = {
@@ -119,12 +125,11 @@ def test_aws_managed_keys_are_not_customer_keys(bad: dict[str, set[str]]) -> Non
     assert "Bad/AwsKeyDb/Resource" in bad["GDPR-RDSKMS"]
 
 
-def test_severity_and_articles(bad: dict[str, set[str]]) -> None:
-    report = GdprChecks().validate_scope(_bad_stack())
-    severity = {v.rule_name: v.severity for v in report.violations}
+def test_severity_and_articles(bad_report: Any) -> None:
+    severity = {v.rule_name: v.severity for v in bad_report.violations}
     assert severity["GDPR-S3Expiration"] == "warning"
     assert severity["GDPR-S3KMS"] == "error"
-    descriptions = {v.rule_name: v.description for v in report.violations}
+    descriptions = {v.rule_name: v.description for v in bad_report.violations}
     assert "art. 44" in descriptions["GDPR-Residency"]
     assert "art. 5(1)(e)" in descriptions["GDPR-LogGroupRetention"]
     assert "art. 30" in descriptions["GDPR-S3AccessLogging"]

@@ -19,9 +19,10 @@ from tests.background import Background
 from tests.harness import ROOT
 from tests.latest_cdk import PackagingJob, summary
 
-#: Built and run in the background (tests/background.py) when the session starts.
+#: Built and run in the background (tests/background.py) when the session starts, among the first.
 PACKAGING = PackagingJob()
-BACKGROUND_JOBS: dict[str, Callable[[], Any]] = {"packaging": PACKAGING.run}
+LONG_BACKGROUND_JOBS = {"packaging": PACKAGING.run}
+BACKGROUND_JOBS: dict[str, Callable[[], Any]] = {}
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 LOCK_FILE = ROOT / "requirements-dev.lock"
@@ -74,6 +75,7 @@ def test_lock_has_a_hash_for_every_pin() -> None:
     assert not unhashed_pins(LOCK_FILE.read_text())
 
 
+@pytest.mark.slow
 def test_wheel_carries_every_runtime_asset_and_the_license(background: Background) -> None:
     wheel = background.result("packaging", PACKAGING.run).built_wheel()
     archive = zipfile.ZipFile(wheel)
@@ -91,6 +93,7 @@ def test_wheel_carries_every_runtime_asset_and_the_license(background: Backgroun
     assert f"{dist_info}/licenses/LICENSE" in names
 
 
+@pytest.mark.slow
 def test_wheel_declares_ranges_not_pins(background: Background) -> None:
     """A user's app on another aws-cdk-lib 2.x release can install the wheel."""
     archive = zipfile.ZipFile(background.result("packaging", PACKAGING.run).built_wheel())
@@ -110,6 +113,7 @@ def test_wheel_declares_ranges_not_pins(background: Background) -> None:
     assert any(c.startswith("Framework :: AWS CDK :: 2") for c in metadata.get_all("Classifier") or [])
 
 
+@pytest.mark.slow
 @pytest.mark.last
 def test_newest_aws_cdk_lib_synthesizes_every_reference_stack(background: Background) -> None:
     """The wheel, installed beside the newest aws-cdk-lib/constructs/cdk-nag: every stack, every pack."""
@@ -153,6 +157,7 @@ def import_first(module: str) -> subprocess.CompletedProcess[str]:
 BACKGROUND_JOBS["import refarch.stacks first"] = lambda: import_first("refarch.stacks")
 
 
+@pytest.mark.slow
 def test_any_module_can_be_imported_first(background: Background) -> None:
     """refarch loads its constructs lazily; entering the compliance <-> constructs import cycle from
     the compliance side once failed ("cannot import name 'guard_region'")."""

@@ -73,7 +73,8 @@ def lint_reference_templates() -> subprocess.CompletedProcess[str]:
     return subprocess.run([cfn_lint, *config, *files], capture_output=True, text=True, check=False)
 
 
-BACKGROUND_JOBS = {"cfn-lint": lint_reference_templates}
+#: After the reference app's synth, a long job itself (tests/conftest.py orders its readers last).
+LONG_BACKGROUND_JOBS = {"cfn-lint": lint_reference_templates}
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +90,7 @@ def cfn_lint_findings(background: Background) -> dict[str, list[Any]]:
     return findings
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", STACKS)
 def test_cfn_lint_clean(name: str, cfn_lint_findings: dict[str, list[Any]]) -> None:
     findings = [f"{f['Rule']['Id']} {f['Location']['Path']}: {f['Message']}" for f in cfn_lint_findings[name]]

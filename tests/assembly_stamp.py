@@ -1,0 +1,57 @@
+"""The stamp `make synth` leaves in cdk.out: a digest of everything the reference app's assembly
+is made from, so the test session can read that assembly instead of synthesizing it again.
+
+`make synth` synthesizes the reference app exactly as tests/test_full_synth.py needs it (the CLI:
+assets bundled, asset metadata, the built-in validation, the packs as plugins). The stamp holds the
+digest of the inputs: the library (refarch/, handlers and layer requirements included), app.py,
+cdk.json and the two lock files (aws-cdk-lib, cdk-nag, Node and the CLI). The tests reuse cdk.out
+only when the digest of the checkout still matches; any edit makes them synthesize on their own.
+
+Imports nothing of aws-cdk-lib: ``python -m tests.assembly_stamp write cdk.out`` stays instant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAMP_NAME = "refarch-inputs.sha256"
+_INPUT_FILES = ("app.py", "cdk.json", "requirements-dev.lock", "package-lock.json")
+
+
+def _inputs() -> list[Path]:
+    library = [
+        p for p in (ROOT / "refarch").rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    ]
+    return sorted([*library, *(ROOT / name for name in _INPUT_FILES)])
+
+
+def inputs_digest() -> str:
+    """SHA-256 over the path and content of every input of the reference app's assembly."""
+    digest = hashlib.sha256()
+    for path in _inputs():
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def is_current(outdir: Path) -> bool:
+    """True when ``outdir`` holds an assembly `make synth` stamped for the checkout as it is now."""
+    stamp = outdir / STAMP_NAME
+    return (outdir / "manifest.json").is_file() and stamp.is_file() and stamp.read_text().strip() == inputs_digest()
+
+
+def write(outdir: Path) -> None:
+    (outdir / STAMP_NAME).write_text(inputs_digest() + "\n")
+
+
+if __name__ == "__main__":
+    command, folder = sys.argv[1:3]
+    if command == "write":
+        write(Path(folder))
+    elif command == "remove":
+        (Path(folder) / STAMP_NAME).unlink(missing_ok=True)
+    else:
+        sys.exit(f"usage: python -m tests.assembly_stamp write|remove <cdk.out>; not {command!r}")
