@@ -97,64 +97,58 @@ class ThreeTierVpcProps(TypedDict, total=False):
         Prop(
             "Number of AZs to span.",
             default=None,
-            default_doc="- 3, or the number of explicit AZs",
+            default_doc="3, or the number of explicit AZs",
             checks=(whole_range(1, MAX_AZS),),
         ),
     ]
     availability_zones: Annotated[
         Sequence[str] | None,
         Prop(
-            "AZ names to use, for example `['eu-west-1a', 'eu-west-1b']`; in a stack with a concrete region "
+            "AZ names to use, for example ``['eu-west-1a', 'eu-west-1b']``; in a stack with a concrete region "
             "they must be that region's.",
             default=None,
-            default_doc="- the first `max_azs` AZs of the region",
+            default_doc="the first ``max_azs`` AZs of the region",
             checks=(each(_AZ_NAME), unique_items, _at_most(MAX_AZS, "AZs")),
         ),
     ]
     availability_zone_ids: Annotated[
         Sequence[str] | None,
         Prop(
-            "AZ IDs to use, for example `['use1-az1', 'use1-az2']`. AZ names map to different physical zones "
+            "AZ IDs to use, for example ``['use1-az1', 'use1-az2']``. AZ names map to different physical zones "
             "in each account; IDs are the same everywhere, so VPCs of several accounts pinned to the same IDs "
-            "share physical zones. Subnets are created with `AvailabilityZoneId`; `subnet.availability_zone` "
+            "share physical zones. Subnets are created with ``AvailabilityZoneId``; ``subnet.availability_zone`` "
             "then returns a placeholder, not the name.",
             default=None,
-            default_doc="- AZs chosen by name",
+            default_doc="AZs chosen by name",
             checks=(each(_AZ_ID), unique_items, _at_most(MAX_AZS, "AZs")),
         ),
     ]
-    web_subnet_mask: Annotated[
-        int, Prop("Prefix length of each web (public) subnet, /16 to /28.", default=24, checks=(_MASK,))
-    ]
-    app_subnet_mask: Annotated[
-        int, Prop("Prefix length of each app (private) subnet, /16 to /28.", default=20, checks=(_MASK,))
-    ]
-    db_subnet_mask: Annotated[
-        int, Prop("Prefix length of each db (isolated) subnet, /16 to /28.", default=24, checks=(_MASK,))
-    ]
+    web_subnet_mask: Annotated[int, Prop("Prefix length of each web (public) subnet.", default=24, checks=(_MASK,))]
+    app_subnet_mask: Annotated[int, Prop("Prefix length of each app (private) subnet.", default=20, checks=(_MASK,))]
+    db_subnet_mask: Annotated[int, Prop("Prefix length of each db (isolated) subnet.", default=24, checks=(_MASK,))]
     nat_strategy: Annotated[
         NatStrategy | None,
         Prop(
             "How many NAT gateways the app tier gets.",
             default=None,
-            default_doc="`NatStrategy.ONE_PER_AZ`",
+            default_doc="``NatStrategy.ONE_PER_AZ``",
         ),
     ]
     nat_gateway_count: Annotated[
         int | None,
         Prop(
-            "An exact number of NAT gateways (0 to the number of AZs), instead of `nat_strategy`.",
+            "An exact number of NAT gateways (0 to the number of AZs), instead of ``nat_strategy``.",
             default=None,
-            default_doc="- from `nat_strategy`",
+            default_doc="from ``nat_strategy``",
             checks=(whole_range(0, MAX_AZS),),
         ),
     ]
     web_ingress_cidrs: Annotated[
         Sequence[str],
         Prop(
-            "Networks allowed to reach the web tier on `web_ports`.",
+            "Networks allowed to reach the web tier on ``web_ports``.",
             default=(ANYWHERE,),
-            default_doc="`('0.0.0.0/0',)` (a public web tier)",
+            default_doc="``('0.0.0.0/0',)`` (a public web tier)",
             checks=(each(ipv4_cidr()), unique_items),
         ),
     ]
@@ -173,7 +167,7 @@ class ThreeTierVpcProps(TypedDict, total=False):
             "Networks denied everywhere (for example known malicious ranges). They become DENY entries of "
             f"every network ACL, numbered before every ALLOW; at most {MAX_DENIES}.",
             default=(),
-            default_doc="- none",
+            default_doc="none",
             checks=(each(ipv4_cidr()), each(_not_everything), _at_most(MAX_DENIES, "networks")),
             allow_empty=True,
         ),
@@ -188,7 +182,7 @@ class ThreeTierVpcProps(TypedDict, total=False):
         Prop(
             "Key that encrypts the flow log group; it must admit CloudWatch Logs.",
             default=None,
-            default_doc="- a new customer-managed key with rotation",
+            default_doc="a new customer-managed key with rotation",
             needs="flow_logs",
         ),
     ]
@@ -204,9 +198,9 @@ class ThreeTierVpcProps(TypedDict, total=False):
         Sequence[ec2.InterfaceVpcEndpointAwsService],
         Prop(
             "AWS services to reach through interface endpoints in the app tier (for example "
-            "`InterfaceVpcEndpointAwsService.SSM`).",
+            "``InterfaceVpcEndpointAwsService.SSM``).",
             default=(),
-            default_doc="- none",
+            default_doc="none",
             checks=(_one_endpoint_per_service,),
             allow_empty=True,
         ),
@@ -218,22 +212,22 @@ class ThreeTierVpcProps(TypedDict, total=False):
             default=_defaults.DATA_REMOVAL_POLICY,
         ),
     ]
-    vpc_name: Annotated[str | None, Prop("Name tag of the VPC.", default=None, default_doc="- the construct path")]
+    vpc_name: Annotated[str | None, Prop("Name tag of the VPC.", default=None, default_doc="the construct path")]
     alarm_topic: Annotated[
         sns.ITopic | None,
         Prop(
             "SNS topic the alarms (one per NAT gateway) and the health alarm notify.",
             default=None,
-            default_doc="- a new encrypted topic when there is a NAT gateway (under the flow-log key this "
+            default_doc="a new encrypted topic when there is a NAT gateway (under the flow-log key this "
             "construct made, else a new key)",
         ),
     ]
     dashboard: Annotated[
         bool | str,
         Prop(
-            "`False` for no CloudWatch dashboard, or a name for it.",
+            "``False`` for no CloudWatch dashboard, or a name for it.",
             default=True,
-            default_doc="- a dashboard with a generated name",
+            default_doc="a dashboard with a generated name",
             checks=(_dashboard_name,),
         ),
     ]
