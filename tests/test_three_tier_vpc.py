@@ -380,6 +380,12 @@ def test_optional_parts_can_be_turned_off_and_keys_brought(make_stack: Callable[
     assert network.flow_log is None and network.flow_log_group is None
 
 
+def test_log_retention_sets_the_flow_log_group_retention(make_stack: Callable[..., cdk.Stack]) -> None:
+    stack = make_stack("Month")
+    ThreeTierVpc(stack, "Network", log_retention=logs.RetentionDays.ONE_MONTH, max_azs=2)
+    synth(stack).template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+
+
 def test_removal_policy_is_retain_by_default_and_configurable(make_stack: Callable[..., cdk.Stack]) -> None:
     stack = make_stack("Destroy")
     ThreeTierVpc(stack, "Network", removal_policy=cdk.RemovalPolicy.DESTROY)
