@@ -10,11 +10,20 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match
 
 from refarch.constructs import NatStrategy, PropValidationError, ThreeTierVpc
-from tests.harness import ReferenceStacks, SynthesizedStack, new_app, synth
+from tests.harness import (
+    BadProp,
+    ReferenceStacks,
+    SynthesizedStack,
+    assert_fails_early,
+    bad_prop_params,
+    new_app,
+    synth,
+)
 
 PUBLIC = [f"10.0.{i}.0/24" for i in range(3)]
 APP = ["10.0.16.0/20", "10.0.32.0/20", "10.0.48.0/20"]
@@ -371,6 +380,12 @@ def test_optional_parts_can_be_turned_off_and_keys_brought(make_stack: Callable[
     assert network.flow_log is None and network.flow_log_group is None
 
 
+def test_log_retention_sets_the_flow_log_group_retention(make_stack: Callable[..., cdk.Stack]) -> None:
+    stack = make_stack("Month")
+    ThreeTierVpc(stack, "Network", log_retention=logs.RetentionDays.ONE_MONTH, max_azs=2)
+    synth(stack).template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+
+
 def test_removal_policy_is_retain_by_default_and_configurable(make_stack: Callable[..., cdk.Stack]) -> None:
     stack = make_stack("Destroy")
     ThreeTierVpc(stack, "Network", removal_policy=cdk.RemovalPolicy.DESTROY)
@@ -381,52 +396,128 @@ def test_removal_policy_is_retain_by_default_and_configurable(make_stack: Callab
 
 # -- bad props -------------------------------------------------------------------------------
 
-BAD_PROPS: list[tuple[dict[str, Any], str, str]] = [
-    ({"cidr": "10.0.0.0"}, "cidr", "prefix length"),
-    ({"cidr": "10.0.0.1/16"}, "cidr", "did you mean '10.0.0.0/16'"),
-    ({"cidr": "10.0.0.0/33"}, "cidr", "IPv4 CIDR"),
-    ({"cidr": "not-a-cidr/16"}, "cidr", "IPv4 CIDR"),
-    ({"cidr": "10.0.0.0/8"}, "cidr", "/16 to /28"),
-    ({"max_azs": 0}, "max_azs", "from 1 to 6"),
-    ({"max_azs": 7}, "max_azs", "from 1 to 6"),
-    ({"availability_zones": []}, "availability_zones", "at least one"),
-    ({"availability_zones": ["eu-west-1a", "eu-west-1a"]}, "availability_zones", "repeats"),
-    (
-        {"availability_zones": ["a", "b"], "availability_zone_ids": ["x", "y"]},
+SSM = ec2.InterfaceVpcEndpointAwsService.SSM
+SEVEN_AZS = [f"us-east-1{letter}" for letter in "abcdefg"]
+
+BAD_PROPS = [
+    # cidr: format, host bits, size, and a deploy-time token (the tiers are derived from it at synth)
+    BadProp("cidr", {"cidr": "10.0.0.0"}, says="prefix length"),
+    BadProp("cidr", {"cidr": "10.0.0.1/16"}, says="did you mean '10.0.0.0/16'"),
+    BadProp("cidr", {"cidr": "10.0.0.0/33"}, says="IPv4 CIDR"),
+    BadProp("cidr", {"cidr": "not-a-cidr/16"}, says="IPv4 CIDR"),
+    BadProp("cidr", {"cidr": "10.0.0.0/8"}, says="/16 to /28"),
+    BadProp("cidr", {"cidr": ["10.0.0.0/16"]}, says="Allowed: a str"),
+    BadProp("cidr", {"cidr": ""}, says="must not be empty"),
+    BadProp("cidr", lambda s: {"cidr": cdk.CfnParameter(s, "Cidr").value_as_string}, says="literal CIDR"),
+    # AZs: count, names, IDs, and how they combine
+    BadProp("max_azs", {"max_azs": 0}, says="from 1 to 6"),
+    BadProp("max_azs", {"max_azs": 7}, says="from 1 to 6"),
+    BadProp("max_azs", {"max_azs": 2.0}, says="a whole number (int)"),
+    BadProp("max_azs", {"max_azs": True}, says="a whole number (int)"),
+    BadProp("availability_zones", {"availability_zones": []}, says="must not be empty"),
+    BadProp("availability_zones", {"availability_zones": "eu-west-1a"}, says="a list of str"),
+    BadProp("availability_zones", {"availability_zones": ["eu-west-1a", "eu-west-1a"]}, says="repeats"),
+    BadProp("availability_zones", {"availability_zones": SEVEN_AZS}, says="at most 6 AZs"),
+    BadProp("availability_zones[1]", {"availability_zones": ["eu-west-1a", "euw1-az2"]}, says="an AZ name"),
+    BadProp(
         "availability_zone_ids",
-        "cannot be used together",
+        {"availability_zones": ["eu-west-1a", "eu-west-1b"], "availability_zone_ids": ["euw1-az1", "euw1-az2"]},
+        says="cannot be used together",
     ),
-    ({"availability_zones": ["a", "b"], "max_azs": 3}, "max_azs", "must match the 2 explicit AZs"),
-    ({"app_subnet_mask": 30}, "app_subnet_mask", "from 16 to 28"),
-    ({"cidr": "10.0.0.0/24", "web_subnet_mask": 20}, "web_subnet_mask", "from 24 to 28"),
-    ({"cidr": "10.0.0.0/20", "app_subnet_mask": 22}, "db_subnet_mask", "do not fit in 10.0.0.0/20"),
-    ({"app_port": 0}, "app_port", "from 1 to 65535"),
-    ({"db_port": 70000}, "db_port", "from 1 to 65535"),
-    ({"app_port": 3306}, "db_port", "must differ from app_port"),
-    ({"app_port": 443}, "app_port", "must differ from the web ports"),
-    ({"web_ports": [80, 80]}, "web_ports", "repeats"),
-    ({"web_ingress_cidrs": []}, "web_ingress_cidrs", "at least one"),
-    ({"web_ingress_cidrs": ["192.0.2.1/24"]}, "web_ingress_cidrs", "Host bits"),
-    ({"blocked_cidrs": ["203.0.113.0"]}, "blocked_cidrs", "prefix length"),
-    ({"blocked_cidrs": ["10.0.5.0/24"]}, "blocked_cidrs", "overlaps the VPC"),
-    ({"blocked_cidrs": ["203.0.113.0/24", "203.0.113.128/25"]}, "blocked_cidrs", "overlaps 203.0.113.0/24"),
-    ({"blocked_cidrs": ["0.0.0.0/0"]}, "blocked_cidrs", "cut off all traffic"),
-    ({"blocked_cidrs": ["192.0.0.0/8"], "web_ingress_cidrs": ["192.0.2.0/24"]}, "blocked_cidrs", "blocks all of"),
-    ({"blocked_cidrs": [f"198.51.{i}.0/24" for i in range(91)]}, "blocked_cidrs", "at most 90"),
-    ({"nat_strategy": NatStrategy.SINGLE, "nat_gateway_count": 2}, "nat_gateway_count", "cannot be used together"),
-    ({"nat_gateway_count": 4}, "nat_gateway_count", "from 0 to 3"),
+    BadProp("availability_zone_ids", {"availability_zone_ids": ["use1-az1", "use1-az1"]}, says="repeats"),
+    BadProp("availability_zone_ids[0]", {"availability_zone_ids": ["us-east-1a"]}, says="an AZ ID"),
+    BadProp("max_azs", {"availability_zones": ["eu-west-1a", "eu-west-1b"], "max_azs": 3}, says="the 2 explicit AZs"),
+    BadProp("max_azs", {"availability_zone_ids": ["use1-az1"], "max_azs": 2}, says="the 1 explicit AZs"),
+    # subnet masks: range, unit, and whether the three tiers fit the way ec2.Vpc allocates them
+    BadProp("app_subnet_mask", {"app_subnet_mask": 30}, says="from 16 to 28"),
+    BadProp("web_subnet_mask", {"web_subnet_mask": 24.0}, says="a whole number (int)"),
+    BadProp("web_subnet_mask", {"cidr": "10.0.0.0/24", "web_subnet_mask": 20}, says="from 24 to 28"),
+    BadProp("db_subnet_mask", {"cidr": "10.0.0.0/20", "app_subnet_mask": 22}, says="do not fit in 10.0.0.0/20"),
+    BadProp("app_subnet_mask", {"max_azs": 6, "app_subnet_mask": 18}, says="6 AZs x 3 tiers"),
+    # NAT gateways
+    BadProp("nat_strategy", {"nat_strategy": "single"}, says="NatStrategy.SINGLE"),
+    BadProp(
+        "nat_gateway_count",
+        {"nat_strategy": NatStrategy.SINGLE, "nat_gateway_count": 2},
+        says="cannot be used together",
+    ),
+    BadProp("nat_gateway_count", {"nat_gateway_count": 4}, says="from 0 to 3"),
+    BadProp("nat_gateway_count", {"nat_gateway_count": -1}, says="from 0 to 6"),
+    # ports
+    BadProp("app_port", {"app_port": 0}, says="from 1 to 65535"),
+    BadProp("app_port", {"app_port": "8080"}, says="a whole number (int)"),
+    BadProp("db_port", {"db_port": 70000}, says="from 1 to 65535"),
+    BadProp("db_port", {"db_port": 5432.0}, says="a whole number (int)"),
+    BadProp("db_port", {"app_port": 3306}, says="must differ from app_port"),
+    BadProp("app_port", {"app_port": 443}, says="must differ from the web ports"),
+    BadProp("web_ports", {"web_ports": [80, 80]}, says="repeats"),
+    BadProp("web_ports", {"web_ports": []}, says="must not be empty"),
+    BadProp("web_ports", {"web_ports": 443}, says="a list of whole number"),
+    BadProp("web_ports[0]", {"web_ports": [0]}, says="from 1 to 65535"),
+    # who may reach the web tier, and who may reach nothing
+    BadProp("web_ingress_cidrs", {"web_ingress_cidrs": []}, says="must not be empty"),
+    BadProp("web_ingress_cidrs", {"web_ingress_cidrs": "192.0.2.0/24"}, says="a list of str"),
+    BadProp("web_ingress_cidrs", {"web_ingress_cidrs": ["192.0.2.0/24", "192.0.2.0/24"]}, says="repeats"),
+    BadProp("web_ingress_cidrs[0]", {"web_ingress_cidrs": ["192.0.2.1/24"]}, says="Host bits"),
+    BadProp("blocked_cidrs", {"blocked_cidrs": "2"}, says="a list of str"),
+    BadProp("blocked_cidrs", {"blocked_cidrs": "203.0.113.0/24"}, says="a list of str"),
+    BadProp("blocked_cidrs[0]", {"blocked_cidrs": ["203.0.113.0"]}, says="prefix length"),
+    BadProp("blocked_cidrs", {"blocked_cidrs": ["10.0.5.0/24"]}, says="overlaps the VPC"),
+    BadProp("blocked_cidrs", {"blocked_cidrs": ["203.0.113.0/24", "203.0.113.128/25"]}, says="overlaps 203.0.113.0/24"),
+    BadProp("blocked_cidrs[0]", {"blocked_cidrs": ["0.0.0.0/0"]}, says="cut off all traffic"),
+    BadProp(
+        "blocked_cidrs",
+        {"blocked_cidrs": ["192.0.0.0/8"], "web_ingress_cidrs": ["192.0.2.0/24"]},
+        says="blocks all of",
+    ),
+    BadProp("blocked_cidrs", {"blocked_cidrs": [f"198.51.{i}.0/24" for i in range(91)]}, says="at most 90"),
+    # flow logs: types, and the props that only matter with flow logs on
+    BadProp("flow_logs", {"flow_logs": "yes"}, says="a bool"),
+    BadProp("log_retention", {"log_retention": cdk.Duration.days(30)}, says="a RetentionDays"),
+    BadProp("log_retention", {"log_retention": 365}, says="a RetentionDays"),
+    BadProp("log_retention", {"flow_logs": False, "log_retention": logs.RetentionDays.ONE_MONTH}, says="flow_logs"),
+    BadProp("flow_log_retention", {"flow_log_retention": logs.RetentionDays.ONE_MONTH}, says="'log_retention'"),
+    BadProp("encryption_key", {"encryption_key": "alias/flow-logs"}, says="an IKey"),
+    BadProp(
+        "encryption_key",
+        lambda s: {"flow_logs": False, "encryption_key": kms.Key(s, "Key")},
+        says="only takes effect with flow_logs",
+    ),
+    # endpoints, removal, names, operations
+    BadProp("gateway_endpoints", {"gateway_endpoints": 1}, says="a bool"),
+    BadProp("interface_endpoints", {"interface_endpoints": SSM}, says="a list of InterfaceVpcEndpointAwsService"),
+    BadProp("interface_endpoints", {"interface_endpoints": ["ssm"]}, says="a list of InterfaceVpcEndpointAwsService"),
+    BadProp("interface_endpoints", {"interface_endpoints": [SSM, SSM]}, says="'ssm' repeats"),
+    BadProp("removal_policy", {"removal_policy": "retain"}, says="a RemovalPolicy"),
+    BadProp("vpc_name", {"vpc_name": ""}, says="must not be empty"),
+    BadProp("alarm_topic", {"alarm_topic": "arn:aws:sns:eu-west-1:123456789012:ops"}, says="an ITopic"),
+    BadProp("dashboard", {"dashboard": ""}, says="must not be empty"),
+    BadProp("dashboard", {"dashboard": "network ops"}, says="1 to 255 characters"),
+    BadProp("dashboard", {"dashboard": 1}, says="a bool or a str"),
+]
+
+#: Cases that clash with the stack's region (eu-west-1).
+BAD_PROPS_IN_EU_WEST_1 = [
+    BadProp("availability_zones", {"availability_zones": ["us-east-1a", "us-east-1b"]}, says="not an AZ of eu-west-1"),
+    BadProp("availability_zones", {"availability_zones": ["eu-west-1a", "eu-central-1b"]}, says="'eu-central-1b'"),
 ]
 
 
-@pytest.mark.parametrize(("props", "prop", "message"), BAD_PROPS, ids=[f"{c[1]}-{i}" for i, c in enumerate(BAD_PROPS)])
-def test_bad_props_fail_early_naming_the_prop(props: dict[str, Any], prop: str, message: str) -> None:
-    stack = cdk.Stack(new_app(), "Bad")
-    with pytest.raises(PropValidationError) as raised:
-        ThreeTierVpc(stack, "Network", **props)
-    assert raised.value.prop == prop
-    assert f"invalid {prop}=" in str(raised.value)
-    assert message in str(raised.value)
-    assert isinstance(raised.value, ValueError)
+@pytest.mark.parametrize("case", bad_prop_params(BAD_PROPS))
+def test_bad_props_fail_early_naming_the_prop(case: BadProp) -> None:
+    assert_fails_early(ThreeTierVpc, case)
+
+
+@pytest.mark.parametrize("case", bad_prop_params(BAD_PROPS_IN_EU_WEST_1))
+def test_props_that_clash_with_the_stack_fail_early(case: BadProp) -> None:
+    stack = cdk.Stack(new_app(), "Regional", env=cdk.Environment(account="111111111111", region="eu-west-1"))
+    assert_fails_early(ThreeTierVpc, case, stack)
+
+
+def test_allow_app_tier_to_db_port_checks_the_port(make_stack: Callable[..., cdk.Stack]) -> None:
+    network = ThreeTierVpc(make_stack("ExtraPort"), "Network", flow_logs=False)
+    with pytest.raises(PropValidationError, match="invalid port=70000"):
+        network.allow_app_tier_to_db_port(70000)
 
 
 def test_subnet_fit_check_matches_what_the_vpc_allocates(make_stack: Callable[..., cdk.Stack]) -> None:

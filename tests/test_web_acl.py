@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -16,6 +15,7 @@ from refarch.constructs import PropValidationError, ProtectiveWebAcl, WafScope
 from tests.harness import BadProp, SynthesizedStack, assert_fails_early, bad_prop_params, new_app, synth
 from tests.names import PLACEHOLDER, render
 
+WEB_ACL = "AWS::WAFv2::WebACL"
 STAGE_ARN = "arn:aws:apigateway:eu-west-1::/restapis/abc123/stages/prod"
 
 
@@ -29,13 +29,8 @@ def regional() -> SynthesizedStack:
     return synth(stack)
 
 
-def _acl(stacked: SynthesizedStack) -> dict[str, Any]:
-    (acl,) = stacked.resources("AWS::WAFv2::WebACL").values()
-    return acl["Properties"]  # type: ignore[no-any-return]
-
-
 def test_managed_rule_groups_in_order_then_rate_rule(regional: SynthesizedStack) -> None:
-    props = _acl(regional)
+    props = regional.one(WEB_ACL)[1]["Properties"]
     assert props["Scope"] == "REGIONAL"
     assert props["DefaultAction"] == {"Allow": {}}
     rules = sorted(props["Rules"], key=lambda r: r["Priority"])
@@ -62,13 +57,13 @@ def test_managed_rule_groups_in_order_then_rate_rule(regional: SynthesizedStack)
 def test_description_keeps_to_the_characters_waf_accepts() -> None:
     stack = cdk.Stack(new_app(), "Odd")
     ProtectiveWebAcl(stack, "My_Waf(1)")
-    description = _acl(synth(stack))["Description"]
+    description = synth(stack).one(WEB_ACL)[1]["Properties"]["Description"]
     assert re.fullmatch(r"[a-zA-Z0-9=:#@/\-,.][a-zA-Z0-9+=:#@/\-,.\s]+[a-zA-Z0-9+=:#@/\-,.]{1,256}", description)
     assert "for Odd/My-Waf-1" in description
 
 
 def test_every_rule_and_the_acl_publish_metrics(regional: SynthesizedStack) -> None:
-    props = _acl(regional)
+    props = regional.one(WEB_ACL)[1]["Properties"]
     configs = [props["VisibilityConfig"], *(r["VisibilityConfig"] for r in props["Rules"])]
     assert all(c["CloudWatchMetricsEnabled"] and c["SampledRequestsEnabled"] for c in configs)
     names = [c["MetricName"] for c in configs]
@@ -83,7 +78,7 @@ def test_logs_go_to_an_encrypted_waf_log_group_with_finite_retention(regional: S
     name = render(props["LogGroupName"])
     assert name.startswith("aws-waf-logs-") and name.endswith(f"-{PLACEHOLDER}")
     assert props["RetentionInDays"] == 365
-    assert props["KmsKeyId"] == {"Fn::GetAtt": [_key_id(regional), "Arn"]}
+    assert props["KmsKeyId"] == {"Fn::GetAtt": [regional.logical_id("AWS::KMS::Key"), "Arn"]}
     assert log_group["DeletionPolicy"] == "Retain"
     (logging,) = regional.resources("AWS::WAFv2::LoggingConfiguration").values()
     (acl_id,) = regional.resources("AWS::WAFv2::WebACL")
@@ -97,11 +92,6 @@ def test_logs_go_to_an_encrypted_waf_log_group_with_finite_retention(regional: S
         {"SingleHeader": {"Name": "authorization"}},
         {"SingleHeader": {"Name": "cookie"}},
     ]
-
-
-def _key_id(stacked: SynthesizedStack) -> str:
-    (key_id,) = stacked.resources("AWS::KMS::Key")
-    return key_id
 
 
 def test_the_log_key_rotates_and_admits_only_cloudwatch_logs_of_this_account(regional: SynthesizedStack) -> None:
@@ -172,8 +162,8 @@ def test_cloudfront_scope_in_us_east_1_with_own_key_and_names() -> None:
         removal_policy=cdk.RemovalPolicy.DESTROY,
     )
     stacked = synth(stack)
-    assert _acl(stacked)["Scope"] == "CLOUDFRONT"
-    assert _acl(stacked)["Name"] == "edge-acl"
+    assert stacked.one(WEB_ACL)[1]["Properties"]["Scope"] == "CLOUDFRONT"
+    assert stacked.one(WEB_ACL)[1]["Properties"]["Name"] == "edge-acl"
     assert len(stacked.resources("AWS::KMS::Key")) == 1  # the caller's key, no new one
     stacked.template.has_resource(
         "AWS::Logs::LogGroup", {"DeletionPolicy": "Delete", "Properties": {"LogGroupName": "aws-waf-logs-edge"}}
@@ -208,6 +198,15 @@ BAD_PROPS = [
     BadProp("waf_scope", {"waf_scope": "REGIONAL"}, says="WafScope.REGIONAL"),
     BadProp("waf_scope", {"waf_scope": WafScope.CLOUDFRONT}, says="us-east-1"),
     BadProp("rate_limt", {"rate_limt": 100}, says="Did you mean 'rate_limit'?"),
+    BadProp("rate_limit", {"rate_limit": 2000.0}, says="whole number"),
+    BadProp("rate_limit_window", {"rate_limit_window": cdk.Duration.millis(1500)}, says="1, 2, 5 or 10 minutes"),
+    BadProp("rate_limit_window", {"rate_limit_window": cdk.Duration.hours(1)}, says="1, 2, 5 or 10 minutes"),
+    BadProp("waf_scope", {"waf_scope": None}, says="a WafScope"),
+    BadProp("web_acl_name", {"web_acl_name": ["edge-acl"]}, says="a str or None"),
+    BadProp("log_group_name", {"log_group_name": "aws-waf-logs-"}, says="aws-waf-logs-"),
+    BadProp("log_group_name", {"log_group_name": "aws-waf-logs-my logs"}, says="letters, digits and '.-_/#'"),
+    BadProp("log_retention", {"log_retention": cdk.Duration.days(30)}, says="a RetentionDays"),
+    BadProp("removal_policy", {"removal_policy": None}, says="a RemovalPolicy"),
 ]
 
 
@@ -220,5 +219,5 @@ def test_tokens_pass_unchecked_to_the_template(make_stack: Callable[..., cdk.Sta
     stack = make_stack()
     limit = cdk.CfnParameter(stack, "Limit", type="Number", default=9)  # below the minimum, if it were checked
     ProtectiveWebAcl(stack, "Waf", rate_limit=limit.value_as_number)  # type: ignore[arg-type]
-    (rule,) = [r for r in _acl(synth(stack))["Rules"] if r["Name"] == "RateLimitPerIp"]
+    (rule,) = [r for r in synth(stack).one(WEB_ACL)[1]["Properties"]["Rules"] if r["Name"] == "RateLimitPerIp"]
     assert rule["Statement"]["RateBasedStatement"]["Limit"] == {"Ref": "Limit"}

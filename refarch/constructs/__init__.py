@@ -5,7 +5,7 @@ from refarch.constructs.image_processor import ImageProcessor, ImageProcessorPro
 from refarch.constructs.private_api import ApiAuthorization, PrivateApi, PrivateApiProps
 from refarch.constructs.resilient_web_app import Capacity, DataLayer, ResilientWebApp
 from refarch.constructs.streaming_pipeline import StreamingPipeline
-from refarch.constructs.three_tier_vpc import NatStrategy, ThreeTierVpc, Tier
+from refarch.constructs.three_tier_vpc import NatStrategy, ThreeTierVpc, ThreeTierVpcProps, Tier
 from refarch.constructs.web_acl import ProtectiveWebAcl, ProtectiveWebAclProps, WafScope
 from refarch.errors import PropValidationError
 from refarch.iam import ManagedPolicyRole
@@ -29,6 +29,7 @@ __all__ = [
     "ResilientWebApp",
     "StreamingPipeline",
     "ThreeTierVpc",
+    "ThreeTierVpcProps",
     "Tier",
     "WafScope",
 ]

@@ -8,14 +8,66 @@ endpoint traffic are graphs only: they are not zero in a healthy VPC often enoug
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from refarch.constructs._dashboards import Panel
+from refarch.constructs._dashboards import Panel, build_alarm_topic, build_operations_view
 from refarch.constructs._metrics import build_metric
+
+
+@dataclass(frozen=True)
+class OperationsView:
+    """The alarms, the topic they notify, the health alarm and the dashboard of a ThreeTierVpc."""
+
+    alarms: dict[str, cloudwatch.Alarm]
+    alarm_topic: sns.ITopic | None
+    dashboard: cloudwatch.Dashboard | None
+    health_alarm: cloudwatch.CompositeAlarm | None
+
+
+def build_vpc_operations_view(
+    scope: Construct,
+    vpc: ec2.Vpc,
+    *,
+    alarm_topic: sns.ITopic | None,
+    dashboard: bool | str,
+    flow_log_group: logs.ILogGroup | None,
+    interface_endpoints: Mapping[str, ec2.InterfaceVpcEndpoint],
+    endpoint_services: Sequence[ec2.InterfaceVpcEndpointAwsService],
+    removal_policy: RemovalPolicy,
+    own_key: kms.Key | None,
+) -> OperationsView:
+    """NAT alarms notifying ``alarm_topic`` (a new one when there are alarms and none is given), the health
+    alarm and the dashboard."""
+    alarms = build_nat_alarms(scope, vpc)
+    # Without a NAT gateway nothing here alarms, and no topic is made for nothing.
+    topic = alarm_topic
+    if alarms:
+        topic = alarm_topic or build_alarm_topic(
+            scope,
+            "AlarmTopic",
+            removal_policy=removal_policy,
+            description=f"alarms of {scope.node.path}",
+            own_key=own_key,
+        )
+        action = cw_actions.SnsAction(topic)
+        for alarm in alarms.values():
+            alarm.add_alarm_action(action)
+    panels = vpc_panels(
+        vpc, flow_log_group, interface_endpoints, {service.short_name: service.name for service in endpoint_services}
+    )
+    board, health_alarm = build_operations_view(
+        scope, dashboard=dashboard, title=scope.node.path, panels=panels, alarms=alarms, topic=topic
+    )
+    return OperationsView(alarms=alarms, alarm_topic=topic, dashboard=board, health_alarm=health_alarm)
 
 
 def nat_gateways(vpc: ec2.Vpc) -> list[ec2.CfnNatGateway]:
