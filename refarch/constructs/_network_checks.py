@@ -29,6 +29,11 @@ def network_of(vpc: ec2.IVpc | ThreeTierVpc | None) -> ThreeTierVpc | None:
     return None
 
 
+def ivpc_of(vpc: ec2.IVpc | ThreeTierVpc) -> ec2.IVpc:
+    """The ``IVpc`` of ``vpc``: a ThreeTierVpc's ``.vpc``, or ``vpc`` itself."""
+    return vpc.vpc if isinstance(vpc, ThreeTierVpc) else vpc
+
+
 def selection_kwargs(selection: ec2.SubnetSelection | None) -> dict[str, Any]:
     """``selection`` as keyword arguments of ``IVpc.select_subnets``; ``None`` is the isolated subnets."""
     if selection is None:
