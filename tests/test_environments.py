@@ -167,7 +167,7 @@ def cross_stack_app() -> tuple[cdk.Stack, cdk.Stack]:
         services,
         "Pipeline",
         vpc=network.vpc,
-        function_subnets=network.app.subnet_selection,
+        vpc_subnets=network.app.subnet_selection,
         redshift=False,  # the db tier opens MySQL's port here; Redshift would need its own (a prop error)
         lake_expiration=cdk.Duration.days(3 * 365),
     )

@@ -16,7 +16,7 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk.assertions import Match
 
 from refarch.constructs import PropValidationError, StreamingPipeline, ThreeTierVpc
-from refarch.constructs.streaming_pipeline_redshift import CREATE_SQL_FILES, SQL_DIR
+from refarch.constructs.streaming_pipeline.redshift import CREATE_SQL_FILES, SQL_DIR
 from tests.harness import ReferenceStacks, SynthesizedStack, new_app, synth
 
 NAME = "StreamingPipelineStack"

@@ -17,6 +17,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_redshiftserverless as redshift
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
@@ -61,7 +62,7 @@ def default_name(scope: Construct) -> str:
 class RedshiftStreamingIngestion(Construct):
     """Redshift Serverless (namespace + workgroup) with a materialized view over a Kinesis stream.
 
-    Built by :class:`StreamingPipeline`; its props are validated there.
+    Built by :class:`StreamingPipeline`; its props are checked there.
     """
 
     def __init__(
@@ -88,6 +89,7 @@ class RedshiftStreamingIngestion(Construct):
         source_schema: str,
         view_name: str,
         removal_policy: RemovalPolicy,
+        log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, id)
         path = self.node.path
@@ -201,7 +203,9 @@ class RedshiftStreamingIngestion(Construct):
         self.sql = render_sql(CREATE_SQL_FILES, **values)
         self.replace_sql = render_sql(REPLACE_SQL_FILES, **values)
         self._function_security_groups = list(function_security_groups) if function_security_groups else None
-        self._apply_sql(encryption_key, vpc, function_subnets, function_in_vpc, layer, code, removal_policy)
+        self._apply_sql(
+            encryption_key, vpc, function_subnets, function_in_vpc, layer, code, removal_policy, log_retention
+        )
         self._depend_on_network(vpc, function_subnets, subnets, function_in_vpc)
 
     def _apply_sql(
@@ -213,6 +217,7 @@ class RedshiftStreamingIngestion(Construct):
         layer: lambda_.ILayerVersion,
         code: lambda_.Code,
         removal_policy: RemovalPolicy,
+        log_retention: logs.RetentionDays,
     ) -> None:
         self.sql_function = _builders.build_python_function(
             self,
@@ -229,6 +234,7 @@ class RedshiftStreamingIngestion(Construct):
             vpc=vpc if in_vpc else None,
             vpc_subnets=function_subnets if in_vpc else None,
             security_groups=self._function_security_groups if in_vpc else None,
+            log_retention=log_retention,
         )
         self.sql_function.add_to_role_policy(
             iam.PolicyStatement(
@@ -276,7 +282,7 @@ class RedshiftStreamingIngestion(Construct):
             description=f"Custom resource provider of {self.node.path}",
         )
         provider_log_group = _builders.build_log_group(
-            self, "ProviderLogGroup", encryption_key=key, removal_policy=removal_policy
+            self, "ProviderLogGroup", encryption_key=key, removal_policy=removal_policy, retention=log_retention
         )
         # The framework function writes only to its own log group (no AWS managed logging policy).
         provider_log_group.grant_write(framework_role)
@@ -391,16 +397,15 @@ class _DependOnAclEntries:
 
     def __init__(self, dependent: Construct, acls: Sequence[ec2.NetworkAcl]) -> None:
         self._dependent = dependent
-        self._acls = acls
-        self._acl_refs: list[Any] | None = None
+        self._stack = Stack.of(dependent)
+        self._acl_refs: list[Any] = [self._stack.resolve(acl.network_acl_id) for acl in acls]
 
     def visit(self, node: IConstruct) -> None:
-        if not isinstance(node, ec2.CfnNetworkAclEntry):
-            return
-        stack = Stack.of(self._dependent)
-        if self._acl_refs is None:
-            self._acl_refs = [stack.resolve(acl.network_acl_id) for acl in self._acls]
-        if Stack.of(node) is stack and stack.resolve(node.network_acl_id) in self._acl_refs:
+        if (
+            isinstance(node, ec2.CfnNetworkAclEntry)
+            and Stack.of(node) is self._stack
+            and self._stack.resolve(node.network_acl_id) in self._acl_refs
+        ):
             self._dependent.node.add_dependency(node)
 
 
