@@ -3,6 +3,8 @@ Standard-IA (and Glacier Instant Retrieval) with age, and the consumer's write a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -65,10 +67,27 @@ def grant_lake_writes(
         resources=objects,
         reason="the consumer writes accepted records under the lake prefix, rejected ones under quarantine",
     )
-    bucket_ref = Stack.of(bucket).get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
-    acknowledge(
+    acknowledge_prefix_grant(
         role,
         "The consumer writes new objects whose keys (partition, shard, sequence numbers) are only known "
         "at run time; the grant is PutObject alone, limited to the lake and quarantine prefixes.",
+        bucket,
+        prefixes,
+    )
+
+
+def acknowledge_prefix_grant(
+    grantee: iam.IGrantable, reason: str, bucket: s3.IBucket, prefixes: Sequence[str], actions: Sequence[str] = ()
+) -> None:
+    """Acknowledge on ``grantee`` the AwsSolutions-IAM5 findings of a grant on ``bucket``'s ``prefixes``
+    (object ARNs are patterns) and of the ``actions`` groups it uses, so its user need not.
+    A grantee outside the app (an imported role) carries no findings here: nothing to acknowledge."""
+    if not isinstance(grantee, Construct) or bucket.node.default_child is None:
+        return
+    bucket_ref = Stack.of(bucket).get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
+    acknowledge(
+        grantee,
+        reason,
+        *(f"AwsSolutions-IAM5[Action::{action}]" for action in actions),
         *(f"AwsSolutions-IAM5[Resource::<{bucket_ref}.Arn>/{prefix}*]" for prefix in prefixes),
     )

@@ -22,15 +22,18 @@ from refarch.constructs import _builders, _dashboards
 from refarch.constructs._flags import pin_required_flags
 from refarch.constructs._metrics import MetricOptions
 from refarch.constructs._props import document_props, read_props
-from refarch.constructs.streaming_pipeline.catalog import LakeCatalog
+from refarch.constructs.streaming_pipeline.catalog import RESULTS_PREFIX, LakeCatalog
 from refarch.constructs.streaming_pipeline.checks import OWNER, Placement, check_props
 from refarch.constructs.streaming_pipeline.consumer import acknowledge_function, build_consumer
 from refarch.constructs.streaming_pipeline.ingest import build_dead_letter_queue, build_stream, feed_consumer
-from refarch.constructs.streaming_pipeline.lake import build_lake, grant_lake_writes
+from refarch.constructs.streaming_pipeline.lake import acknowledge_prefix_grant, build_lake, grant_lake_writes
 from refarch.constructs.streaming_pipeline.monitoring import build_alarms, iterator_age, pipeline_panels
 from refarch.constructs.streaming_pipeline.props import StreamingPipelineProps
 from refarch.constructs.streaming_pipeline.redshift import REDSHIFT_PORT, RedshiftStreamingIngestion
 from refarch.contracts import flows
+
+#: The action groups of CDK's ``Bucket.grant_read``.
+_READ_ACTIONS = ("s3:GetBucket*", "s3:GetObject*", "s3:List*")
 
 
 @document_props(StreamingPipelineProps)
@@ -199,11 +202,30 @@ class StreamingPipeline(Construct):
         the workgroup's query actions, the catalog table, reads of the lake prefix and the key."""
         if self.catalog is None:
             raise ValueError("StreamingPipeline.grant_query: the pipeline was built with lake_catalog=False.")
-        return self.catalog.grant_query(grantee)
+        grant = self.catalog.grant_query(grantee)
+        acknowledge_prefix_grant(
+            grantee,
+            "Granted by StreamingPipeline.grant_query: Athena reads the lake prefix and writes query results "
+            "under athena-results/ with CDK's S3 read and read-write action groups, on those prefixes and the "
+            "pipeline's key only.",
+            self.bucket,
+            (self.lake_prefix, RESULTS_PREFIX),
+            (*_READ_ACTIONS, "s3:Abort*", "s3:DeleteObject*", "kms:GenerateDataKey*", "kms:ReEncrypt*"),
+        )
+        return grant
 
     def grant_read_lake(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` read the lake (and decrypt it), for example an analytics role."""
-        return self.bucket.grant_read(grantee)
+        grant = self.bucket.grant_read(grantee)
+        acknowledge_prefix_grant(
+            grantee,
+            "Granted by StreamingPipeline.grant_read_lake: CDK's S3 read action groups on the lake bucket's "
+            "objects, and decrypt with the pipeline's key; nothing else.",
+            self.bucket,
+            ("",),
+            _READ_ACTIONS,
+        )
+        return grant
 
     # -- attributes and metrics ------------------------------------------------------------
 
