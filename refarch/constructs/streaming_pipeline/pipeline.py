@@ -143,7 +143,6 @@ class StreamingPipeline(Construct):
             subnets=placement.redshift_subnets,
             security_groups=placement.redshift_security_groups,
             function_subnets=placement.function_subnets,
-            function_in_vpc=True,
             function_security_groups=function_groups,
             layer=self.layer,
             code=self.code,

@@ -76,7 +76,6 @@ class RedshiftStreamingIngestion(Construct):
         subnets: Sequence[ec2.ISubnet],
         security_groups: Sequence[ec2.ISecurityGroup] | None,
         function_subnets: ec2.SubnetSelection | None,
-        function_in_vpc: bool,
         function_security_groups: Sequence[ec2.ISecurityGroup] | None,
         layer: lambda_.ILayerVersion,
         code: lambda_.Code,
@@ -203,17 +202,14 @@ class RedshiftStreamingIngestion(Construct):
         self.sql = render_sql(CREATE_SQL_FILES, **values)
         self.replace_sql = render_sql(REPLACE_SQL_FILES, **values)
         self._function_security_groups = list(function_security_groups) if function_security_groups else None
-        self._apply_sql(
-            encryption_key, vpc, function_subnets, function_in_vpc, layer, code, removal_policy, log_retention
-        )
-        self._depend_on_network(vpc, function_subnets, subnets, function_in_vpc)
+        self._apply_sql(encryption_key, vpc, function_subnets, layer, code, removal_policy, log_retention)
+        self._depend_on_network(vpc, function_subnets, subnets)
 
     def _apply_sql(
         self,
         key: kms.IKey,
         vpc: ec2.IVpc,
         function_subnets: ec2.SubnetSelection | None,
-        in_vpc: bool,
         layer: lambda_.ILayerVersion,
         code: lambda_.Code,
         removal_policy: RemovalPolicy,
@@ -231,9 +227,9 @@ class RedshiftStreamingIngestion(Construct):
             environment={"POWERTOOLS_SERVICE_NAME": "redshift-sql"},
             timeout=Duration.minutes(10),
             memory_size=256,
-            vpc=vpc if in_vpc else None,
-            vpc_subnets=function_subnets if in_vpc else None,
-            security_groups=self._function_security_groups if in_vpc else None,
+            vpc=vpc,
+            vpc_subnets=function_subnets,
+            security_groups=self._function_security_groups,
             log_retention=log_retention,
         )
         self.sql_function.add_to_role_policy(
@@ -300,13 +296,12 @@ class RedshiftStreamingIngestion(Construct):
             framework_on_event_role=framework_role,
             log_group=provider_log_group,
             provider_function_env_encryption=key,
-            vpc=vpc if in_vpc else None,
-            vpc_subnets=function_subnets if in_vpc else None,
-            security_groups=self._function_security_groups if in_vpc else None,
+            vpc=vpc,
+            vpc_subnets=function_subnets,
+            security_groups=self._function_security_groups,
         )
-        if in_vpc:
-            framework_role.allow_vpc_network_interfaces()
-            acknowledge(framework_role, _builders.VPC_INTERFACES_REASON, "AwsSolutions-IAM5[Resource::*]")
+        framework_role.allow_vpc_network_interfaces()
+        acknowledge(framework_role, _builders.VPC_INTERFACES_REASON, "AwsSolutions-IAM5[Resource::*]")
         self.provider = provider
         self.sql_resource = CustomResource(
             self,
@@ -329,26 +324,26 @@ class RedshiftStreamingIngestion(Construct):
         vpc: ec2.IVpc,
         function_subnets: ec2.SubnetSelection | None,
         redshift_subnets: Sequence[ec2.ISubnet],
-        in_vpc: bool,
     ) -> None:
         """Create (and delete) the SQL after the network paths it uses: the provider functions' VPC
         (subnets, routes, interface endpoints), their security groups, and the network ACLs of their
         subnets and of Redshift's (which reads the stream when the view is created), with every entry
         of those ACLs, wherever in the stack it was added (constructs sharing the network add theirs)."""
-        needs: list[IConstruct] = _network_acls(redshift_subnets)
-        if in_vpc:
-            needs.append(vpc)
-            selection = function_subnets or ec2.SubnetSelection()  # Lambda's default too: private subnets
-            selected = vpc.select_subnets(
-                availability_zones=selection.availability_zones,
-                one_per_az=selection.one_per_az,
-                subnet_filters=selection.subnet_filters,
-                subnet_group_name=selection.subnet_group_name,
-                subnets=selection.subnets,
-                subnet_type=selection.subnet_type,
-            )
-            needs += _network_acls(selected.subnets)
-            needs += self.sql_function.connections.security_groups
+        selection = function_subnets or ec2.SubnetSelection()  # Lambda's default too: private subnets
+        function_subnet_list = vpc.select_subnets(
+            availability_zones=selection.availability_zones,
+            one_per_az=selection.one_per_az,
+            subnet_filters=selection.subnet_filters,
+            subnet_group_name=selection.subnet_group_name,
+            subnets=selection.subnets,
+            subnet_type=selection.subnet_type,
+        ).subnets
+        needs: list[IConstruct] = [
+            *_network_acls(redshift_subnets),
+            vpc,
+            *_network_acls(function_subnet_list),
+            *self.sql_function.connections.security_groups,
+        ]
         for need in needs:
             self.sql_resource.node.add_dependency(need)
         acls = [need for need in needs if isinstance(need, ec2.NetworkAcl)]
