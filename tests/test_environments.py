@@ -220,7 +220,7 @@ def _built_nothing(stack: cdk.Stack, construct_id: str) -> bool:
         (
             {"max_azs": 2, "db_port": 5439},
             lambda s, n: StreamingPipeline(s, "X", vpc=n.vpc),
-            "redshift_subnets",
+            "database_subnets",
             "3 distinct AZs",
         ),
     ],
