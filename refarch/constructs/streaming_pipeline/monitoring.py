@@ -103,7 +103,8 @@ def pipeline_panels(
 
 def iterator_age(function: lambda_.IFunction, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
     """Maximum age of the last record the consumer read, in milliseconds (the caller's options win)."""
-    return function.metric("IteratorAge", **{"statistic": "Maximum", **options})
+    options.setdefault("statistic", "Maximum")
+    return function.metric("IteratorAge", **options)
 
 
 def build_alarms(
