@@ -403,8 +403,8 @@ def test_ingestion_sql_waits_for_acl_entries_other_constructs_add(make_stack: Ca
         stack,
         "Pipeline",
         vpc=network.vpc,
-        function_subnets=network.app.subnet_selection,
-        redshift_subnets=network.db.subnet_selection,
+        vpc_subnets=network.app.subnet_selection,
+        database_subnets=network.db.subnet_selection,
         redshift_security_groups=[network.db.security_group],
     )
     output = from_stack(stack)

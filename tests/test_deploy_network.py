@@ -300,8 +300,8 @@ def _api_pipeline_and_store() -> cdk.Stack:
         stack,
         "Pipeline",
         vpc=network.vpc,
-        function_subnets=network.app.subnet_selection,
-        redshift_subnets=network.db.subnet_selection,
+        vpc_subnets=network.app.subnet_selection,
+        database_subnets=network.db.subnet_selection,
         redshift_security_groups=[network.db.security_group],
     )
     EncryptedDataStore(

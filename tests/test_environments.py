@@ -168,7 +168,7 @@ def cross_stack_app() -> tuple[cdk.Stack, cdk.Stack]:
         services,
         "Pipeline",
         vpc=network.vpc,
-        function_subnets=network.app.subnet_selection,
+        vpc_subnets=network.app.subnet_selection,
         redshift=False,  # the db tier opens MySQL's port here; Redshift would need its own (a prop error)
         lake_expiration=cdk.Duration.days(3 * 365),
     )
@@ -221,7 +221,7 @@ def _built_nothing(stack: cdk.Stack, construct_id: str) -> bool:
         (
             {"max_azs": 2, "db_port": 5439},
             lambda s, n: StreamingPipeline(s, "X", vpc=n.vpc),
-            "redshift_subnets",
+            "database_subnets",
             "3 distinct AZs",
         ),
     ],

@@ -46,13 +46,11 @@ class ClickstreamStack(cdk.Stack):
         )
         # Redshift in the db tier reads Kinesis through the app tier's endpoint: open that HTTPS path.
         network.allow_db_tier_to_endpoints()
+        # On a ThreeTierVpc the functions run in the app tier, Redshift in the db tier with its security group.
         pipeline = StreamingPipeline(
             self,
             "Clicks",
-            vpc=network.vpc,
-            function_subnets=network.app.subnet_selection,
-            redshift_subnets=network.db.subnet_selection,
-            redshift_security_groups=[network.db.security_group],
+            vpc=network,
             event_schema=CLICK_SCHEMA,
             batch_size=1000,
             max_batching_window=cdk.Duration.seconds(10),

@@ -4,7 +4,7 @@ from refarch.constructs.encrypted_data_store import EncryptedDataStore, Encrypte
 from refarch.constructs.image_processor import ImageProcessor, ImageProcessorProps, ImageRendition
 from refarch.constructs.private_api import ApiAuthorization, PrivateApi, PrivateApiProps
 from refarch.constructs.resilient_web_app import Capacity, DataLayer, ResilientWebApp
-from refarch.constructs.streaming_pipeline import StreamingPipeline
+from refarch.constructs.streaming_pipeline import StreamingPipeline, StreamingPipelineProps
 from refarch.constructs.three_tier_vpc import NatStrategy, ThreeTierVpc, ThreeTierVpcProps, Tier
 from refarch.constructs.web_acl import ProtectiveWebAcl, ProtectiveWebAclProps, WafScope
 from refarch.errors import PropValidationError
@@ -28,6 +28,7 @@ __all__ = [
     "ProtectiveWebAclProps",
     "ResilientWebApp",
     "StreamingPipeline",
+    "StreamingPipelineProps",
     "ThreeTierVpc",
     "ThreeTierVpcProps",
     "Tier",

@@ -388,10 +388,11 @@ def duration_range(minimum: Duration, maximum: Duration, *, unit: str = "seconds
 
     def check(owner: str, prop: str, value: Any) -> None:
         shown = value.to_human_string()
-        seconds = value.to_seconds(integral=False)  # Duration.millis(1500) is 1.5 s, not an error of its own
-        if seconds % _UNIT_SECONDS[unit]:
+        # In milliseconds: to_seconds() itself raises on a value like Duration.millis(1500).
+        millis = value.to_milliseconds(integral=False)
+        if millis % (_UNIT_SECONDS[unit] * 1000):
             raise PropValidationError(owner, prop, shown, f"Allowed: a whole number of {unit}.")
-        if not minimum.to_seconds() <= seconds <= maximum.to_seconds():
+        if not minimum.to_milliseconds(integral=False) <= millis <= maximum.to_milliseconds(integral=False):
             raise PropValidationError(
                 owner, prop, shown, f"Allowed: from {minimum.to_human_string()} to {maximum.to_human_string()}."
             )

@@ -10,7 +10,7 @@ from constructs import Construct
 
 from refarch.constructs import StreamingPipeline, ThreeTierVpc
 from refarch.constructs._dashboards import build_alarm_topic
-from refarch.constructs.streaming_pipeline_redshift import REDSHIFT_PORT
+from refarch.constructs.streaming_pipeline.redshift import REDSHIFT_PORT
 
 
 class StreamingPipelineStack(Stack):
@@ -30,17 +30,14 @@ class StreamingPipelineStack(Stack):
             interface_endpoints=[ec2.InterfaceVpcEndpointAwsService.KINESIS_STREAMS],
             alarm_topic=self.alarm_topic,
         )
-        db, app = self.network.db, self.network.app
         # Redshift (db tier) reads Kinesis through the endpoint in the app tier.
         self.network.allow_db_tier_to_endpoints()
 
+        # On a ThreeTierVpc the functions run in the App tier, Redshift in the Db tier with its group.
         self.pipeline = StreamingPipeline(
             self,
             "Pipeline",
-            vpc=self.network.vpc,
-            function_subnets=app.subnet_selection,
-            redshift_subnets=db.subnet_selection,
-            redshift_security_groups=[db.security_group],
+            vpc=self.network,
             alarm_topic=self.alarm_topic,
             # Storage limitation: events are kept three years (Glacier IR after one), then deleted.
             lake_expiration=Duration.days(3 * 365),

@@ -17,6 +17,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_redshiftserverless as redshift
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
@@ -61,7 +62,7 @@ def default_name(scope: Construct) -> str:
 class RedshiftStreamingIngestion(Construct):
     """Redshift Serverless (namespace + workgroup) with a materialized view over a Kinesis stream.
 
-    Built by :class:`StreamingPipeline`; its props are validated there.
+    Built by :class:`StreamingPipeline`; its props are checked there.
     """
 
     def __init__(
@@ -75,7 +76,6 @@ class RedshiftStreamingIngestion(Construct):
         subnets: Sequence[ec2.ISubnet],
         security_groups: Sequence[ec2.ISecurityGroup] | None,
         function_subnets: ec2.SubnetSelection | None,
-        function_in_vpc: bool,
         function_security_groups: Sequence[ec2.ISecurityGroup] | None,
         layer: lambda_.ILayerVersion,
         code: lambda_.Code,
@@ -88,6 +88,7 @@ class RedshiftStreamingIngestion(Construct):
         source_schema: str,
         view_name: str,
         removal_policy: RemovalPolicy,
+        log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, id)
         path = self.node.path
@@ -201,18 +202,18 @@ class RedshiftStreamingIngestion(Construct):
         self.sql = render_sql(CREATE_SQL_FILES, **values)
         self.replace_sql = render_sql(REPLACE_SQL_FILES, **values)
         self._function_security_groups = list(function_security_groups) if function_security_groups else None
-        self._apply_sql(encryption_key, vpc, function_subnets, function_in_vpc, layer, code, removal_policy)
-        self._depend_on_network(vpc, function_subnets, subnets, function_in_vpc)
+        self._apply_sql(encryption_key, vpc, function_subnets, layer, code, removal_policy, log_retention)
+        self._depend_on_network(vpc, function_subnets, subnets)
 
     def _apply_sql(
         self,
         key: kms.IKey,
         vpc: ec2.IVpc,
         function_subnets: ec2.SubnetSelection | None,
-        in_vpc: bool,
         layer: lambda_.ILayerVersion,
         code: lambda_.Code,
         removal_policy: RemovalPolicy,
+        log_retention: logs.RetentionDays,
     ) -> None:
         self.sql_function = _builders.build_python_function(
             self,
@@ -226,9 +227,10 @@ class RedshiftStreamingIngestion(Construct):
             environment={"POWERTOOLS_SERVICE_NAME": "redshift-sql"},
             timeout=Duration.minutes(10),
             memory_size=256,
-            vpc=vpc if in_vpc else None,
-            vpc_subnets=function_subnets if in_vpc else None,
-            security_groups=self._function_security_groups if in_vpc else None,
+            vpc=vpc,
+            vpc_subnets=function_subnets,
+            security_groups=self._function_security_groups,
+            log_retention=log_retention,
         )
         self.sql_function.add_to_role_policy(
             iam.PolicyStatement(
@@ -276,7 +278,7 @@ class RedshiftStreamingIngestion(Construct):
             description=f"Custom resource provider of {self.node.path}",
         )
         provider_log_group = _builders.build_log_group(
-            self, "ProviderLogGroup", encryption_key=key, removal_policy=removal_policy
+            self, "ProviderLogGroup", encryption_key=key, removal_policy=removal_policy, retention=log_retention
         )
         # The framework function writes only to its own log group (no AWS managed logging policy).
         provider_log_group.grant_write(framework_role)
@@ -294,13 +296,12 @@ class RedshiftStreamingIngestion(Construct):
             framework_on_event_role=framework_role,
             log_group=provider_log_group,
             provider_function_env_encryption=key,
-            vpc=vpc if in_vpc else None,
-            vpc_subnets=function_subnets if in_vpc else None,
-            security_groups=self._function_security_groups if in_vpc else None,
+            vpc=vpc,
+            vpc_subnets=function_subnets,
+            security_groups=self._function_security_groups,
         )
-        if in_vpc:
-            framework_role.allow_vpc_network_interfaces()
-            acknowledge(framework_role, _builders.VPC_INTERFACES_REASON, "AwsSolutions-IAM5[Resource::*]")
+        framework_role.allow_vpc_network_interfaces()
+        acknowledge(framework_role, _builders.VPC_INTERFACES_REASON, "AwsSolutions-IAM5[Resource::*]")
         self.provider = provider
         self.sql_resource = CustomResource(
             self,
@@ -323,26 +324,26 @@ class RedshiftStreamingIngestion(Construct):
         vpc: ec2.IVpc,
         function_subnets: ec2.SubnetSelection | None,
         redshift_subnets: Sequence[ec2.ISubnet],
-        in_vpc: bool,
     ) -> None:
         """Create (and delete) the SQL after the network paths it uses: the provider functions' VPC
         (subnets, routes, interface endpoints), their security groups, and the network ACLs of their
         subnets and of Redshift's (which reads the stream when the view is created), with every entry
         of those ACLs, wherever in the stack it was added (constructs sharing the network add theirs)."""
-        needs: list[IConstruct] = _network_acls(redshift_subnets)
-        if in_vpc:
-            needs.append(vpc)
-            selection = function_subnets or ec2.SubnetSelection()  # Lambda's default too: private subnets
-            selected = vpc.select_subnets(
-                availability_zones=selection.availability_zones,
-                one_per_az=selection.one_per_az,
-                subnet_filters=selection.subnet_filters,
-                subnet_group_name=selection.subnet_group_name,
-                subnets=selection.subnets,
-                subnet_type=selection.subnet_type,
-            )
-            needs += _network_acls(selected.subnets)
-            needs += self.sql_function.connections.security_groups
+        selection = function_subnets or ec2.SubnetSelection()  # Lambda's default too: private subnets
+        function_subnet_list = vpc.select_subnets(
+            availability_zones=selection.availability_zones,
+            one_per_az=selection.one_per_az,
+            subnet_filters=selection.subnet_filters,
+            subnet_group_name=selection.subnet_group_name,
+            subnets=selection.subnets,
+            subnet_type=selection.subnet_type,
+        ).subnets
+        needs: list[IConstruct] = [
+            *_network_acls(redshift_subnets),
+            vpc,
+            *_network_acls(function_subnet_list),
+            *self.sql_function.connections.security_groups,
+        ]
         for need in needs:
             self.sql_resource.node.add_dependency(need)
         acls = [need for need in needs if isinstance(need, ec2.NetworkAcl)]
@@ -391,16 +392,15 @@ class _DependOnAclEntries:
 
     def __init__(self, dependent: Construct, acls: Sequence[ec2.NetworkAcl]) -> None:
         self._dependent = dependent
-        self._acls = acls
-        self._acl_refs: list[Any] | None = None
+        self._stack = Stack.of(dependent)
+        self._acl_refs: list[Any] = [self._stack.resolve(acl.network_acl_id) for acl in acls]
 
     def visit(self, node: IConstruct) -> None:
-        if not isinstance(node, ec2.CfnNetworkAclEntry):
-            return
-        stack = Stack.of(self._dependent)
-        if self._acl_refs is None:
-            self._acl_refs = [stack.resolve(acl.network_acl_id) for acl in self._acls]
-        if Stack.of(node) is stack and stack.resolve(node.network_acl_id) in self._acl_refs:
+        if (
+            isinstance(node, ec2.CfnNetworkAclEntry)
+            and Stack.of(node) is self._stack
+            and self._stack.resolve(node.network_acl_id) in self._acl_refs
+        ):
             self._dependent.node.add_dependency(node)
 
 
