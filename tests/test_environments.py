@@ -99,7 +99,7 @@ def test_a_region_without_an_account_says_what_to_pass() -> None:
     app = cdk.App(context=UNIT_TEST_CONTEXT)
     with pytest.raises(PropValidationError, match="no account.*2 placeholder AZs.*pass an account") as caught:
         StreamingPipelineStack(app, "Pipeline", env=cdk.Environment(region="eu-west-1"))
-    assert caught.value.prop == "redshift_subnets"
+    assert caught.value.prop == "database_subnets"
     assert "availability_zones" in str(caught.value)
 
 
