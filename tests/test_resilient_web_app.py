@@ -47,6 +47,7 @@ def with_domain() -> SynthesizedStack:
         hosted_zone=_zone(stack),
         failover=route53.Failover.PRIMARY,
         reader_count=2,
+        dashboard="resilient-web-app",
     )
     return synth(stack)
 
@@ -55,7 +56,7 @@ def with_domain() -> SynthesizedStack:
 def dynamodb() -> SynthesizedStack:
     stack = cdk.Stack(new_app(), "TableStack")
     network = ThreeTierVpc(stack, "Network", max_azs=2, db_port=5432)
-    ResilientWebApp(stack, "App", network=network, data_layer=DataLayer.DYNAMODB, shield_advanced=True)
+    ResilientWebApp(stack, "App", network=network, data_layer=DataLayer.DYNAMODB, shield_advanced=True, dashboard=False)
     return synth(stack)
 
 
@@ -250,6 +251,24 @@ def test_anomaly_alarm_on_request_count(default: SynthesizedStack) -> None:
     assert any(m.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "RequestCount" for m in metrics)
 
 
+def test_one_alarm_topic_for_the_network_and_the_app(default: SynthesizedStack) -> None:
+    (topic_id,) = default.resources("AWS::SNS::Topic")
+    assert topic_id.startswith("Network")
+    alarms = [
+        *default.resources("AWS::CloudWatch::Alarm").values(),
+        *default.resources("AWS::CloudWatch::CompositeAlarm").values(),
+    ]
+    # The composite's three conditions notify through it only; every other alarm notifies the one topic.
+    actions = {str(a["Properties"]["AlarmActions"]) for a in alarms if "AlarmActions" in a["Properties"]}
+    assert actions == {str([{"Ref": topic_id}])}
+
+
+def test_dashboard_off_or_named(dynamodb: SynthesizedStack, with_domain: SynthesizedStack) -> None:
+    assert not [k for k in dynamodb.resources("AWS::CloudWatch::Dashboard") if k.startswith("App")]
+    _, named = with_domain.one("AWS::CloudWatch::Dashboard", "App")
+    assert named["Properties"]["DashboardName"] == "resilient-web-app"
+
+
 def test_layer_alarms_notify_the_topic(default: SynthesizedStack) -> None:
     alarms = default.resources("AWS::CloudWatch::Alarm")
     names = " ".join(alarms)
@@ -409,6 +428,10 @@ BAD_PROPS: list[tuple[str, dict[str, Any], str]] = [
     ("alarm error rate as percent", {"alarm_error_rate": 5}, "alarm_error_rate"),
     ("alarm response time 1 ms", {"alarm_response_time": D.millis(1)}, "alarm_response_time"),
     ("alarm response time 2 minutes", {"alarm_response_time": D.minutes(2)}, "alarm_response_time"),
+    # operations view
+    ("dashboard name with a space", {"dashboard": "my app"}, "dashboard"),
+    ("dashboard a number", {"dashboard": 1}, "dashboard"),
+    ("alarm topic a string", {"alarm_topic": "arn:aws:sns:us-east-1:111111111111:alarms"}, "alarm_topic"),
 ]
 
 

@@ -23,4 +23,5 @@ class ResilientWebAppStack(Stack):
     def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
         super().__init__(scope, id, description="cdk-refarch reference: resilient web application", **kwargs)
         self.network = ThreeTierVpc(self, "Network", max_azs=2, app_port=FRONT_PORT, db_port=DB_PORT)
-        self.app = ResilientWebApp(self, "App", network=self.network)
+        # One alarm topic for the whole application: the network's alarms and the app's notify the same one.
+        self.app = ResilientWebApp(self, "App", network=self.network, alarm_topic=self.network.alarm_topic)

@@ -85,6 +85,7 @@ class ResilientWebApp(Construct):
         waf_rate_limit: int = 2000,
         shield_advanced: bool = False,
         alarm_topic: sns.ITopic | None = None,
+        dashboard: bool | str = True,
         alarm_cpu_percent: float = 80,
         alarm_error_rate: float = 0.01,
         alarm_response_time: Duration | None = None,
@@ -119,7 +120,10 @@ class ResilientWebApp(Construct):
         :param shield_advanced: Protect the public ALB (and, in us-east-1, the distribution) with Shield
             Advanced. The account must subscribe first: 3,000 USD a month per organization, a one-year
             commitment, plus data transfer. Default: ``False``
-        :param alarm_topic: Topic every alarm and scaling event notifies. Default: - a new encrypted topic
+        :param alarm_topic: Topic every alarm and scaling event notifies (pass the network's, for one topic
+            per application). Default: - a new encrypted topic
+        :param dashboard: ``False`` for no CloudWatch dashboard, or a name for it. Default: - a dashboard
+            with a generated name
         :param alarm_cpu_percent: / :param alarm_error_rate: / :param alarm_response_time: thresholds of
             the composite alarm. Default: 80 %, 1 %, 500 ms
         """
@@ -129,6 +133,8 @@ class ResilientWebApp(Construct):
             raise PropValidationError(
                 OWNER, "network", network.node.path, "Allowed: a ThreeTierVpc (its tiers carry the layers)."
             )
+        _dashboards.check_alarm_topic_prop(OWNER, alarm_topic)
+        _dashboards.check_dashboard_prop(OWNER, dashboard)
         front_port = network.app_port if front_port is None else front_port
         front_capacity = front_capacity or Capacity()
         back_capacity = back_capacity or Capacity()
@@ -355,6 +361,7 @@ class ResilientWebApp(Construct):
         self.shield_protections = self._protect(shield_advanced)
         self._declare_flows()
         self._build_alarms(
+            dashboard=dashboard,
             front_capacity=front_capacity,
             back_capacity=back_capacity,
             cpu_percent=alarm_cpu_percent,
@@ -592,6 +599,7 @@ class ResilientWebApp(Construct):
     def _build_alarms(
         self,
         *,
+        dashboard: bool | str,
         front_capacity: Capacity,
         back_capacity: Capacity,
         cpu_percent: float,
@@ -643,7 +651,7 @@ class ResilientWebApp(Construct):
             _dashboards.Panel("Response time (p99)", left=[self.metric_response_time()]),
         ]
         self.dashboard, self.health_alarm = _dashboards.build_operations_view(
-            self, dashboard=True, title=self.node.path, panels=panels, alarms=watched, topic=self.alarm_topic
+            self, dashboard=dashboard, title=self.node.path, panels=panels, alarms=watched, topic=self.alarm_topic
         )
         if self.dashboard is not None:
             self.dashboard.add_widgets(
