@@ -10,6 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_route53 as route53
 
 from refarch.constructs import Capacity, DataLayer, PropValidationError, ResilientWebApp, ThreeTierVpc
@@ -213,6 +214,84 @@ def test_dynamodb_data_layer_has_pitr_and_no_database(dynamodb: SynthesizedStack
     assert not check_flows([dynamodb.output])
 
 
+# -- the cache and the work queue (both on in the reference stack) ---------------------------------
+
+
+def test_cache_is_valkey_multi_az_encrypted_with_the_customer_key(default: SynthesizedStack) -> None:
+    _, group = default.one("AWS::ElastiCache::ReplicationGroup")
+    props = group["Properties"]
+    assert props["Engine"] == "valkey"
+    assert (props["MultiAZEnabled"], props["AutomaticFailoverEnabled"], props["NumCacheClusters"]) == (True, True, 2)
+    assert (props["TransitEncryptionEnabled"], props["TransitEncryptionMode"]) == (True, "required")
+    assert props["AtRestEncryptionEnabled"] is True
+    assert props["KmsKeyId"] == {"Fn::GetAtt": [default.logical_id("AWS::KMS::Key", "AppKey"), "Arn"]}
+    assert "secretsmanager" in str(props["AuthToken"])  # a dynamic reference, not the value
+    assert props["Port"] == 6380
+    _, subnets = default.one("AWS::ElastiCache::SubnetGroup")
+    assert all("DbSubnet" in str(subnet) for subnet in subnets["Properties"]["SubnetIds"])
+    assert len(subnets["Properties"]["SubnetIds"]) == 2
+
+
+def test_cache_is_reachable_only_from_the_back_group(default: SynthesizedStack) -> None:
+    """The network model does not place ElastiCache nodes itself: the flows name the cache's subnets and
+    security group, and check_flows evaluates them on the synthesized groups and ACLs."""
+    flows = [d for d in default.output.declarations("flow") if "cache" in str(d).lower()]
+    # back -> cache open; internet, front group, public ALB, web tier closed.
+    assert sorted(str(d).count("'open'") for d in flows) == [0, 0, 0, 0, 1], flows
+    assert not check_flows([default.output])
+
+
+def test_work_queue_is_encrypted_tls_only_with_a_dead_letter_queue(default: SynthesizedStack) -> None:
+    key = {"Fn::GetAtt": [default.logical_id("AWS::KMS::Key", "AppKey"), "Arn"]}
+    dead_id, dead = default.one("AWS::SQS::Queue", "AppWorkDeadLetters")
+    _, work = default.one("AWS::SQS::Queue", "AppWorkQueue")
+    for queue in (dead, work):
+        assert queue["Properties"]["KmsMasterKeyId"] == key
+    assert work["Properties"]["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dead_id, "Arn"]},
+        "maxReceiveCount": 5,
+    }
+    for _, policy in default.resources("AWS::SQS::QueuePolicy").items():
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Deny"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def _policy_of(synthesized: SynthesizedStack, role_contains: str) -> str:
+    role = synthesized.logical_id("AWS::IAM::Role", role_contains)
+    return str(
+        [
+            p["Properties"]["PolicyDocument"]
+            for p in synthesized.resources("AWS::IAM::ManagedPolicy").values()
+            if {"Ref": role} in p["Properties"].get("Roles", [])
+        ]
+    )
+
+
+def test_front_sends_work_and_back_consumes_it_with_the_key(default: SynthesizedStack) -> None:
+    front, back = _policy_of(default, "AppFrontInstanceRole"), _policy_of(default, "AppBackInstanceRole")
+    assert "sqs:SendMessage" in front and "kms:GenerateDataKey" in front and "sqs:ReceiveMessage" not in front
+    assert "sqs:ReceiveMessage" in back and "sqs:DeleteMessage" in back and "sqs:SendMessage" not in back
+    assert "AppCacheAuthToken" in back and "AppCacheAuthToken" not in front
+
+
+def test_grants_return_the_whole_grant_with_the_key() -> None:
+    stack = cdk.Stack(new_app(), "Grants")
+    network = ThreeTierVpc(stack, "Network", max_azs=2, db_port=5432)
+    app = ResilientWebApp(stack, "App", network=network, work_queue=True)
+    role = iam.Role(stack, "Worker", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"))
+    for grant, actions in (
+        (app.grant_send_work(role), {"sqs:SendMessage", "kms:GenerateDataKey"}),
+        (app.grant_consume_work(role), {"sqs:ReceiveMessage", "kms:Decrypt"}),
+    ):
+        granted = {a for s in grant.principal_statements for a in s.actions}
+        assert actions <= granted, granted
+    without = ResilientWebApp(stack, "NoQueue", network=network)
+    with pytest.raises(PropValidationError) as raised:
+        without.grant_send_work(role)
+    assert raised.value.prop == "work_queue"
+
+
 # -- alarms ---------------------------------------------------------------------------------------
 
 
@@ -282,6 +361,10 @@ def test_layer_alarms_notify_the_topic(default: SynthesizedStack) -> None:
         "DatabaseCpu",
         "DatabaseReplicaLag",
         "DatabaseFreeableMemory",
+        "CacheCpu",
+        "CacheMemory",
+        "CacheEvictions",
+        "WorkDeadLetters",
     ):
         assert kind in names, kind
     layer = [a for n, a in alarms.items() if not any(p in n for p in ("HighCpu", "HighErrorRate", "SlowResponses"))]
@@ -428,6 +511,16 @@ BAD_PROPS: list[tuple[str, dict[str, Any], str]] = [
     ("alarm error rate as percent", {"alarm_error_rate": 5}, "alarm_error_rate"),
     ("alarm response time 1 ms", {"alarm_response_time": D.millis(1)}, "alarm_response_time"),
     ("alarm response time 2 minutes", {"alarm_response_time": D.minutes(2)}, "alarm_response_time"),
+    # cache and work queue
+    ("cache port without the cache", {"cache_port": 6390}, "cache_port"),
+    ("cache node type without the cache", {"cache_node_type": "cache.r7g.large"}, "cache_node_type"),
+    ("cache port 0", {"cache": True, "cache_port": 0}, "cache_port"),
+    ("cache port equals the database's", {"cache": True, "cache_port": 5432}, "cache_port"),
+    ("cache port equals back", {"cache": True, "cache_port": 8081}, "cache_port"),
+    ("cache node type not a node type", {"cache": True, "cache_node_type": "t4g.small"}, "cache_node_type"),
+    ("max receives without the queue", {"work_queue_max_receive_count": 3}, "work_queue_max_receive_count"),
+    ("max receives 0", {"work_queue": True, "work_queue_max_receive_count": 0}, "work_queue_max_receive_count"),
+    ("max receives 1001", {"work_queue": True, "work_queue_max_receive_count": 1001}, "work_queue_max_receive_count"),
     # operations view
     ("dashboard name with a space", {"dashboard": "my app"}, "dashboard"),
     ("dashboard a number", {"dashboard": 1}, "dashboard"),

@@ -33,8 +33,10 @@ from refarch.constructs._validation import PropValidationError
 from refarch.constructs.private_api_tiers import default_user_data, pin_rotation_port
 from refarch.constructs.resilient_web_app import alarms, back, data, edge, front
 from refarch.constructs.resilient_web_app import props as checks
+from refarch.constructs.resilient_web_app.cache import Cache, build_cache, cache_alarms, open_cache_port
 from refarch.constructs.resilient_web_app.fleet import Fleet, build_fleet, scale_on_requests
 from refarch.constructs.resilient_web_app.props import OWNER, Capacity, DataLayer
+from refarch.constructs.resilient_web_app.work_queue import WorkQueue, build_work_queue, dead_letter_alarm
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.constructs.web_acl import ProtectiveWebAcl
 from refarch.contracts import flows
@@ -76,6 +78,11 @@ class ResilientWebApp(Construct):
         backup_retention: Duration | None = None,
         secret_rotation_interval: Duration | None = None,
         deletion_protection: bool = True,
+        cache: bool = False,
+        cache_port: int | None = None,
+        cache_node_type: str | None = None,
+        work_queue: bool = False,
+        work_queue_max_receive_count: int | None = None,
         cloudfront: bool = True,
         domain_name: str | None = None,
         hosted_zone: route53.IHostedZone | None = None,
@@ -110,6 +117,13 @@ class ResilientWebApp(Construct):
         :param backup_retention: Days of automated backups (1-35). Default: 7 days
         :param secret_rotation_interval: Rotation of the database secret. Default: 30 days
         :param deletion_protection: Protect the database or table from deletion. Default: ``True``
+        :param cache: An ElastiCache Valkey cache in the db tier for the back instances (TLS, AUTH token,
+            customer key, a replica in another AZ with automatic failover). Default: ``False``
+        :param cache_port: The cache's port (not Valkey's default 6379). Default: ``6380``
+        :param cache_node_type: The cache's node type. Default: ``"cache.t4g.small"``
+        :param work_queue: An SQS queue (and dead-letter queue) from the front instances to the back
+            instances, for work that can wait. Default: ``False``
+        :param work_queue_max_receive_count: Receives before a message goes to the dead-letter queue. Default: ``5``
         :param cloudfront: Put CloudFront in front of the public ALB. Default: ``True``
         :param domain_name: Domain the application answers on (alias records, HTTPS to the origin).
         :param hosted_zone: The zone of ``domain_name``.
@@ -151,12 +165,21 @@ class ResilientWebApp(Construct):
         if data_layer is DataLayer.DYNAMODB and database_port is not None:
             raise PropValidationError(OWNER, "database_port", database_port, "DynamoDB has no port: leave it unset.")
         database_port = database_port if database_port is not None else data_layer.default_port
+        checks.check_optional_parts(
+            cache=cache,
+            cache_port=cache_port,
+            cache_node_type=cache_node_type,
+            work_queue=work_queue,
+            work_queue_max_receive_count=work_queue_max_receive_count,
+        )
+        cache_port = cache_port if cache_port is not None else checks.CACHE_PORT
         checks.check_ports(
             network,
             front_port=front_port,
             internal_port=internal_port,
             back_port=back_port,
             database_port=database_port,
+            cache_port=cache_port if cache else None,
         )
         checks.check_network_azs(network)
         if data_layer is not DataLayer.DYNAMODB:
@@ -335,6 +358,14 @@ class ResilientWebApp(Construct):
                 self.database_security_group, ec2.Port.tcp(database_port), "Back instances to the database"
             )
         self._connect_layers()
+        self._build_optional_parts(
+            cache=cache,
+            cache_port=cache_port,
+            cache_node_type=cache_node_type or checks.CACHE_NODE_TYPE,
+            work_queue=work_queue,
+            max_receive_count=work_queue_max_receive_count or checks.MAX_RECEIVE_COUNT,
+            removal_policy=removal_policy,
+        )
 
         # -- WAF on the ALB, and the edge --------------------------------------------------------
         self.web_acl = ProtectiveWebAcl(
@@ -384,6 +415,40 @@ class ResilientWebApp(Construct):
             self.back.security_group, ec2.Port.tcp(self.back_port), "Internal ALB to the back instances"
         )
         back.open_app_tier(self.network.app, internal_port=self.internal_port, back_port=self.back_port)
+
+    def _build_optional_parts(
+        self,
+        *,
+        cache: bool,
+        cache_port: int,
+        cache_node_type: str,
+        work_queue: bool,
+        max_receive_count: int,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        """The cache for the back instances, and the work queue from the front to the back."""
+        self.cache: Cache | None = None
+        if cache:
+            self.cache = build_cache(
+                Construct(self, "Cache"),
+                network=self.network,
+                port=cache_port,
+                node_type=cache_node_type,
+                encryption_key=self.encryption_key,
+                removal_policy=removal_policy,
+            )
+            open_cache_port(self.network, self.cache, self.back.security_group)
+            self.cache.auth_secret.grant_read(self.back.role)
+        self.work: WorkQueue | None = None
+        if work_queue:
+            self.work = build_work_queue(
+                Construct(self, "Work"),
+                encryption_key=self.encryption_key,
+                max_receive_count=max_receive_count,
+                removal_policy=removal_policy,
+            )
+            self.grant_send_work(self.front.role)
+            self.grant_consume_work(self.back.role)
 
     def _build_database(
         self,
@@ -591,6 +656,16 @@ class ResilientWebApp(Construct):
                 (self.load_balancer, self.database, self.database_port, "the public ALB never reaches the database"),
                 (web, self.database, self.database_port, "the web tier must not reach the database"),
             ]
+        if self.cache is not None:
+            cache = flows.hosts("Valkey cache", self.network.db.subnets, [self.cache.security_group])
+            port = self.cache.port
+            required.append((self.back.auto_scaling_group, cache, port, "back group to the cache"))
+            forbidden += [
+                ("0.0.0.0/0", cache, port, "the cache is never on the internet"),
+                (self.front.auto_scaling_group, cache, port, "the front reaches the cache through the back"),
+                (self.load_balancer, cache, port, "the public ALB never reaches the cache"),
+                (web, cache, port, "the web tier must not reach the cache"),
+            ]
         for source, destination, port, reason in required:
             flows.require_flow(self, source=source, destination=destination, port=port, reason=reason)
         for source, destination, port, reason in forbidden:
@@ -632,6 +707,10 @@ class ResilientWebApp(Construct):
         }
         if self.database is not None:
             self.alarms.update(alarms.database_alarms(scope, self.database))
+        if self.cache is not None:
+            self.alarms.update(cache_alarms(scope, self.cache))
+        if self.work is not None:
+            self.alarms["WorkDeadLetters"] = dead_letter_alarm(scope, self.work)
         self.composite_alarm, degraded_conditions = alarms.composite_alarm(
             scope,
             load_balancer=self.load_balancer,
@@ -688,6 +767,19 @@ class ResilientWebApp(Construct):
             return self.database.grant_connect(grantee, "app")
         assert self.table is not None
         return self.table.grant_read_write_data(grantee)
+
+    def grant_send_work(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` send to the work queue (the key's data key included). Needs ``work_queue=True``."""
+        return self._work_queue("grant_send_work").grant_send(grantee)
+
+    def grant_consume_work(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` receive and delete the work queue's messages (decrypt included)."""
+        return self._work_queue("grant_consume_work").grant_consume(grantee)
+
+    def _work_queue(self, method: str) -> WorkQueue:
+        if self.work is None:
+            raise PropValidationError(OWNER, "work_queue", False, f"{method} needs the work queue: work_queue=True.")
+        return self.work
 
     def metric_request_count(self, *, period: Duration | None = None) -> cloudwatch.Metric:
         """Requests the public ALB received."""

@@ -23,6 +23,12 @@ from refarch.constructs.three_tier_vpc import ThreeTierVpc
 
 OWNER = "ResilientWebApp"
 
+#: The cache's port: not Valkey's well-known 6379.
+CACHE_PORT = 6380
+CACHE_NODE_TYPE = "cache.t4g.small"
+MAX_RECEIVE_COUNT = 5
+_NODE_TYPE = re.compile(r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,1023}$")
 
@@ -72,6 +78,7 @@ def check_ports(
     internal_port: int,
     back_port: int,
     database_port: int | None,
+    cache_port: int | None = None,
 ) -> None:
     """Each layer listens on its own port; the front port is the one the network opens web -> app."""
     check_port(OWNER, "front_port", front_port)
@@ -89,6 +96,8 @@ def check_ports(
     if database_port is not None:
         check_port(OWNER, "database_port", database_port)
         ports["database_port"] = database_port
+    if cache_port is not None:
+        ports["cache_port"] = cache_port
     seen: dict[int, str] = {}
     for prop, port in ports.items():
         if port in seen:
@@ -96,6 +105,32 @@ def check_ports(
         seen[port] = prop
     if database_port is not None:
         check_network_port(OWNER, "database_port", database_port, network)
+
+
+def check_optional_parts(
+    *,
+    cache: bool,
+    cache_port: int | None,
+    cache_node_type: str | None,
+    work_queue: bool,
+    work_queue_max_receive_count: int | None,
+) -> None:
+    """The cache's and the work queue's props, each only with its part turned on."""
+    for prop, value, part, on in (
+        ("cache_port", cache_port, "cache", cache),
+        ("cache_node_type", cache_node_type, "cache", cache),
+        ("work_queue_max_receive_count", work_queue_max_receive_count, "work_queue", work_queue),
+    ):
+        if value is not None and not on:
+            raise PropValidationError(OWNER, prop, value, f"It only takes effect with {part}=True.")
+    if cache_port is not None:
+        check_port(OWNER, "cache_port", cache_port)
+    if cache_node_type is not None and (not isinstance(cache_node_type, str) or not _NODE_TYPE.match(cache_node_type)):
+        raise PropValidationError(
+            OWNER, "cache_node_type", cache_node_type, "Allowed: an ElastiCache node type such as 'cache.t4g.small'."
+        )
+    if work_queue_max_receive_count is not None:
+        check_whole_range(OWNER, "work_queue_max_receive_count", work_queue_max_receive_count, minimum=1, maximum=1000)
 
 
 def check_network_azs(network: ThreeTierVpc) -> None:
