@@ -250,3 +250,15 @@ def test_traffic_matrix_of_the_three_tier_vpc(reference_stacks: ReferenceStacks)
         (r.reason, r.expected, r.result) for r in matrix.flows if r.result != r.expected
     ]
     assert f"| Web | App | {app_port} | open |" in matrix.markdown()
+
+
+# -- prop tables ---------------------------------------------------------------------------------
+
+
+def test_readme_prop_tables_are_generated_from_the_props() -> None:
+    from scripts.prop_tables import README, props_types, render
+
+    types = props_types()
+    assert types, "no <Construct>Props exported by refarch.constructs"
+    readme = README.read_text()
+    assert render(readme, types) == readme, "README.md prop tables are stale: run scripts/prop_tables.py"

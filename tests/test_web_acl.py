@@ -13,7 +13,7 @@ from aws_cdk.assertions import Match
 
 from refarch.compliance import packs
 from refarch.constructs import PropValidationError, ProtectiveWebAcl, WafScope
-from tests.harness import SynthesizedStack, new_app, synth
+from tests.harness import BadProp, SynthesizedStack, assert_fails_early, bad_prop_params, new_app, synth
 from tests.names import PLACEHOLDER, render
 
 STAGE_ARN = "arn:aws:apigateway:eu-west-1::/restapis/abc123/stages/prod"
@@ -183,31 +183,42 @@ def test_cloudfront_scope_in_us_east_1_with_own_key_and_names() -> None:
         acl.associate("arn:aws:cloudfront::111111111111:distribution/E1")
 
 
-@pytest.mark.parametrize(
-    ("props", "env_region", "prop"),
-    [
-        ({"rate_limit": 9}, None, "rate_limit"),
-        ({"rate_limit": 2_000_000_001}, None, "rate_limit"),
-        ({"rate_limit": 100.5}, None, "rate_limit"),
-        ({"rate_limit_window": cdk.Duration.minutes(3)}, None, "rate_limit_window"),
-        ({"rate_limit_window": cdk.Duration.seconds(30)}, None, "rate_limit_window"),
-        ({"web_acl_name": "has spaces"}, None, "web_acl_name"),
-        ({"web_acl_name": "x" * 129}, None, "web_acl_name"),
-        ({"log_group_name": "my-waf-logs"}, None, "log_group_name"),
-        ({"waf_scope": "REGIONAL"}, None, "waf_scope"),
-        ({"waf_scope": WafScope.CLOUDFRONT}, "eu-west-1", "waf_scope"),
-    ],
-)
-def test_bad_props_fail_early(
-    props: dict[str, Any], env_region: str | None, prop: str, make_stack: Callable[..., cdk.Stack]
-) -> None:
-    env = cdk.Environment(region=env_region) if env_region else None
-    with pytest.raises(PropValidationError, match=rf"ProtectiveWebAcl: invalid {prop}=") as info:
-        ProtectiveWebAcl(make_stack(env=env), "Waf", **props)
-    assert info.value.prop == prop
+def _stack_in(region: str) -> cdk.Stack:
+    return cdk.Stack(new_app(), "BadProps", env=cdk.Environment(region=region))
 
 
-def test_tokens_pass_unchecked(make_stack: Callable[..., cdk.Stack]) -> None:
+BAD_PROPS = [
+    BadProp("rate_limit", {"rate_limit": 9}, says="from 10 to 2000000000"),
+    BadProp("rate_limit", {"rate_limit": 2_000_000_001}),
+    BadProp("rate_limit", {"rate_limit": 100.5}, says="whole number"),
+    BadProp("rate_limit", {"rate_limit": True}),
+    BadProp("rate_limit", {"rate_limit": "2000"}),
+    BadProp("rate_limit_window", {"rate_limit_window": cdk.Duration.minutes(3)}, says="1, 2, 5 or 10 minutes"),
+    BadProp("rate_limit_window", {"rate_limit_window": cdk.Duration.seconds(30)}),
+    BadProp("rate_limit_window", {"rate_limit_window": 300}, says="Duration"),
+    BadProp("web_acl_name", {"web_acl_name": "has spaces"}),
+    BadProp("web_acl_name", {"web_acl_name": "x" * 129}),
+    BadProp("web_acl_name", {"web_acl_name": ""}, says="must not be empty"),
+    BadProp("log_group_name", {"log_group_name": "my-waf-logs"}, says="aws-waf-logs-"),
+    BadProp("log_group_name", {"log_group_name": ""}),
+    BadProp("log_retention", {"log_retention": 365}, says="RetentionDays"),
+    BadProp("log_retention", {"log_retention": None}),
+    BadProp("encryption_key", {"encryption_key": "alias/aws/logs"}, says="IKey"),
+    BadProp("removal_policy", {"removal_policy": "retain"}),
+    BadProp("waf_scope", {"waf_scope": "REGIONAL"}, says="WafScope.REGIONAL"),
+    BadProp("waf_scope", {"waf_scope": WafScope.CLOUDFRONT}, says="us-east-1"),
+    BadProp("rate_limt", {"rate_limt": 100}, says="Did you mean 'rate_limit'?"),
+]
+
+
+@pytest.mark.parametrize("case", bad_prop_params(BAD_PROPS))
+def test_bad_props_fail_early(case: BadProp) -> None:
+    assert_fails_early(ProtectiveWebAcl, case, _stack_in("eu-west-1"))
+
+
+def test_tokens_pass_unchecked_to_the_template(make_stack: Callable[..., cdk.Stack]) -> None:
     stack = make_stack()
-    limit = cdk.CfnParameter(stack, "Limit", type="Number").value_as_number
-    ProtectiveWebAcl(stack, "Waf", rate_limit=limit)  # type: ignore[arg-type]
+    limit = cdk.CfnParameter(stack, "Limit", type="Number", default=9)  # below the minimum, if it were checked
+    ProtectiveWebAcl(stack, "Waf", rate_limit=limit.value_as_number)  # type: ignore[arg-type]
+    (rule,) = [r for r in _acl(synth(stack))["Rules"] if r["Name"] == "RateLimitPerIp"]
+    assert rule["Statement"]["RateBasedStatement"]["Limit"] == {"Ref": "Limit"}

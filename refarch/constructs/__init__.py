@@ -6,7 +6,7 @@ from refarch.constructs.private_api import ApiAuthorization, PrivateApi
 from refarch.constructs.resilient_web_app import Capacity, DataLayer, ResilientWebApp
 from refarch.constructs.streaming_pipeline import StreamingPipeline
 from refarch.constructs.three_tier_vpc import NatStrategy, ThreeTierVpc, Tier
-from refarch.constructs.web_acl import ProtectiveWebAcl, WafScope
+from refarch.constructs.web_acl import ProtectiveWebAcl, ProtectiveWebAclProps, WafScope
 from refarch.errors import PropValidationError
 from refarch.iam import ManagedPolicyRole
 
@@ -22,6 +22,7 @@ __all__ = [
     "PrivateApi",
     "PropValidationError",
     "ProtectiveWebAcl",
+    "ProtectiveWebAclProps",
     "ResilientWebApp",
     "StreamingPipeline",
     "ThreeTierVpc",

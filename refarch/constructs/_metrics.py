@@ -16,16 +16,16 @@ from typing_extensions import TypedDict, Unpack
 class MetricOptions(TypedDict, total=False):
     """Keyword form of ``cloudwatch.MetricOptions``."""
 
-    account: str
-    color: str
-    dimensions_map: Mapping[str, str]
-    label: str
-    period: Duration
-    region: str
-    stack_account: str
-    stack_region: str
-    statistic: str
-    unit: cloudwatch.Unit
+    account: str | None
+    color: str | None
+    dimensions_map: Mapping[str, str] | None
+    label: str | None
+    period: Duration | None
+    region: str | None
+    stack_account: str | None
+    stack_region: str | None
+    statistic: str | None
+    unit: cloudwatch.Unit | None
 
 
 #: The period of most metrics: fine enough to see an incident, coarse enough to read a day.
@@ -36,16 +36,11 @@ def build_metric(
     namespace: str,
     metric_name: str,
     dimensions: Mapping[str, str],
-    *,
-    statistic: str = "Sum",
     **options: Unpack[MetricOptions],
 ) -> cloudwatch.Metric:
-    """A metric scoped by ``dimensions``; ``options`` (the caller's) override the method's defaults and add
-    dimensions of their own."""
-    extra = options.pop("dimensions_map", {})
-    return cloudwatch.Metric(
-        namespace=namespace,
-        metric_name=metric_name,
-        dimensions_map={**dimensions, **extra},
-        **{"statistic": statistic, "period": FIVE_MINUTES, **options},
-    )
+    """A metric scoped by ``dimensions``: the Sum over five minutes unless ``options`` say otherwise; their
+    ``dimensions_map`` adds to ``dimensions``."""
+    merged = MetricOptions(statistic="Sum", period=FIVE_MINUTES)
+    merged.update(options)
+    merged["dimensions_map"] = {**dimensions, **(options.get("dimensions_map") or {})}
+    return cloudwatch.Metric(namespace=namespace, metric_name=metric_name, **merged)

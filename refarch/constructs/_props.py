@@ -153,11 +153,12 @@ def read_props(owner: str, props_type: type[P], given: Mapping[str, Any]) -> P:
 
 
 def _check_given(owner: str, spec: PropSpec, value: Any, complete: Mapping[str, Any]) -> None:
-    if value is not None and not is_token(value):
-        if not accepts(value, spec.hint):
-            raise PropValidationError(owner, spec.name, value, f"Allowed: {describe_type(spec.hint)}.")
-        if _is_empty(value) and not spec.prop.allow_empty:
-            raise PropValidationError(owner, spec.name, value, "It must not be empty: give a value or leave it unset.")
+    if is_token(value):
+        return
+    if not accepts(value, spec.hint):
+        raise PropValidationError(owner, spec.name, value, f"Allowed: {describe_type(spec.hint)}.")
+    if _is_empty(value) and not spec.prop.allow_empty:
+        raise PropValidationError(owner, spec.name, value, "It must not be empty: give a value or leave it unset.")
     needs = spec.prop.needs
     if needs is not None and value is not None and not complete[needs]:
         raise PropValidationError(
@@ -166,7 +167,7 @@ def _check_given(owner: str, spec: PropSpec, value: Any, complete: Mapping[str, 
             value,
             f"It only takes effect with {needs}, which is {complete[needs]!r}: set {needs} or leave {spec.name} out.",
         )
-    if value is not None and not is_token(value):
+    if value is not None:
         for check in spec.prop.checks:
             check(owner, spec.name, value)
 
@@ -229,7 +230,7 @@ def _check_type(value: Any, hint: Any) -> None:
     if "argname" in _TYPEGUARD_PARAMETERS:
         typeguard.check_type("value", value, hint)
     else:
-        typeguard.check_type(value, hint)
+        typing.cast(Any, typeguard.check_type)(value, hint)
 
 
 _TYPEGUARD_PARAMETERS = tuple(inspect.signature(typeguard.check_type).parameters)
@@ -294,7 +295,7 @@ def document_props(props_type: type) -> Callable[[C], C]:
         init = cls.__dict__["__init__"]
         lines = [inspect.cleandoc(init.__doc__ or "")]
         for spec in prop_specs(props_type):
-            lines.append(f":param {spec.name}: {spec.prop.doc} Default: {spec.prop.describe_default()}")
+            lines.append(f":param {spec.name}: {_doc_with_allowed(spec)} Default: {spec.prop.describe_default()}")
         init.__doc__ = "\n".join(line for line in lines if line)
         return cls
 
@@ -305,20 +306,26 @@ def prop_table(props_type: type) -> str:
     """A Markdown table of the props: name, type, default, documentation."""
     rows = ["| prop | type | default | what it does |", "| --- | --- | --- | --- |"]
     for spec in prop_specs(props_type):
-        cells = (f"`{spec.name}`", _type_text(spec.hint), spec.prop.describe_default(), spec.prop.doc)
+        cells = (f"`{spec.name}`", _type_text(spec.hint), spec.prop.describe_default(), _doc_with_allowed(spec))
         rows.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(rows) + "\n"
 
 
 def _type_text(hint: Any) -> str:
     text = str(hint) if not isinstance(hint, type) else hint.__name__
-    for prefix in ("typing.", "aws_cdk.", "refarch.constructs.", "collections.abc."):
-        text = text.replace(prefix, "")
+    text = re.sub(r"aws_cdk\.aws_(\w+)\.", r"\1.", text)  # aws_cdk.aws_kms.IKey -> kms.IKey
+    text = re.sub(r"\b(?:refarch|aws_cdk|typing|collections\.abc)(?:\.\w+)*\.(?=\w)", "", text)
     return f"`{text.replace('NoneType', 'None')}`"
 
 
 def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    return " ".join(text.split()).replace("``", "`").replace("|", "\\|")
+
+
+def _doc_with_allowed(spec: PropSpec) -> str:
+    allowed = [getattr(check, "allowed", "") for check in spec.prop.checks]
+    shown = "; ".join(a for a in allowed if a)
+    return f"{spec.prop.doc} Allowed: {shown}." if shown else spec.prop.doc
 
 
 def _literal(value: Any) -> str:
@@ -336,6 +343,12 @@ def _literal(value: Any) -> str:
 # -- checks ----------------------------------------------------------------------------------------
 
 
+def _described(check: Check, allowed: str) -> Check:
+    """``check``, carrying what it allows in words (``allowed``) for the docs and README tables."""
+    setattr(check, "allowed", allowed)  # noqa: B010 - a function attribute, read by _doc_with_allowed
+    return check
+
+
 def whole_range(minimum: int, maximum: int) -> Check:
     """A whole number from ``minimum`` to ``maximum``."""
 
@@ -343,7 +356,7 @@ def whole_range(minimum: int, maximum: int) -> Check:
         if not minimum <= value <= maximum:
             raise PropValidationError(owner, prop, value, f"Allowed: a whole number from {minimum} to {maximum}.")
 
-    return check
+    return _described(check, f"{minimum} to {maximum}")
 
 
 def number_range(minimum: float, maximum: float) -> Check:
@@ -353,7 +366,7 @@ def number_range(minimum: float, maximum: float) -> Check:
         if not minimum <= value <= maximum:
             raise PropValidationError(owner, prop, value, f"Allowed: a number from {minimum} to {maximum}.")
 
-    return check
+    return _described(check, f"{minimum} to {maximum}")
 
 
 #: A TCP or UDP port.
@@ -378,7 +391,8 @@ def duration_range(minimum: Duration, maximum: Duration, *, unit: str = "seconds
                 owner, prop, shown, f"Allowed: from {minimum.to_human_string()} to {maximum.to_human_string()}."
             )
 
-    return check
+    whole = f", whole {unit}" if unit != "seconds" else ""
+    return _described(check, f"{minimum.to_human_string()} to {maximum.to_human_string()}{whole}")
 
 
 def matches(pattern: str, what: str) -> Check:
@@ -389,7 +403,7 @@ def matches(pattern: str, what: str) -> Check:
         if not compiled.fullmatch(value):
             raise PropValidationError(owner, prop, value, f"Allowed: {what}.")
 
-    return check
+    return _described(check, what)
 
 
 def unique_items(owner: str, prop: str, value: Any) -> None:

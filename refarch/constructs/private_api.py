@@ -558,7 +558,7 @@ class PrivateApi(Construct):
             "WebAcl",
             rate_limit=waf_rate_limit,
             encryption_key=encryption_key,
-            log_retention=log_retention,
+            log_retention=log_retention or _defaults.LOG_RETENTION,
             removal_policy=removal_policy,
         )
         self.web_acl_association = self.web_acl.associate(stage.stage_arn)

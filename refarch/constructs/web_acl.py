@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from typing import Annotated
 
 from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -17,9 +18,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
+from typing_extensions import TypedDict, Unpack
 
 from refarch.constructs import _builders, _defaults
-from refarch.constructs._validation import PropValidationError, check_one_of, check_whole_range, is_token
+from refarch.constructs._metrics import MetricOptions, build_metric
+from refarch.constructs._props import Prop, document_props, matches, read_props, whole_range
+from refarch.constructs._validation import PropValidationError, is_token
 
 _OWNER = "ProtectiveWebAcl"
 
@@ -32,10 +36,8 @@ RATE_LIMIT_RANGE = (10, 2_000_000_000)
 #: Evaluation windows a rate-based rule accepts, in seconds.
 RATE_WINDOWS = (60, 120, 300, 600)
 
-_NAME = re.compile(r"^[\w-]{1,128}$")
 #: Characters a WAF description may not contain (its pattern allows letters, digits, spaces and =:#@/-,.+).
 _DESCRIPTION_DISALLOWED = re.compile(r"[^a-zA-Z0-9+=:#@/\-,. ]")
-_LOG_GROUP_NAME = re.compile(r"^aws-waf-logs-[.\-_/#A-Za-z0-9]{1,499}$")
 
 
 class WafScope(enum.Enum):
@@ -66,6 +68,96 @@ MANAGED_RULE_GROUPS = (
 REDACTED_HEADERS = ("authorization", "cookie")
 
 
+def _rate_window(owner: str, prop: str, value: Duration) -> None:
+    if value.to_seconds() not in RATE_WINDOWS:
+        raise PropValidationError(owner, prop, value.to_human_string(), "Allowed: 1, 2, 5 or 10 minutes.")
+
+
+class ProtectiveWebAclProps(TypedDict, total=False):
+    """Props of :class:`ProtectiveWebAcl`."""
+
+    waf_scope: Annotated[
+        WafScope,
+        Prop(
+            "``WafScope.REGIONAL`` for regional resources, ``WafScope.CLOUDFRONT`` for distributions (the stack "
+            "must be in us-east-1).",
+            default=WafScope.REGIONAL,
+        ),
+    ]
+    rate_limit: Annotated[
+        int,
+        Prop(
+            "Requests one client IP may send per ``rate_limit_window`` before it is blocked.",
+            default=2000,
+            checks=(whole_range(*RATE_LIMIT_RANGE),),
+        ),
+    ]
+    rate_limit_window: Annotated[
+        Duration,
+        Prop(
+            "Window the rate limit counts over: 1, 2, 5 or 10 minutes.",
+            default=Duration.minutes(5),
+            checks=(_rate_window,),
+        ),
+    ]
+    web_acl_name: Annotated[
+        str | None,
+        Prop(
+            "Name of the web ACL, also its metric name.",
+            default=None,
+            default_doc="a name unique to the construct path",
+            checks=(matches(r"[\w-]{1,128}", "1 to 128 letters, digits, '_' and '-'"),),
+        ),
+    ]
+    log_group_name: Annotated[
+        str | None,
+        Prop(
+            f"Name of the log group; WAF logs only to groups named ``{WAF_LOG_GROUP_PREFIX}...``.",
+            default=None,
+            default_doc=f"``{WAF_LOG_GROUP_PREFIX}``, a name unique to the construct path and a suffix unique to "
+            "the stack's creation (the group is retained, and the next create of the stack must not collide)",
+            checks=(
+                matches(
+                    r"aws-waf-logs-[.\-_/#A-Za-z0-9]{1,499}",
+                    f"a name starting '{WAF_LOG_GROUP_PREFIX}', then letters, digits and '.-_/#'",
+                ),
+            ),
+        ),
+    ]
+    log_retention: Annotated[
+        logs.RetentionDays, Prop("How long the WAF logs are kept.", default=_defaults.LOG_RETENTION)
+    ]
+    encryption_key: Annotated[
+        kms.IKey | None,
+        Prop(
+            "Key that encrypts the log group; it must admit CloudWatch Logs.",
+            default=None,
+            default_doc="a new customer-managed key with rotation",
+        ),
+    ]
+    removal_policy: Annotated[
+        RemovalPolicy,
+        Prop(
+            "What happens to the log group and its key when removed from the stack.",
+            default=_defaults.DATA_REMOVAL_POLICY,
+        ),
+    ]
+
+
+def _check_scope_region(scope: Construct, waf_scope: WafScope) -> None:
+    """A CloudFront web ACL exists only in us-east-1 (agnostic stacks pass: their region is a token)."""
+    region = Stack.of(scope).region
+    if waf_scope is WafScope.CLOUDFRONT and not is_token(region) and region != "us-east-1":
+        raise PropValidationError(
+            _OWNER,
+            "waf_scope",
+            waf_scope,
+            f"A CloudFront web ACL must be created in us-east-1, and this stack is in {region}: "
+            "put it in a us-east-1 stack, or use WafScope.REGIONAL.",
+        )
+
+
+@document_props(ProtectiveWebAclProps)
 class ProtectiveWebAcl(Construct):
     """A WAF web ACL that allows by default and blocks what AWS's managed rules and a per-IP rate limit catch.
 
@@ -82,72 +174,17 @@ class ProtectiveWebAcl(Construct):
         acl.associate(api.deployment_stage.stage_arn)
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        waf_scope: WafScope = WafScope.REGIONAL,
-        rate_limit: int = 2000,
-        rate_limit_window: Duration | None = None,
-        web_acl_name: str | None = None,
-        log_group_name: str | None = None,
-        log_retention: logs.RetentionDays | None = None,
-        encryption_key: kms.IKey | None = None,
-        removal_policy: RemovalPolicy = _defaults.DATA_REMOVAL_POLICY,
-    ) -> None:
-        """
-        :param waf_scope: ``WafScope.REGIONAL`` for regional resources, ``WafScope.CLOUDFRONT`` for
-            distributions (stack in us-east-1). Default: ``WafScope.REGIONAL``
-        :param rate_limit: Requests one client IP may send per ``rate_limit_window`` before it is
-            blocked, 10 to 2,000,000,000. Default: ``2000``
-        :param rate_limit_window: Window the rate limit counts over: 1, 2, 5 or 10 minutes.
-            Default: ``Duration.minutes(5)``
-        :param web_acl_name: Name of the web ACL, also its metric name (letters, digits, ``_`` and
-            ``-``, up to 128). Default: - a name unique to the construct path
-        :param log_group_name: Name of the log group, starting with ``aws-waf-logs-`` as WAF requires.
-            Default: - ``aws-waf-logs-``, a name unique to the construct path and a suffix unique to
-            the stack's creation
-        :param log_retention: Retention of the WAF logs. Default: ``RetentionDays.ONE_YEAR``
-        :param encryption_key: Key that encrypts the log group; it must admit CloudWatch Logs.
-            Default: - a new customer-managed key with rotation
-        :param removal_policy: What happens to the log group and its key when removed from the stack.
-            Default: ``RemovalPolicy.RETAIN``
-        """
+    def __init__(self, scope: Construct, id: str, **props: Unpack[ProtectiveWebAclProps]) -> None:
+        p = read_props(_OWNER, ProtectiveWebAclProps, props)
+        _check_scope_region(scope, p["waf_scope"])
         super().__init__(scope, id)
-        check_one_of(_OWNER, "waf_scope", waf_scope, list(WafScope))
-        check_whole_range(_OWNER, "rate_limit", rate_limit, minimum=RATE_LIMIT_RANGE[0], maximum=RATE_LIMIT_RANGE[1])
-        window_seconds: float = 300
-        if rate_limit_window is not None and not rate_limit_window.is_unresolved():
-            window_seconds = rate_limit_window.to_seconds()
-            if window_seconds not in RATE_WINDOWS:
-                raise PropValidationError(
-                    _OWNER, "rate_limit_window", rate_limit_window.to_human_string(), "Allowed: 1, 2, 5 or 10 minutes."
-                )
-        if web_acl_name is not None and not is_token(web_acl_name) and not _NAME.match(web_acl_name):
-            raise PropValidationError(
-                _OWNER, "web_acl_name", web_acl_name, "Allowed: 1 to 128 letters, digits, '_' and '-'."
-            )
-        if log_group_name is not None and not is_token(log_group_name) and not _LOG_GROUP_NAME.match(log_group_name):
-            raise PropValidationError(
-                _OWNER,
-                "log_group_name",
-                log_group_name,
-                f"WAF logs only to log groups named '{WAF_LOG_GROUP_PREFIX}...' (then letters, digits, '.-_/#').",
-            )
-        region = Stack.of(self).region if waf_scope is WafScope.CLOUDFRONT else "us-east-1"
-        if not is_token(region) and region != "us-east-1":
-            raise PropValidationError(
-                _OWNER,
-                "waf_scope",
-                waf_scope,
-                f"A CloudFront web ACL must be created in us-east-1, and this stack is in {region}: "
-                "put it in a us-east-1 stack, or use WafScope.REGIONAL.",
-            )
+        waf_scope, rate_limit, log_retention = p["waf_scope"], p["rate_limit"], p["log_retention"]
+        encryption_key, removal_policy = p["encryption_key"], p["removal_policy"]
+        window_seconds = p["rate_limit_window"].to_seconds()
 
         self.waf_scope = waf_scope
         self.rate_limit = rate_limit
-        self.web_acl_name = web_acl_name or Names.unique_resource_name(self, max_length=128, separator="-")
+        self.web_acl_name = p["web_acl_name"] or Names.unique_resource_name(self, max_length=128, separator="-")
 
         if encryption_key is None:
             key = _builders.build_logs_key(
@@ -160,7 +197,7 @@ class ProtectiveWebAcl(Construct):
             "LogGroup",
             # The group is retained: a suffix unique to the stack's creation keeps the next create
             # of the stack from colliding with it.
-            log_group_name=log_group_name
+            log_group_name=p["log_group_name"]
             or f"{WAF_LOG_GROUP_PREFIX}{Names.unique_resource_name(self, max_length=200)}-"
             f"{_builders.stack_unique_suffix(self)}",
             encryption_key=encryption_key,
@@ -265,36 +302,25 @@ class ProtectiveWebAcl(Construct):
 
     # -- metrics ---------------------------------------------------------------------------
 
-    def metric(
-        self, metric_name: str, *, rule: str = "ALL", statistic: str = "Sum", period: Duration | None = None
-    ) -> cloudwatch.Metric:
-        """A metric of this web ACL in the ``AWS/WAFV2`` namespace.
+    def metric(self, metric_name: str, *, rule: str = "ALL", **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """A metric of this web ACL in the ``AWS/WAFV2`` namespace (Sum over 5 minutes unless ``options`` say
+        otherwise).
 
         :param metric_name: ``AllowedRequests``, ``BlockedRequests``, ``CountedRequests``, ...
-        :param rule: The rule's metric name (for example ``"RateLimitPerIp"``), or ``"ALL"``. Default: ``"ALL"``
-        :param statistic: Default: ``"Sum"``
-        :param period: Default: ``Duration.minutes(5)``
+        :param rule: The rule's metric name (for example ``"RateLimitPerIp"``), or ``"ALL"``.
         """
         dimensions = {"WebACL": self.web_acl_name, "Rule": rule}
         if self.waf_scope is WafScope.REGIONAL:
             dimensions["Region"] = Stack.of(self).region
-        return cloudwatch.Metric(
-            namespace="AWS/WAFV2",
-            metric_name=metric_name,
-            dimensions_map=dimensions,
-            statistic=statistic,
-            period=period or Duration.minutes(5),
-        )
+        return build_metric("AWS/WAFV2", metric_name, dimensions, **options)
 
-    def metric_blocked_requests(
-        self, *, rule: str = "ALL", statistic: str = "Sum", period: Duration | None = None
-    ) -> cloudwatch.Metric:
+    def metric_blocked_requests(self, *, rule: str = "ALL", **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Requests blocked by ``rule`` (or by any rule)."""
-        return self.metric("BlockedRequests", rule=rule, statistic=statistic, period=period)
+        return self.metric("BlockedRequests", rule=rule, **options)
 
-    def metric_allowed_requests(self, *, statistic: str = "Sum", period: Duration | None = None) -> cloudwatch.Metric:
+    def metric_allowed_requests(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Requests the web ACL allowed."""
-        return self.metric("AllowedRequests", statistic=statistic, period=period)
+        return self.metric("AllowedRequests", **options)
 
 
 def _waf_description(text: str) -> str:
