@@ -3,7 +3,7 @@
 from refarch.constructs.encrypted_data_store import EncryptedDataStore
 from refarch.constructs.image_processor import ImageProcessor, ImageRendition
 from refarch.constructs.private_api import ApiAuthorization, PrivateApi
-from refarch.constructs.resilient_web_app import Capacity, DataLayer, ResilientWebApp
+from refarch.constructs.resilient_web_app import Capacity, DataLayer, ResilientWebApp, ResilientWebAppProps
 from refarch.constructs.streaming_pipeline import StreamingPipeline
 from refarch.constructs.three_tier_vpc import NatStrategy, ThreeTierVpc, Tier
 from refarch.constructs.web_acl import ProtectiveWebAcl, ProtectiveWebAclProps, WafScope
@@ -24,6 +24,7 @@ __all__ = [
     "ProtectiveWebAcl",
     "ProtectiveWebAclProps",
     "ResilientWebApp",
+    "ResilientWebAppProps",
     "StreamingPipeline",
     "ThreeTierVpc",
     "Tier",

@@ -28,5 +28,5 @@ class ResilientWebAppStack(Stack):
         # The optional parts on, so the packs, the flow contract and the deploy checks cover them: a Valkey cache
         # for the back instances and a work queue from the front to the back.
         self.app = ResilientWebApp(
-            self, "App", network=self.network, alarm_topic=self.network.alarm_topic, cache=True, work_queue=True
+            self, "App", vpc=self.network, alarm_topic=self.network.alarm_topic, cache=True, work_queue=True
         )

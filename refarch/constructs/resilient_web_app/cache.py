@@ -13,8 +13,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs.private_api_tiers import build_alarm
+from refarch.constructs.resilient_web_app.edge import build_deploy_time_secret
 from refarch.constructs.three_tier_vpc import EPHEMERAL_PORTS, ThreeTierVpc
 
 #: Valkey's engine version (cluster mode off: one shard, a primary and a replica in another AZ).
@@ -62,24 +62,17 @@ def build_cache(
         description="The db tier's subnets, one per AZ",
         subnet_ids=[subnet.subnet_id for subnet in network.db.subnets],
     )
-    auth_secret = secretsmanager.Secret(
+    # ElastiCache AUTH tokens: 16 to 128 printable characters without '@', '"' or '/': letters and digits.
+    auth_secret = build_deploy_time_secret(
         scope,
         "AuthToken",
         description="AUTH token of the Valkey cache (the back instances read it)",
+        length=64,
         encryption_key=encryption_key,
-        # ElastiCache AUTH tokens: 16 to 128 printable characters, no '@', '"' or '/': letters and digits.
-        generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True, password_length=64),
         removal_policy=removal_policy,
-    )
-    acknowledge(
-        auth_secret,
-        "The Valkey AUTH token is set on the replication group at deployment; rotating it takes ElastiCache's "
-        "two-token AUTH rotation (ModifyReplicationGroup with AuthTokenUpdateStrategy ROTATE then SET), which a "
-        "Secrets Manager rotation function for Valkey does not exist for. Rotate it by redeploying a new value.",
-        "AwsSolutions-SMG4",
-        "HIPAA.Security-SecretsManagerRotationEnabled",
-        "NIST.800.53.R5-SecretsManagerRotationEnabled",
-        "PCI.DSS.321-SecretsManagerRotationEnabled",
+        not_rotated_because="The Valkey AUTH token is set on the replication group at deployment; rotating it "
+        "takes ElastiCache's two-token AUTH rotation (ModifyReplicationGroup with AuthTokenUpdateStrategy ROTATE "
+        "then SET), for which Secrets Manager has no rotation function. Rotate it by redeploying a new value.",
     )
     group = elasticache.CfnReplicationGroup(
         scope,
