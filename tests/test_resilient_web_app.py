@@ -605,3 +605,15 @@ def test_variants_pass_the_packs_and_the_deploy_checks(variant: str, request: py
     concrete = {"region": REGION, "account": ACCOUNT} if variant == "with_domain" else {}
     assert not check_permissions(output, **concrete)
     assert not check_lifecycle([output])
+
+
+def test_metrics_take_metric_options_and_the_caller_wins() -> None:
+    stack = cdk.Stack(new_app(), "Metrics")
+    network = ThreeTierVpc(stack, "Network", max_azs=2, db_port=5432)
+    app = ResilientWebApp(stack, "App", vpc=network)
+    default = app.metric_request_count()
+    assert (default.statistic, default.period.to_minutes()) == ("Sum", 5)
+    mine = app.metric_request_count(statistic="Average", period=Duration.minutes(1))
+    assert (mine.statistic, mine.period.to_minutes()) == ("Average", 1)
+    assert app.metric_response_time(statistic="p90").statistic == "p90"
+    assert app.metric_error_rate(period=Duration.minutes(1)).period.to_minutes() == 1

@@ -164,12 +164,13 @@ class ResilientWebApp(Construct):
 
     def _origin_certificate(self, scope: Construct) -> acm.ICertificate | None:
         p = self._props
-        if p["domain_name"] is None or p["hosted_zone"] is None:
+        domain_name, origin_domain = p["domain_name"], self._origin_domain
+        if domain_name is None or origin_domain is None or p["hosted_zone"] is None:
             return None
         return acm.Certificate(
             scope,
             "Certificate",
-            domain_name=self._origin_domain if p["cloudfront"] else p["domain_name"],
+            domain_name=origin_domain if p["cloudfront"] else domain_name,
             validation=acm.CertificateValidation.from_dns(p["hosted_zone"]),
         )
 
@@ -592,19 +593,22 @@ class ResilientWebApp(Construct):
 
     def metric_request_count(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Requests the public ALB received (Sum over 5 minutes unless ``options`` say otherwise)."""
-        return self.load_balancer.metrics.request_count(**{**_FIVE_MINUTE_SUM, **options})
+        return self.load_balancer.metrics.request_count(**_five_minutes("Sum", options))
 
     def metric_error_rate(self, **options: Unpack[MetricOptions]) -> cloudwatch.MathExpression:
         """Fraction of the public ALB's requests answered 5XX; ``options`` apply to the counts it divides."""
-        return alarms.error_rate(self.load_balancer, **{**_FIVE_MINUTE_SUM, **options})
+        return alarms.error_rate(self.load_balancer, **_five_minutes("Sum", options))
 
     def metric_response_time(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """p99 response time of the front instances, seen by the public ALB."""
-        return self.load_balancer.metrics.target_response_time(**{**_FIVE_MINUTE_SUM, "statistic": "p99", **options})
+        return self.load_balancer.metrics.target_response_time(**_five_minutes("p99", options))
 
 
-#: The default of the metric_* methods.
-_FIVE_MINUTE_SUM: MetricOptions = {"period": Duration.minutes(5), "statistic": "Sum"}
+def _five_minutes(statistic: str, options: MetricOptions) -> MetricOptions:
+    """``statistic`` over five minutes, unless the caller's ``options`` say otherwise (they win)."""
+    merged = MetricOptions(period=Duration.minutes(5), statistic=statistic)
+    merged.update(options)
+    return merged
 
 
 def _health_check(path: str) -> elbv2.HealthCheck:
