@@ -226,6 +226,9 @@ def test_cache_is_valkey_multi_az_encrypted_with_the_customer_key(default: Synth
     assert props["KmsKeyId"] == {"Fn::GetAtt": [default.logical_id("AWS::KMS::Key", "AppKey"), "Arn"]}
     assert "secretsmanager" in str(props["AuthToken"])  # a dynamic reference, not the value
     assert props["Port"] == 6380
+    for kind in ("CacheCpu", "CacheMemory", "CacheEvictions"):
+        _, alarm = default.one("AWS::CloudWatch::Alarm", f"AppAlarms{kind}")
+        assert {m["MetricStat"]["Period"] for m in alarm["Properties"]["Metrics"] if "MetricStat" in m} == {60}
     _, subnets = default.one("AWS::ElastiCache::SubnetGroup")
     assert all("DbSubnet" in str(subnet) for subnet in subnets["Properties"]["SubnetIds"])
     assert len(subnets["Properties"]["SubnetIds"]) == 2

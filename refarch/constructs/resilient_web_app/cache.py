@@ -127,7 +127,10 @@ def cache_alarms(scope: Construct, cache: Cache) -> dict[str, cloudwatch.Alarm]:
             for n, node in enumerate(cache.node_ids, start=1)
         }
         return cloudwatch.MathExpression(
-            expression=f"MAX([{', '.join(using)}])", using_metrics=using, label=f"{metric_name} (busiest node)"
+            expression=f"MAX([{', '.join(using)}])",
+            using_metrics=using,
+            label=f"{metric_name} (busiest node)",
+            period=Duration.minutes(1),  # the nodes' period: a MathExpression would otherwise make it 5 minutes
         )
 
     above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
