@@ -3,7 +3,7 @@
 from refarch.constructs.encrypted_data_store import EncryptedDataStore, EncryptedDataStoreProps
 from refarch.constructs.image_processor import ImageProcessor, ImageProcessorProps, ImageRendition
 from refarch.constructs.private_api import ApiAuthorization, PrivateApi, PrivateApiProps
-from refarch.constructs.resilient_web_app import Capacity, DataLayer, ResilientWebApp
+from refarch.constructs.resilient_web_app import Capacity, DataLayer, ResilientWebApp, ResilientWebAppProps
 from refarch.constructs.streaming_pipeline import StreamingPipeline, StreamingPipelineProps
 from refarch.constructs.three_tier_vpc import NatStrategy, ThreeTierVpc, ThreeTierVpcProps, Tier
 from refarch.constructs.web_acl import ProtectiveWebAcl, ProtectiveWebAclProps, WafScope
@@ -27,6 +27,7 @@ __all__ = [
     "ProtectiveWebAcl",
     "ProtectiveWebAclProps",
     "ResilientWebApp",
+    "ResilientWebAppProps",
     "StreamingPipeline",
     "StreamingPipelineProps",
     "ThreeTierVpc",

@@ -1,5 +1,6 @@
 """Reference stack: the resilient web application in one region (CloudFront -> public ALB -> front group ->
-internal ALB -> back group -> Multi-AZ Aurora PostgreSQL), on a two-AZ three-tier VPC."""
+internal ALB -> back group -> Multi-AZ Aurora PostgreSQL, a Valkey cache and a work queue), on a two-AZ
+three-tier VPC."""
 
 from __future__ import annotations
 
@@ -23,4 +24,9 @@ class ResilientWebAppStack(Stack):
     def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
         super().__init__(scope, id, description="cdk-refarch reference: resilient web application", **kwargs)
         self.network = ThreeTierVpc(self, "Network", max_azs=2, app_port=FRONT_PORT, db_port=DB_PORT)
-        self.app = ResilientWebApp(self, "App", network=self.network)
+        # One alarm topic for the whole application: the network's alarms and the app's notify the same one.
+        # The optional parts on, so the packs, the flow contract and the deploy checks cover them: a Valkey cache
+        # for the back instances and a work queue from the front to the back.
+        self.app = ResilientWebApp(
+            self, "App", vpc=self.network, alarm_topic=self.network.alarm_topic, cache=True, work_queue=True
+        )

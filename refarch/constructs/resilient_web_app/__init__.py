@@ -1,16 +1,18 @@
 """ResilientWebApp: Route 53 -> CloudFront/WAF -> public ALB -> front group -> internal ALB -> back group ->
-Multi-AZ Aurora (or DynamoDB), on a ThreeTierVpc, with no single point of failure from DNS to data.
+Multi-AZ Aurora (or DynamoDB), with an optional Valkey cache and work queue, on a ThreeTierVpc, with no
+single point of failure from DNS to data.
 
-Modules by concern: ``props`` (enums, checks), ``edge`` (CloudFront, origin header, records), ``front``
-(public ALB), ``back`` (internal ALB), ``fleet`` (launch template and Auto Scaling group), ``data``
-(Aurora or DynamoDB), ``alarms``.
+Modules by concern: ``props`` (props, enums, cross-prop checks), ``edge`` (CloudFront, origin header,
+records), ``front`` (public ALB), ``back`` (internal ALB), ``fleet`` (launch template and Auto Scaling
+group), ``data`` (Aurora or DynamoDB), ``cache`` (Valkey), ``work_queue`` (SQS), ``alarms``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+import jsii
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -19,302 +21,219 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_shield as shield
 from aws_cdk import aws_sns as sns
 from constructs import Construct
+from typing_extensions import Unpack
 
 from refarch.compliance.acknowledge import acknowledge
-from refarch.constructs import _builders, _dashboards, _defaults
-from refarch.constructs._network_checks import check_database_azs
-from refarch.constructs._validation import PropValidationError
+from refarch.constructs import _builders, _dashboards
+from refarch.constructs._metrics import MetricOptions
+from refarch.constructs._props import document_props, read_props
 from refarch.constructs.private_api_tiers import default_user_data, pin_rotation_port
 from refarch.constructs.resilient_web_app import alarms, back, data, edge, front
-from refarch.constructs.resilient_web_app import props as checks
+from refarch.constructs.resilient_web_app.cache import Cache, build_cache, cache_alarms, open_cache_port
 from refarch.constructs.resilient_web_app.fleet import Fleet, build_fleet, scale_on_requests
-from refarch.constructs.resilient_web_app.props import OWNER, Capacity, DataLayer
-from refarch.constructs.three_tier_vpc import ThreeTierVpc
+from refarch.constructs.resilient_web_app.props import (
+    OWNER,
+    Capacity,
+    DataLayer,
+    ResilientWebAppProps,
+    check_props,
+    database_port_of,
+    front_port_of,
+)
+from refarch.constructs.resilient_web_app.work_queue import WorkQueue, build_work_queue, dead_letter_alarm
 from refarch.constructs.web_acl import ProtectiveWebAcl
 from refarch.contracts import flows
+from refarch.errors import PropValidationError
 
 
+@document_props(ResilientWebAppProps)
+@jsii.implements(ec2.IConnectable)
 class ResilientWebApp(Construct):
     """A two-layer web application on a :class:`ThreeTierVpc`, Multi-AZ at every layer.
 
     Example::
 
         network = ThreeTierVpc(self, "Network", max_azs=2, app_port=8080, db_port=5432)
-        app = ResilientWebApp(self, "App", network=network)
+        app = ResilientWebApp(self, "App", vpc=network, alarm_topic=network.alarm_topic, work_queue=True)
         app.grant_data(my_role)
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        network: ThreeTierVpc,
-        front_port: int | None = None,
-        internal_port: int = 80,
-        back_port: int = 8081,
-        front_capacity: Capacity | None = None,
-        back_capacity: Capacity | None = None,
-        instance_type: ec2.InstanceType | None = None,
-        machine_image: ec2.IMachineImage | None = None,
-        front_user_data: ec2.UserData | None = None,
-        back_user_data: ec2.UserData | None = None,
-        health_check_path: str = "/health",
-        health_check_grace: Duration | None = None,
-        cpu_target_percent: float = 70,
-        requests_per_target: int = 1000,
-        data_layer: DataLayer = DataLayer.AURORA_POSTGRESQL,
-        database_port: int | None = None,
-        database_instance_type: ec2.InstanceType | None = None,
-        reader_count: int = 1,
-        backup_retention: Duration | None = None,
-        secret_rotation_interval: Duration | None = None,
-        deletion_protection: bool = True,
-        cloudfront: bool = True,
-        domain_name: str | None = None,
-        hosted_zone: route53.IHostedZone | None = None,
-        edge_certificate: acm.ICertificate | None = None,
-        edge_web_acl_arn: str | None = None,
-        failover: route53.Failover | None = None,
-        waf_rate_limit: int = 2000,
-        shield_advanced: bool = False,
-        alarm_topic: sns.ITopic | None = None,
-        alarm_cpu_percent: float = 80,
-        alarm_error_rate: float = 0.01,
-        alarm_response_time: Duration | None = None,
-        encryption_key: kms.IKey | None = None,
-        log_retention: logs.RetentionDays | None = None,
-        removal_policy: RemovalPolicy = _defaults.DATA_REMOVAL_POLICY,
-    ) -> None:
-        """
-        :param network: The ThreeTierVpc: public ALB in its web tier, groups and internal ALB in its app
-            tier, Aurora in its db tier. At least 2 AZs.
-        :param front_port: Port of the front instances. Default: - the network's ``app_port``
-        :param internal_port: Port of the internal ALB's listener. Default: ``80``
-        :param back_port: Port of the back instances. Default: ``8081``
-        :param front_capacity: / :param back_capacity: Instances of each group. Default: ``Capacity(2, 6)``
-        :param health_check_path: Path the ALBs and Route 53 check. Default: ``"/health"``
-        :param health_check_grace: Time an instance has to start before ELB checks count. Default: 5 minutes
-        :param cpu_target_percent: CPU target of both groups' target tracking. Default: ``70``
-        :param requests_per_target: Requests per minute per instance both groups track. Default: ``1000``
-        :param data_layer: Aurora PostgreSQL, Aurora MySQL or DynamoDB. Default: ``DataLayer.AURORA_POSTGRESQL``
-        :param database_port: Aurora's port; the network's db tier must open it. Default: - the engine's
-        :param reader_count: Aurora readers, each in the next AZ after the writer's. Default: ``1``
-        :param backup_retention: Days of automated backups (1-35). Default: 7 days
-        :param secret_rotation_interval: Rotation of the database secret. Default: 30 days
-        :param deletion_protection: Protect the database or table from deletion. Default: ``True``
-        :param cloudfront: Put CloudFront in front of the public ALB. Default: ``True``
-        :param domain_name: Domain the application answers on (alias records, HTTPS to the origin).
-        :param hosted_zone: The zone of ``domain_name``.
-        :param edge_certificate: us-east-1 certificate of ``domain_name`` for CloudFront. Default: - made
-            here when the stack is in us-east-1
-        :param edge_web_acl_arn: A CloudFront-scope web ACL (us-east-1). Default: - the regional one on the ALB only
-        :param failover: Make ``origin.<domain>`` a failover record of this region (two-region apps).
-        :param shield_advanced: Protect the public ALB (and, in us-east-1, the distribution) with Shield
-            Advanced. The account must subscribe first: 3,000 USD a month per organization, a one-year
-            commitment, plus data transfer. Default: ``False``
-        :param alarm_topic: Topic every alarm and scaling event notifies. Default: - a new encrypted topic
-        :param alarm_cpu_percent: / :param alarm_error_rate: / :param alarm_response_time: thresholds of
-            the composite alarm. Default: 80 %, 1 %, 500 ms
-        """
+    def __init__(self, scope: Construct, id: str, **props: Unpack[ResilientWebAppProps]) -> None:
+        """The application in one region (its props below; every one is checked before anything is built)."""
+        p = read_props(OWNER, ResilientWebAppProps, props)
+        network = check_props(Stack.of(scope), p)
         super().__init__(scope, id)
-        stack = Stack.of(self)
-        if not isinstance(network, ThreeTierVpc):
-            raise PropValidationError(
-                OWNER, "network", network.node.path, "Allowed: a ThreeTierVpc (its tiers carry the layers)."
-            )
-        front_port = network.app_port if front_port is None else front_port
-        front_capacity = front_capacity or Capacity()
-        back_capacity = back_capacity or Capacity()
-        health_check_grace = health_check_grace or Duration.minutes(5)
-        backup_retention = backup_retention or Duration.days(7)
-        secret_rotation_interval = secret_rotation_interval or Duration.days(30)
-        alarm_response_time = alarm_response_time or Duration.millis(500)
-        checks.check_data(
-            data_layer=data_layer,
-            reader_count=reader_count,
-            backup_retention=backup_retention,
-            secret_rotation_interval=secret_rotation_interval,
-        )
-        if data_layer is DataLayer.DYNAMODB and database_port is not None:
-            raise PropValidationError(OWNER, "database_port", database_port, "DynamoDB has no port: leave it unset.")
-        database_port = database_port if database_port is not None else data_layer.default_port
-        checks.check_ports(
-            network,
-            front_port=front_port,
-            internal_port=internal_port,
-            back_port=back_port,
-            database_port=database_port,
-        )
-        checks.check_network_azs(network)
-        if data_layer is not DataLayer.DYNAMODB:
-            check_database_azs(OWNER, "network", list(network.db.subnets), multi_az=True)
-        checks.check_capacity("front_capacity", front_capacity)
-        checks.check_capacity("back_capacity", back_capacity)
-        checks.check_scaling(
-            cpu_target_percent=cpu_target_percent,
-            requests_per_target=requests_per_target,
-            health_check_grace=health_check_grace,
-        )
-        checks.check_health_check_path(health_check_path)
-        checks.check_edge(
-            stack,
-            cloudfront=cloudfront,
-            domain_name=domain_name,
-            hosted_zone=hosted_zone,
-            edge_certificate=edge_certificate,
-            failover=failover,
-            alarm_cpu_percent=alarm_cpu_percent,
-            alarm_error_rate=alarm_error_rate,
-            alarm_response_time=alarm_response_time,
-        )
         self.network = network
-        self.front_port, self.internal_port, self.back_port = front_port, internal_port, back_port
-        self.database_port = database_port
-        vpc = network.vpc
-        log_retention = log_retention or _defaults.LOG_RETENTION
-        instance_type = instance_type or ec2.InstanceType.of(
-            ec2.InstanceClass.BURSTABLE4_GRAVITON, ec2.InstanceSize.SMALL
+        self.front_port, self.internal_port, self.back_port = (
+            front_port_of(network, p),
+            p["internal_port"],
+            p["back_port"],
         )
+        self.database_port = database_port_of(p)
+        self._props = p
+        removal_policy = p["removal_policy"]
 
         # -- shared: key, topic, log bucket ------------------------------------------------------
-        if encryption_key is None:
-            key = _builders.build_logs_key(
-                self,
-                "Key",
-                description=f"Encrypts the data and logs of {self.node.path}",
-                removal_policy=removal_policy,
-            )
-            encryption_key = key
-        self.encryption_key: kms.IKey = encryption_key
-        self.alarm_topic: sns.ITopic = alarm_topic or _dashboards.build_alarm_topic(
+        self.encryption_key: kms.IKey = p["encryption_key"] or _builders.build_logs_key(
+            self, "Key", description=f"Encrypts the data and logs of {self.node.path}", removal_policy=removal_policy
+        )
+        self.alarm_topic: sns.ITopic = p["alarm_topic"] or _dashboards.build_alarm_topic(
             self, "AlarmTopic", removal_policy=removal_policy, description="cdk-refarch alarms", key_id="AlarmTopicKey"
         )
         self.log_bucket = _builders.build_access_log_bucket(self, "LoadBalancerLogs", removal_policy=removal_policy)
 
-        def add_layer(
-            scope: Construct,
-            name: str,
-            *,
-            listener: elbv2.ApplicationListener,
-            port: int,
-            user_data: ec2.UserData,
-            capacity: Capacity,
-            conditions: list[elbv2.ListenerCondition] | None,
-        ) -> tuple[Fleet, elbv2.ApplicationTargetGroup]:
-            """One layer's group behind ``listener`` (only for requests meeting ``conditions``)."""
-            fleet = build_fleet(
-                scope,
-                vpc=vpc,
-                subnets=network.app.subnet_selection,
-                description=f"{name} instances of {self.node.path}",
-                instance_type=instance_type,
-                machine_image=machine_image,
-                user_data=user_data,
-                capacity=capacity,
-                cpu_target_percent=cpu_target_percent,
-                health_check_grace=health_check_grace,
-                notifications_topic=self.alarm_topic,
-                encryption_key=self.encryption_key,
-                log_retention=log_retention,
-                removal_policy=removal_policy,
-            )
-            target_group = listener.add_targets(
-                name,
-                port=port,
-                protocol=elbv2.ApplicationProtocol.HTTP,
-                targets=[fleet.auto_scaling_group],
-                conditions=conditions,
-                priority=10 if conditions else None,
-                deregistration_delay=Duration.seconds(30),
-                health_check=_health_check(health_check_path),
-            )
-            scale_on_requests(fleet, requests_per_target)
-            return fleet, target_group
-
         # -- front: public ALB -> front group ---------------------------------------------------
         front_scope = Construct(self, "Front")
         self.load_balancer, self.load_balancer_security_group = front.build_public_alb(
-            front_scope, vpc=vpc, subnets=network.web.subnet_selection, log_bucket=self.log_bucket
+            front_scope, vpc=network.vpc, subnets=network.web.subnet_selection, log_bucket=self.log_bucket
         )
         self.origin_secret = (
-            edge.build_origin_secret(self, encryption_key=encryption_key, removal_policy=removal_policy)
-            if cloudfront
+            edge.build_origin_secret(self, encryption_key=self.encryption_key, removal_policy=removal_policy)
+            if p["cloudfront"]
             else None
         )
         origin_value = self.origin_secret.secret_value.unsafe_unwrap() if self.origin_secret is not None else None
-        origin_domain = f"origin.{domain_name}" if domain_name is not None else None
-        self.origin_certificate: acm.ICertificate | None = None
-        if domain_name is not None and hosted_zone is not None:
-            self.origin_certificate = acm.Certificate(
-                front_scope,
-                "Certificate",
-                domain_name=f"origin.{domain_name}" if cloudfront else domain_name,
-                validation=acm.CertificateValidation.from_dns(hosted_zone),
-            )
+        self.origin_certificate = self._origin_certificate(front_scope)
         self.listener = front.add_public_listeners(
             front_scope, self.load_balancer, certificate=self.origin_certificate, origin_secret=origin_value
         )
         # The default instances run PrivateApi's small HTTP service (GET /health answers 200) on the
         # layer's port, so each group is healthy before the user brings their own user data.
-        self.front, self.front_target_group = add_layer(
+        self.front, self.front_target_group = self._add_layer(
             front_scope,
             "Front",
             listener=self.listener,
-            port=front_port,
-            user_data=front_user_data
-            or default_user_data(app_port=front_port, db_host="localhost", db_port=front_port),
-            capacity=front_capacity,
+            port=self.front_port,
+            user_data=p["front_user_data"]
+            or default_user_data(app_port=self.front_port, db_host="localhost", db_port=self.front_port),
+            capacity=p["front_capacity"],
             conditions=front.front_target_conditions(origin_value),
         )
 
-        # -- data --------------------------------------------------------------------------------
-        self.database: rds.DatabaseCluster | None = None
-        self.table: dynamodb.Table | None = None
-        self.database_security_group: ec2.SecurityGroup | None = None
-        data_scope = Construct(self, "Data")
-        if data_layer is DataLayer.DYNAMODB:
-            self.table = data.build_table(
-                data_scope,
-                encryption_key=encryption_key,
-                deletion_protection=deletion_protection,
-                removal_policy=removal_policy,
-            )
-        else:
-            assert database_port is not None
-            self._build_database(
-                data_scope,
-                layer=data_layer,
-                port=database_port,
-                instance_type=database_instance_type,
-                reader_count=reader_count,
-                backup_retention=backup_retention,
-                secret_rotation_interval=secret_rotation_interval,
-                deletion_protection=deletion_protection,
-                log_retention=log_retention,
-                removal_policy=removal_policy,
-            )
-
-        # -- back: internal ALB -> back group ----------------------------------------------------
+        # -- data, then back: internal ALB -> back group -> data -----------------------------------
+        self._build_data(Construct(self, "Data"))
         back_scope = Construct(self, "Back")
         self.internal_load_balancer, self.internal_security_group, self.internal_listener = back.build_internal_alb(
-            back_scope, vpc=vpc, subnets=network.app.subnet_selection, log_bucket=self.log_bucket, port=internal_port
+            back_scope,
+            vpc=network.vpc,
+            subnets=network.app.subnet_selection,
+            log_bucket=self.log_bucket,
+            port=self.internal_port,
         )
-        self.back, self.back_target_group = add_layer(
+        self.back, self.back_target_group = self._add_layer(
             back_scope,
             "Back",
             listener=self.internal_listener,
-            port=back_port,
-            user_data=back_user_data or default_user_data(app_port=back_port, **self._data_endpoint()),
-            capacity=back_capacity,
+            port=self.back_port,
+            user_data=p["back_user_data"] or default_user_data(app_port=self.back_port, **self._data_endpoint()),
+            capacity=p["back_capacity"],
             conditions=None,
         )
+        self._connect_data()
+        self._connect_layers()
+        self._build_optional_parts()
+
+        # -- WAF on the ALB, and the edge --------------------------------------------------------
+        self.web_acl = ProtectiveWebAcl(
+            self,
+            "WebAcl",
+            rate_limit=p["waf_rate_limit"],
+            encryption_key=self.encryption_key,
+            log_retention=p["log_retention"],
+            removal_policy=removal_policy,
+        )
+        self.web_acl.associate(self.load_balancer.load_balancer_arn)
+        self._build_edge(origin_value)
+        self.shield_protections = self._protect(p["shield_advanced"])
+        self._declare_flows()
+        self._build_alarms()
+        self._build_failover_record()
+
+    # -- wiring ------------------------------------------------------------------------------
+
+    @property
+    def _origin_domain(self) -> str | None:
+        """``origin.<domain>``: the name CloudFront (and the failover records) reach the public ALB by."""
+        domain_name = self._props["domain_name"]
+        return f"origin.{domain_name}" if domain_name is not None else None
+
+    def _origin_certificate(self, scope: Construct) -> acm.ICertificate | None:
+        p = self._props
+        domain_name, origin_domain = p["domain_name"], self._origin_domain
+        if domain_name is None or origin_domain is None or p["hosted_zone"] is None:
+            return None
+        return acm.Certificate(
+            scope,
+            "Certificate",
+            domain_name=origin_domain if p["cloudfront"] else domain_name,
+            validation=acm.CertificateValidation.from_dns(p["hosted_zone"]),
+        )
+
+    def _add_layer(
+        self,
+        scope: Construct,
+        name: str,
+        *,
+        listener: elbv2.ApplicationListener,
+        port: int,
+        user_data: ec2.UserData,
+        capacity: Capacity,
+        conditions: list[elbv2.ListenerCondition] | None,
+    ) -> tuple[Fleet, elbv2.ApplicationTargetGroup]:
+        """One layer's group behind ``listener`` (only for requests meeting ``conditions``)."""
+        p = self._props
+        fleet = build_fleet(
+            scope,
+            vpc=self.network.vpc,
+            subnets=self.network.app.subnet_selection,
+            description=f"{name} instances of {self.node.path}",
+            instance_type=p["instance_type"]
+            or ec2.InstanceType.of(ec2.InstanceClass.BURSTABLE4_GRAVITON, ec2.InstanceSize.SMALL),
+            machine_image=p["machine_image"],
+            user_data=user_data,
+            capacity=capacity,
+            cpu_target_percent=p["cpu_target_percent"],
+            health_check_grace=p["health_check_grace"],
+            notifications_topic=self.alarm_topic,
+            encryption_key=self.encryption_key,
+            log_retention=p["log_retention"],
+            removal_policy=p["removal_policy"],
+        )
+        target_group = listener.add_targets(
+            name,
+            port=port,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            targets=[fleet.auto_scaling_group],
+            conditions=conditions,
+            priority=10 if conditions else None,
+            deregistration_delay=Duration.seconds(30),
+            health_check=_health_check(p["health_check_path"]),
+        )
+        scale_on_requests(fleet, p["requests_per_target"])
+        return fleet, target_group
+
+    def _build_data(self, scope: Construct) -> None:
+        p = self._props
+        self.database: rds.DatabaseCluster | None = None
+        self.table: dynamodb.Table | None = None
+        self.database_security_group: ec2.SecurityGroup | None = None
+        if p["data_layer"] is DataLayer.DYNAMODB:
+            self.table = data.build_table(
+                scope,
+                encryption_key=self.encryption_key,
+                deletion_protection=p["deletion_protection"],
+                removal_policy=p["removal_policy"],
+            )
+        else:
+            self._build_database(scope)
+
+    def _connect_data(self) -> None:
+        """The back instances use the data layer: IAM auth or table grants, and the database port."""
         self.grant_data(self.back.role)
         if self.table is not None:
             acknowledge(
@@ -324,46 +243,10 @@ class ResilientWebApp(Construct):
                 "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
                 "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
             )
-        if self.database_security_group is not None:
+        if self.database_security_group is not None and self.database_port is not None:
             self.back.security_group.connections.allow_to(
-                self.database_security_group, ec2.Port.tcp(database_port), "Back instances to the database"
+                self.database_security_group, ec2.Port.tcp(self.database_port), "Back instances to the database"
             )
-        self._connect_layers()
-
-        # -- WAF on the ALB, and the edge --------------------------------------------------------
-        self.web_acl = ProtectiveWebAcl(
-            self,
-            "WebAcl",
-            rate_limit=waf_rate_limit,
-            encryption_key=encryption_key,
-            log_retention=log_retention,
-            removal_policy=removal_policy,
-        )
-        self.web_acl.associate(self.load_balancer.load_balancer_arn)
-        self._build_edge(
-            cloudfront=cloudfront,
-            origin_value=origin_value,
-            origin_domain=origin_domain,
-            domain_name=domain_name,
-            hosted_zone=hosted_zone,
-            edge_certificate=edge_certificate,
-            edge_web_acl_arn=edge_web_acl_arn,
-            health_check_path=health_check_path,
-            removal_policy=removal_policy,
-        )
-
-        self.shield_protections = self._protect(shield_advanced)
-        self._declare_flows()
-        self._build_alarms(
-            front_capacity=front_capacity,
-            back_capacity=back_capacity,
-            cpu_percent=alarm_cpu_percent,
-            error_rate_threshold=alarm_error_rate,
-            response_time=alarm_response_time,
-        )
-        self._build_failover_record(failover=failover, hosted_zone=hosted_zone, origin_domain=origin_domain)
-
-    # -- wiring ------------------------------------------------------------------------------
 
     def _connect_layers(self) -> None:
         """Security groups along the chain (each ALB may send only to its group), and the app tier's ACL."""
@@ -378,21 +261,35 @@ class ResilientWebApp(Construct):
         )
         back.open_app_tier(self.network.app, internal_port=self.internal_port, back_port=self.back_port)
 
-    def _build_database(
-        self,
-        scope: Construct,
-        *,
-        layer: DataLayer,
-        port: int,
-        instance_type: ec2.InstanceType | None,
-        reader_count: int,
-        backup_retention: Duration,
-        secret_rotation_interval: Duration,
-        deletion_protection: bool,
-        log_retention: logs.RetentionDays,
-        removal_policy: RemovalPolicy,
-    ) -> None:
-        network = self.network
+    def _build_optional_parts(self) -> None:
+        """The cache for the back instances, and the work queue from the front to the back."""
+        p = self._props
+        self.cache: Cache | None = None
+        if p["cache"]:
+            self.cache = build_cache(
+                Construct(self, "Cache"),
+                network=self.network,
+                port=p["cache_port"],
+                node_type=p["cache_node_type"],
+                encryption_key=self.encryption_key,
+                removal_policy=p["removal_policy"],
+            )
+            open_cache_port(self.network, self.cache, self.back.security_group)
+            self.cache.auth_secret.grant_read(self.back.role)
+        self.work: WorkQueue | None = None
+        if p["work_queue"]:
+            self.work = build_work_queue(
+                Construct(self, "Work"),
+                encryption_key=self.encryption_key,
+                max_receive_count=p["work_queue_max_receive_count"],
+                removal_policy=p["removal_policy"],
+            )
+            self.grant_send_work(self.front.role)
+            self.grant_consume_work(self.back.role)
+
+    def _build_database(self, scope: Construct) -> None:
+        p, network, port = self._props, self.network, self.database_port
+        assert port is not None  # Aurora has a port
         self.database_security_group = ec2.SecurityGroup(
             scope,
             "SecurityGroup",
@@ -402,43 +299,33 @@ class ResilientWebApp(Construct):
         )
         self.database = data.build_aurora(
             scope,
-            layer=layer,
+            layer=p["data_layer"],
             vpc=network.vpc,
             subnets=network.db.subnet_selection,
             availability_zones=[s.availability_zone for s in network.db.subnets],
             security_group=self.database_security_group,
             port=port,
-            instance_type=instance_type
+            instance_type=p["database_instance_type"]
             or ec2.InstanceType.of(ec2.InstanceClass.BURSTABLE4_GRAVITON, ec2.InstanceSize.MEDIUM),
-            reader_count=reader_count,
-            backup_retention=backup_retention,
-            deletion_protection=deletion_protection,
+            reader_count=p["reader_count"],
+            backup_retention=p["backup_retention"],
+            deletion_protection=p["deletion_protection"],
             encryption_key=self.encryption_key,
-            log_retention=log_retention,
-            removal_policy=removal_policy,
+            log_retention=p["log_retention"],
+            removal_policy=p["removal_policy"],
         )
         self.secret_rotation = self.database.add_rotation_single_user(
-            automatically_after=secret_rotation_interval, vpc_subnets=network.app.subnet_selection
+            automatically_after=p["secret_rotation_interval"], vpc_subnets=network.app.subnet_selection
         )
         pin_rotation_port(self.database_security_group, port)
 
-    def _build_edge(
-        self,
-        *,
-        cloudfront: bool,
-        origin_value: str | None,
-        origin_domain: str | None,
-        domain_name: str | None,
-        hosted_zone: route53.IHostedZone | None,
-        edge_certificate: acm.ICertificate | None,
-        edge_web_acl_arn: str | None,
-        health_check_path: str,
-        removal_policy: RemovalPolicy,
-    ) -> None:
+    def _build_edge(self, origin_value: str | None) -> None:
+        p = self._props
+        domain_name, hosted_zone, edge_certificate = p["domain_name"], p["hosted_zone"], p["edge_certificate"]
         self.distribution = None
         self.records = None
         self.health_check: route53.HealthCheck | None = None
-        if cloudfront:
+        if p["cloudfront"]:
             assert origin_value is not None
             if domain_name is not None and edge_certificate is None:
                 assert hosted_zone is not None  # checked; the stack is in us-east-1 (checked too)
@@ -451,12 +338,12 @@ class ResilientWebApp(Construct):
             self.distribution = edge.build_distribution(
                 self,
                 load_balancer=self.load_balancer,
-                origin_domain_name=origin_domain,
+                origin_domain_name=self._origin_domain,
                 origin_secret=origin_value,
                 domain_name=domain_name,
                 certificate=edge_certificate,
-                web_acl_arn=edge_web_acl_arn,
-                removal_policy=removal_policy,
+                web_acl_arn=p["edge_web_acl_arn"],
+                removal_policy=p["removal_policy"],
             )
         if domain_name is not None and hosted_zone is not None and self.distribution is not None:
             self.records, self.health_check = edge.build_records(
@@ -464,15 +351,14 @@ class ResilientWebApp(Construct):
                 zone=hosted_zone,
                 domain_name=domain_name,
                 distribution=self.distribution,
-                health_check_path=health_check_path,
+                health_check_path=p["health_check_path"],
             )
 
-    def _build_failover_record(
-        self, *, failover: route53.Failover | None, hosted_zone: route53.IHostedZone | None, origin_domain: str | None
-    ) -> None:
+    def _build_failover_record(self) -> None:
         """``origin.<domain>`` -> this region's ALB; a failover record with a health check that follows this
         region's front layer (healthy hosts of its target group, through a CloudWatch alarm), since Route 53's
         own checkers cannot send the origin header the ALB requires."""
+        failover, hosted_zone, origin_domain = self._props["failover"], self._props["hosted_zone"], self._origin_domain
         self.origin_record: route53.ARecord | None = None
         self.origin_health_check: route53.HealthCheck | None = None
         if hosted_zone is None or origin_domain is None:
@@ -584,20 +470,24 @@ class ResilientWebApp(Construct):
                 (self.load_balancer, self.database, self.database_port, "the public ALB never reaches the database"),
                 (web, self.database, self.database_port, "the web tier must not reach the database"),
             ]
+        if self.cache is not None:
+            cache = flows.hosts("Valkey cache", self.network.db.subnets, [self.cache.security_group])
+            port = self.cache.port
+            required.append((self.back.auto_scaling_group, cache, port, "back group to the cache"))
+            forbidden += [
+                ("0.0.0.0/0", cache, port, "the cache is never on the internet"),
+                (self.front.auto_scaling_group, cache, port, "the front reaches the cache through the back"),
+                (self.load_balancer, cache, port, "the public ALB never reaches the cache"),
+                (web, cache, port, "the web tier must not reach the cache"),
+            ]
         for source, destination, port, reason in required:
             flows.require_flow(self, source=source, destination=destination, port=port, reason=reason)
         for source, destination, port, reason in forbidden:
             flows.forbid_flow(self, source=source, destination=destination, port=port, reason=reason)
 
-    def _build_alarms(
-        self,
-        *,
-        front_capacity: Capacity,
-        back_capacity: Capacity,
-        cpu_percent: float,
-        error_rate_threshold: float,
-        response_time: Duration,
-    ) -> None:
+    def _build_alarms(self) -> None:
+        p = self._props
+        error_rate_threshold, response_time = p["alarm_error_rate"], p["alarm_response_time"]
         self.alarms_scope = Construct(self, "Alarms")
         scope = self.alarms_scope
         self.alarms: dict[str, cloudwatch.AlarmBase] = {
@@ -607,7 +497,7 @@ class ResilientWebApp(Construct):
                 load_balancer=self.load_balancer,
                 target_group=self.front_target_group,
                 group=self.front.auto_scaling_group,
-                min_capacity=front_capacity.minimum,
+                min_capacity=p["front_capacity"].minimum,
                 error_rate_threshold=error_rate_threshold,
                 response_time=response_time,
             ),
@@ -617,18 +507,22 @@ class ResilientWebApp(Construct):
                 load_balancer=self.internal_load_balancer,
                 target_group=self.back_target_group,
                 group=self.back.auto_scaling_group,
-                min_capacity=back_capacity.minimum,
+                min_capacity=p["back_capacity"].minimum,
                 error_rate_threshold=error_rate_threshold,
                 response_time=response_time,
             ),
         }
         if self.database is not None:
             self.alarms.update(alarms.database_alarms(scope, self.database))
+        if self.cache is not None:
+            self.alarms.update(cache_alarms(scope, self.cache))
+        if self.work is not None:
+            self.alarms["WorkDeadLetters"] = dead_letter_alarm(scope, self.work)
         self.composite_alarm, degraded_conditions = alarms.composite_alarm(
             scope,
             load_balancer=self.load_balancer,
             group=self.front.auto_scaling_group,
-            cpu_percent=cpu_percent,
+            cpu_percent=p["alarm_cpu_percent"],
             error_rate_threshold=error_rate_threshold,
             response_time=response_time,
         )
@@ -643,7 +537,7 @@ class ResilientWebApp(Construct):
             _dashboards.Panel("Response time (p99)", left=[self.metric_response_time()]),
         ]
         self.dashboard, self.health_alarm = _dashboards.build_operations_view(
-            self, dashboard=True, title=self.node.path, panels=panels, alarms=watched, topic=self.alarm_topic
+            self, dashboard=p["dashboard"], title=self.node.path, panels=panels, alarms=watched, topic=self.alarm_topic
         )
         if self.dashboard is not None:
             self.dashboard.add_widgets(
@@ -679,19 +573,42 @@ class ResilientWebApp(Construct):
         if self.database is not None:
             return self.database.grant_connect(grantee, "app")
         assert self.table is not None
-        return self.table.grant_read_write_data(grantee)
+        # Table.grant_read_write_data grants the key too but returns only the table's part: name it here
+        # (the same statement, made once) so the Grant returned covers everything granted.
+        key = self.encryption_key.grant(grantee, *data.TABLE_KEY_ACTIONS)
+        return self.table.grant_read_write_data(grantee).combine(key)
 
-    def metric_request_count(self, *, period: Duration | None = None) -> cloudwatch.Metric:
-        """Requests the public ALB received."""
-        return self.load_balancer.metrics.request_count(period=period or Duration.minutes(5), statistic="Sum")
+    def grant_send_work(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` send to the work queue (the key's data key included). Needs ``work_queue=True``."""
+        return self._work_queue("grant_send_work").grant_send(grantee)
 
-    def metric_error_rate(self, *, period: Duration | None = None) -> cloudwatch.MathExpression:
-        """Fraction of the public ALB's requests answered 5XX."""
-        return alarms.error_rate(self.load_balancer, period or Duration.minutes(5))
+    def grant_consume_work(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` receive and delete the work queue's messages (decrypt included)."""
+        return self._work_queue("grant_consume_work").grant_consume(grantee)
 
-    def metric_response_time(self, *, period: Duration | None = None) -> cloudwatch.Metric:
+    def _work_queue(self, method: str) -> WorkQueue:
+        if self.work is None:
+            raise PropValidationError(OWNER, "work_queue", False, f"{method} needs the work queue: work_queue=True.")
+        return self.work
+
+    def metric_request_count(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """Requests the public ALB received (Sum over 5 minutes unless ``options`` say otherwise)."""
+        return self.load_balancer.metrics.request_count(**_five_minutes("Sum", options))
+
+    def metric_error_rate(self, **options: Unpack[MetricOptions]) -> cloudwatch.MathExpression:
+        """Fraction of the public ALB's requests answered 5XX; ``options`` apply to the counts it divides."""
+        return alarms.error_rate(self.load_balancer, **_five_minutes("Sum", options))
+
+    def metric_response_time(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """p99 response time of the front instances, seen by the public ALB."""
-        return self.load_balancer.metrics.target_response_time(statistic="p99", period=period or Duration.minutes(5))
+        return self.load_balancer.metrics.target_response_time(**_five_minutes("p99", options))
+
+
+def _five_minutes(statistic: str, options: MetricOptions) -> MetricOptions:
+    """``statistic`` over five minutes, unless the caller's ``options`` say otherwise (they win)."""
+    merged = MetricOptions(period=Duration.minutes(5), statistic=statistic)
+    merged.update(options)
+    return merged
 
 
 def _health_check(path: str) -> elbv2.HealthCheck:
@@ -704,4 +621,4 @@ def _health_check(path: str) -> elbv2.HealthCheck:
     )
 
 
-__all__ = ["Capacity", "DataLayer", "ResilientWebApp"]
+__all__ = ["Capacity", "DataLayer", "ResilientWebApp", "ResilientWebAppProps"]

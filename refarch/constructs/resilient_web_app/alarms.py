@@ -8,8 +8,10 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_rds as rds
 from constructs import Construct
+from typing_extensions import Unpack
 
 from refarch.compliance.acknowledge import acknowledge
+from refarch.constructs._metrics import MetricOptions
 from refarch.constructs.private_api_tiers import build_alarm
 
 _GT = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
@@ -18,19 +20,22 @@ _QUIET = cloudwatch.TreatMissingData.NOT_BREACHING
 _MINUTE = Duration.minutes(1)
 
 
-def error_rate(load_balancer: elbv2.ApplicationLoadBalancer, period: Duration = _MINUTE) -> cloudwatch.MathExpression:
-    """Fraction of requests answered 5XX, by the ALB itself or by its targets."""
+def error_rate(
+    load_balancer: elbv2.ApplicationLoadBalancer, **options: Unpack[MetricOptions]
+) -> cloudwatch.MathExpression:
+    """Fraction of requests answered 5XX, by the ALB itself or by its targets: the Sum of each count per
+    minute unless ``options`` say otherwise."""
+    counts = MetricOptions(period=_MINUTE, statistic="Sum")
+    counts.update(options)
     metrics = load_balancer.metrics
     return cloudwatch.MathExpression(
         expression="IF(requests > 0, (elb5xx + target5xx) / requests, 0)",
         using_metrics={
-            "elb5xx": metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=period, statistic="Sum"),
-            "target5xx": metrics.http_code_target(
-                elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=period, statistic="Sum"
-            ),
-            "requests": metrics.request_count(period=period, statistic="Sum"),
+            "elb5xx": metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, **counts),
+            "target5xx": metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, **counts),
+            "requests": metrics.request_count(**counts),
         },
-        period=period,
+        period=counts["period"],
         label="5XX rate",
     )
 

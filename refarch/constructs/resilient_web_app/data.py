@@ -143,6 +143,10 @@ def build_aurora(
     return cluster
 
 
+#: What Table.grant_read_write_data grants on the table's customer key (aws-cdk-lib's KEY_READ_WRITE_ACTIONS).
+TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
+
+
 def build_table(
     scope: Construct, *, encryption_key: kms.IKey, deletion_protection: bool, removal_policy: RemovalPolicy
 ) -> dynamodb.Table:

@@ -25,24 +25,49 @@ def build_origin_secret(
     scope: Construct, *, encryption_key: kms.IKey, removal_policy: RemovalPolicy
 ) -> secretsmanager.Secret:
     """The value CloudFront sends in :data:`ORIGIN_HEADER`; the template holds only a dynamic reference."""
-    secret = secretsmanager.Secret(
+    return build_deploy_time_secret(
         scope,
         "OriginSecret",
         description="Header value that proves a request to the public ALB came through CloudFront",
+        length=48,
         encryption_key=encryption_key,
-        generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True, password_length=48),
+        removal_policy=removal_policy,
+        not_rotated_because="CloudFront and the ALB listener rule read this value at deployment; rotating it means "
+        "redeploying both together, which a rotation Lambda cannot do without a window of 403s. Rotate it by "
+        "deploying a new value (cdk deploy after changing its generator).",
+        also_acknowledged=("HIPAA.Security-SecretsManagerUsingKMSKey",),
+    )
+
+
+def build_deploy_time_secret(
+    scope: Construct,
+    id: str,
+    *,
+    description: str,
+    length: int,
+    encryption_key: kms.IKey,
+    removal_policy: RemovalPolicy,
+    not_rotated_because: str,
+    also_acknowledged: tuple[str, ...] = (),
+) -> secretsmanager.Secret:
+    """A generated secret (letters and digits) that resources read at deployment through a dynamic
+    reference, so no rotation function can change it alone: its rotation findings are acknowledged."""
+    secret = secretsmanager.Secret(
+        scope,
+        id,
+        description=description,
+        encryption_key=encryption_key,
+        generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True, password_length=length),
         removal_policy=removal_policy,
     )
     acknowledge(
         secret,
-        "CloudFront and the ALB listener rule read this value at deployment; rotating it means redeploying both "
-        "together, which a rotation Lambda cannot do without a window of 403s. Rotate it by deploying a new "
-        "value (cdk deploy after changing its generator).",
+        not_rotated_because,
         "AwsSolutions-SMG4",
         "HIPAA.Security-SecretsManagerRotationEnabled",
         "NIST.800.53.R5-SecretsManagerRotationEnabled",
         "PCI.DSS.321-SecretsManagerRotationEnabled",
-        "HIPAA.Security-SecretsManagerUsingKMSKey",
+        *also_acknowledged,
     )
     return secret
 

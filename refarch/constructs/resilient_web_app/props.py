@@ -1,30 +1,44 @@
-"""ResilientWebApp's enums and prop checks: every bad prop fails here, before anything is built."""
+"""ResilientWebApp's props, written once (type, default, documentation, checks), its enums, and the checks
+that span several props or the network: every bad prop fails here, before anything is built."""
 
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
+from typing import Annotated, Any
 
-from aws_cdk import Duration, Stack, Token
+from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_sns as sns
+from typing_extensions import TypedDict
 
-from refarch.constructs._network_checks import check_network_port
-from refarch.constructs._validation import (
-    PropValidationError,
-    check_duration_range,
-    check_int_range,
-    check_port,
-    check_whole_range,
-    is_token,
+from refarch.constructs import _dashboards, _defaults
+from refarch.constructs._network_checks import check_database_azs, check_network_port, network_of
+from refarch.constructs._props import (
+    REQUIRED,
+    Prop,
+    duration_range,
+    matches,
+    number_range,
+    port,
+    whole_range,
 )
+from refarch.constructs._validation import check_whole_range
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
+from refarch.constructs.web_acl import RATE_LIMIT_RANGE
+from refarch.errors import PropValidationError
 
 OWNER = "ResilientWebApp"
 
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,1023}$")
+#: The cache's port: not Valkey's well-known 6379.
+CACHE_PORT = 6380
+CACHE_NODE_TYPE = "cache.t4g.small"
+_DOMAIN = r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+_PATH = r"/[A-Za-z0-9._~/-]{0,1023}"
 
 
 class DataLayer(enum.Enum):
@@ -51,32 +65,322 @@ class Capacity:
     desired: int | None = None
 
 
-def check_capacity(prop: str, capacity: Capacity) -> None:
-    """``1 <= minimum <= desired <= maximum <= 100``; a resilient layer keeps at least 2 (one per AZ)."""
-    check_whole_range(OWNER, f"{prop}.minimum", capacity.minimum, minimum=2, maximum=100)
-    check_whole_range(OWNER, f"{prop}.maximum", capacity.maximum, minimum=2, maximum=100)
+def check_capacity(owner: str, prop: str, capacity: Capacity) -> None:
+    """``2 <= minimum <= desired <= maximum <= 100``: a resilient layer keeps at least 2 (one per AZ)."""
+    check_whole_range(owner, f"{prop}.minimum", capacity.minimum, minimum=2, maximum=100)
+    check_whole_range(owner, f"{prop}.maximum", capacity.maximum, minimum=2, maximum=100)
     if capacity.maximum < capacity.minimum:
         raise PropValidationError(
-            OWNER, f"{prop}.maximum", capacity.maximum, f"It must be at least minimum ({capacity.minimum})."
+            owner, f"{prop}.maximum", capacity.maximum, f"It must be at least minimum ({capacity.minimum})."
         )
     if capacity.desired is not None:
         check_whole_range(
-            OWNER, f"{prop}.desired", capacity.desired, minimum=capacity.minimum, maximum=capacity.maximum
+            owner, f"{prop}.desired", capacity.desired, minimum=capacity.minimum, maximum=capacity.maximum
         )
 
 
-def check_ports(
-    network: ThreeTierVpc,
-    *,
-    front_port: int,
-    internal_port: int,
-    back_port: int,
-    database_port: int | None,
-) -> None:
+def _check_dashboard(owner: str, prop: str, value: Any) -> None:
+    _dashboards.check_dashboard_prop(owner, value)
+
+
+def _check_response_time(owner: str, prop: str, value: Duration) -> None:
+    if not 10 <= value.to_milliseconds() <= 60_000:
+        raise PropValidationError(owner, prop, value.to_human_string(), "Allowed: from 10 ms to 60 seconds.")
+
+
+_DAYS = Duration.days
+
+
+class ResilientWebAppProps(TypedDict, total=False):
+    """The props of :class:`ResilientWebApp`."""
+
+    vpc: Annotated[
+        ThreeTierVpc | ec2.IVpc,
+        Prop(
+            "The ThreeTierVpc (or its .vpc): public ALB in its web tier, groups and internal ALB in its app tier, "
+            "data in its db tier; at least 2 AZs. A plain IVpc is rejected: the layers need the tiers' ACLs.",
+            default=REQUIRED,
+        ),
+    ]
+    # -- layers
+    front_port: Annotated[
+        int | None,
+        Prop(
+            "Port of the front instances; the network opens it web -> app.",
+            default=None,
+            default_doc="- the network's `app_port`",
+            checks=(port,),
+        ),
+    ]
+    internal_port: Annotated[int, Prop("Port of the internal ALB's listener.", default=80, checks=(port,))]
+    back_port: Annotated[int, Prop("Port of the back instances.", default=8081, checks=(port,))]
+    front_capacity: Annotated[
+        Capacity,
+        Prop(
+            "Instances of the front group.",
+            default=Capacity(),
+            default_doc="`Capacity(2, 6)`",
+            checks=(check_capacity,),
+        ),
+    ]
+    back_capacity: Annotated[
+        Capacity,
+        Prop(
+            "Instances of the back group.", default=Capacity(), default_doc="`Capacity(2, 6)`", checks=(check_capacity,)
+        ),
+    ]
+    instance_type: Annotated[
+        ec2.InstanceType | None,
+        Prop("Instance type of both groups.", default=None, default_doc="`t4g.small`"),
+    ]
+    machine_image: Annotated[
+        ec2.IMachineImage | None,
+        Prop("Image of both groups.", default=None, default_doc="- the latest Amazon Linux 2023 for the type"),
+    ]
+    front_user_data: Annotated[
+        ec2.UserData | None,
+        Prop(
+            "User data of the front instances.",
+            default=None,
+            default_doc="- a small service answering GET /health on the front port",
+        ),
+    ]
+    back_user_data: Annotated[
+        ec2.UserData | None,
+        Prop(
+            "User data of the back instances.",
+            default=None,
+            default_doc="- a small service answering GET /health on the back port and reporting the data layer",
+        ),
+    ]
+    health_check_path: Annotated[
+        str,
+        Prop(
+            "Path the ALBs check.",
+            default="/health",
+            checks=(matches(_PATH, "an absolute URL path such as '/health' (no query string)"),),
+        ),
+    ]
+    health_check_grace: Annotated[
+        Duration,
+        Prop(
+            "Time an instance has to start before ELB health checks count.",
+            default=Duration.minutes(5),
+            checks=(duration_range(Duration.seconds(0), Duration.hours(2)),),
+        ),
+    ]
+    cpu_target_percent: Annotated[
+        float, Prop("CPU target of both groups' target tracking.", default=70, checks=(number_range(10, 90),))
+    ]
+    requests_per_target: Annotated[
+        int,
+        Prop("Requests per minute per instance both groups track.", default=1000, checks=(whole_range(1, 100_000),)),
+    ]
+    # -- data
+    data_layer: Annotated[
+        DataLayer, Prop("Aurora PostgreSQL, Aurora MySQL or DynamoDB.", default=DataLayer.AURORA_POSTGRESQL)
+    ]
+    database_port: Annotated[
+        int | None,
+        Prop(
+            "Aurora's port; the network's db tier must open it.",
+            default=None,
+            default_doc="- the engine's",
+            checks=(port,),
+        ),
+    ]
+    database_instance_type: Annotated[
+        ec2.InstanceType | None, Prop("Aurora's instance type.", default=None, default_doc="`t4g.medium`")
+    ]
+    reader_count: Annotated[
+        int, Prop("Aurora readers, each in the next AZ after the writer's.", default=1, checks=(whole_range(1, 15),))
+    ]
+    backup_retention: Annotated[
+        Duration,
+        Prop("Automated backups kept.", default=_DAYS(7), checks=(duration_range(_DAYS(1), _DAYS(35), unit="days"),)),
+    ]
+    secret_rotation_interval: Annotated[
+        Duration,
+        Prop(
+            "Rotation of the database secret.",
+            default=_DAYS(30),
+            checks=(duration_range(_DAYS(1), _DAYS(1000), unit="days"),),
+        ),
+    ]
+    deletion_protection: Annotated[bool, Prop("Protect the database or table from deletion.", default=True)]
+    # -- optional parts
+    cache: Annotated[
+        bool,
+        Prop(
+            "An ElastiCache Valkey cache in the db tier for the back instances: TLS required, AUTH token, the "
+            "customer key, a replica in another AZ with automatic failover.",
+            default=False,
+        ),
+    ]
+    cache_port: Annotated[
+        int, Prop("The cache's port (not Valkey's well-known 6379).", default=CACHE_PORT, checks=(port,), needs="cache")
+    ]
+    cache_node_type: Annotated[
+        str,
+        Prop(
+            "The cache's node type.",
+            default=CACHE_NODE_TYPE,
+            needs="cache",
+            checks=(matches(r"cache\.[a-z0-9]+\.[a-z0-9]+", "an ElastiCache node type such as 'cache.t4g.small'"),),
+        ),
+    ]
+    work_queue: Annotated[
+        bool,
+        Prop(
+            "An SQS queue (customer key, TLS only, dead-letter queue) from the front instances to the back "
+            "instances, for work that can wait.",
+            default=False,
+        ),
+    ]
+    work_queue_max_receive_count: Annotated[
+        int,
+        Prop(
+            "Receives before a message goes to the dead-letter queue.",
+            default=5,
+            needs="work_queue",
+            checks=(whole_range(1, 1000),),
+        ),
+    ]
+    # -- edge
+    cloudfront: Annotated[bool, Prop("Put CloudFront in front of the public ALB.", default=True)]
+    domain_name: Annotated[
+        str | None,
+        Prop(
+            "Domain the application answers on (alias records, HTTPS to the origin).",
+            default=None,
+            checks=(matches(_DOMAIN, "a lowercase DNS name such as 'app.example.com'"),),
+        ),
+    ]
+    hosted_zone: Annotated[route53.IHostedZone | None, Prop("The Route 53 zone of `domain_name`.", default=None)]
+    edge_certificate: Annotated[
+        acm.ICertificate | None,
+        Prop(
+            "us-east-1 certificate of `domain_name` for CloudFront.",
+            default=None,
+            default_doc="- made here when the stack is in us-east-1",
+        ),
+    ]
+    edge_web_acl_arn: Annotated[
+        str | None,
+        Prop("A CloudFront-scope web ACL (us-east-1).", default=None, default_doc="- the regional one on the ALB only"),
+    ]
+    failover: Annotated[
+        route53.Failover | None,
+        Prop(
+            "Make `origin.<domain>` a failover record of this region (two-region apps).",
+            default=None,
+            needs="domain_name",
+        ),
+    ]
+    waf_rate_limit: Annotated[
+        int,
+        Prop(
+            "Requests per 5 minutes per IP the web ACL allows.", default=2000, checks=(whole_range(*RATE_LIMIT_RANGE),)
+        ),
+    ]
+    shield_advanced: Annotated[
+        bool,
+        Prop(
+            "Protect the public ALB (and, in us-east-1, the distribution) with Shield Advanced. The account must "
+            "subscribe first: 3,000 USD a month per organization, a one-year commitment, plus data transfer.",
+            default=False,
+        ),
+    ]
+    # -- operations
+    alarm_topic: Annotated[
+        sns.ITopic | None,
+        Prop(
+            "Topic every alarm and scaling event notifies (pass the network's for one topic).",
+            default=None,
+            default_doc="- a new encrypted topic",
+        ),
+    ]
+    dashboard: Annotated[
+        bool | str,
+        Prop(
+            "`False` for no CloudWatch dashboard, or a name for it.",
+            default=True,
+            default_doc="- a dashboard with a generated name",
+            checks=(_check_dashboard,),
+        ),
+    ]
+    alarm_cpu_percent: Annotated[
+        float, Prop("CPU threshold of the composite alarm (5 minutes).", default=80, checks=(number_range(1, 100),))
+    ]
+    alarm_error_rate: Annotated[
+        float,
+        Prop(
+            "5XX rate threshold of the composite alarm (3 minutes), a fraction.",
+            default=0.01,
+            checks=(number_range(0.0001, 1),),
+        ),
+    ]
+    alarm_response_time: Annotated[
+        Duration,
+        Prop(
+            "p99 response time threshold of the composite alarm (3 minutes).",
+            default=Duration.millis(500),
+            checks=(_check_response_time,),
+        ),
+    ]
+    encryption_key: Annotated[
+        kms.IKey | None,
+        Prop("Key of the data, secrets, queues and logs.", default=None, default_doc="- a new customer key"),
+    ]
+    log_retention: Annotated[
+        logs.RetentionDays, Prop("Retention of the instances' and WAF's logs.", default=_defaults.LOG_RETENTION)
+    ]
+    removal_policy: Annotated[
+        RemovalPolicy,
+        Prop("What happens to the data when removed from the stack.", default=_defaults.DATA_REMOVAL_POLICY),
+    ]
+
+
+def network_prop(vpc: ThreeTierVpc | ec2.IVpc) -> ThreeTierVpc:
+    """The ThreeTierVpc the layers live on (``vpc`` or the one whose ``.vpc`` it is); a plain IVpc has no
+    tiers for the layers' ACL entries, and is rejected."""
+    network = network_of(vpc)
+    if network is None:
+        raise PropValidationError(
+            OWNER,
+            "vpc",
+            vpc.node.path,
+            "Allowed: a ThreeTierVpc (or its .vpc). The layers open their flows in its tiers' network ACLs; a "
+            "plain IVpc has no tiers.",
+        )
+    return network
+
+
+def check_props(scope_stack: Stack, p: ResilientWebAppProps) -> ThreeTierVpc:
+    """The checks that span props or the network; returns the network."""
+    network = network_prop(p["vpc"])
+    data_layer = p["data_layer"]
+    if data_layer is DataLayer.DYNAMODB and p["database_port"] is not None:
+        raise PropValidationError(OWNER, "database_port", p["database_port"], "DynamoDB has no port: leave it unset.")
+    check_ports(network, p)
+    check_network_azs(network)
+    if data_layer is not DataLayer.DYNAMODB:
+        check_database_azs(OWNER, "vpc", list(network.db.subnets), multi_az=True)
+    check_edge(scope_stack, p)
+    return network
+
+
+def front_port_of(network: ThreeTierVpc, p: ResilientWebAppProps) -> int:
+    return network.app_port if p["front_port"] is None else p["front_port"]
+
+
+def database_port_of(p: ResilientWebAppProps) -> int | None:
+    return p["database_port"] if p["database_port"] is not None else p["data_layer"].default_port
+
+
+def check_ports(network: ThreeTierVpc, p: ResilientWebAppProps) -> None:
     """Each layer listens on its own port; the front port is the one the network opens web -> app."""
-    check_port(OWNER, "front_port", front_port)
-    check_port(OWNER, "internal_port", internal_port)
-    check_port(OWNER, "back_port", back_port)
+    front_port = front_port_of(network, p)
     if front_port != network.app_port:
         raise PropValidationError(
             OWNER,
@@ -85,15 +389,17 @@ def check_ports(
             f"The ThreeTierVpc {network.node.path!r} opens app_port={network.app_port} from the web tier to the "
             "app tier: give the front instances that port, or build the network with app_port=front_port.",
         )
-    ports = {"front_port": front_port, "internal_port": internal_port, "back_port": back_port}
+    database_port = database_port_of(p)
+    ports = {"front_port": front_port, "internal_port": p["internal_port"], "back_port": p["back_port"]}
     if database_port is not None:
-        check_port(OWNER, "database_port", database_port)
         ports["database_port"] = database_port
+    if p["cache"]:
+        ports["cache_port"] = p["cache_port"]
     seen: dict[int, str] = {}
-    for prop, port in ports.items():
-        if port in seen:
-            raise PropValidationError(OWNER, prop, port, f"It must differ from {seen[port]} ({port}).")
-        seen[port] = prop
+    for prop, number in ports.items():
+        if number in seen:
+            raise PropValidationError(OWNER, prop, number, f"It must differ from {seen[number]} ({number}).")
+        seen[number] = prop
     if database_port is not None:
         check_network_port(OWNER, "database_port", database_port, network)
 
@@ -104,77 +410,21 @@ def check_network_azs(network: ThreeTierVpc) -> None:
     if len(network.app.subnets) < 2 or len(azs) < 2:
         raise PropValidationError(
             OWNER,
-            "network",
+            "vpc",
             network.node.path,
             f"It spans {len(network.app.subnets)} AZ(s); the load balancers, groups and the Multi-AZ data layer "
             "need at least 2: build the ThreeTierVpc with max_azs >= 2.",
         )
 
 
-def check_scaling(*, cpu_target_percent: float, requests_per_target: int, health_check_grace: Duration) -> None:
-    check_int_range(OWNER, "cpu_target_percent", cpu_target_percent, minimum=10, maximum=90)
-    check_whole_range(OWNER, "requests_per_target", requests_per_target, minimum=1, maximum=100_000)
-    check_duration_range(
-        OWNER, "health_check_grace", health_check_grace, minimum=Duration.seconds(0), maximum=Duration.hours(2)
-    )
-
-
-def check_data(
-    *,
-    data_layer: DataLayer,
-    reader_count: int,
-    backup_retention: Duration,
-    secret_rotation_interval: Duration,
-) -> None:
-    if not isinstance(data_layer, DataLayer):
-        raise PropValidationError(OWNER, "data_layer", data_layer, f"Allowed: one of {[d.name for d in DataLayer]}.")
-    check_whole_range(OWNER, "reader_count", reader_count, minimum=1, maximum=15)
-    check_duration_range(
-        OWNER, "backup_retention", backup_retention, minimum=Duration.days(1), maximum=Duration.days(35)
-    )
-    check_duration_range(
-        OWNER,
-        "secret_rotation_interval",
-        secret_rotation_interval,
-        minimum=Duration.days(1),
-        maximum=Duration.days(1000),
-    )
-    for prop, value in (("backup_retention", backup_retention), ("secret_rotation_interval", secret_rotation_interval)):
-        if not value.is_unresolved() and value.to_seconds() % 86_400:
-            raise PropValidationError(OWNER, prop, value.to_human_string(), "Allowed: whole days.")
-
-
-def check_health_check_path(path: str) -> None:
-    if not isinstance(path, str) or not _PATH.match(path):
-        raise PropValidationError(
-            OWNER, "health_check_path", path, "Allowed: an absolute URL path such as '/health' (no query string)."
-        )
-
-
-def check_edge(
-    stack: Stack,
-    *,
-    cloudfront: bool,
-    domain_name: str | None,
-    hosted_zone: route53.IHostedZone | None,
-    edge_certificate: acm.ICertificate | None,
-    failover: route53.Failover | None,
-    alarm_cpu_percent: float,
-    alarm_error_rate: float,
-    alarm_response_time: Duration,
-) -> None:
-    """A domain needs its zone and an edge certificate; failover records need a domain."""
-    if (domain_name is not None and not is_token(domain_name)) and (
-        not isinstance(domain_name, str) or not _DOMAIN.match(domain_name)
-    ):
-        raise PropValidationError(
-            OWNER, "domain_name", domain_name, "Allowed: a lowercase DNS name such as 'app.example.com'."
-        )
-    if domain_name is not None and hosted_zone is None:
+def check_edge(stack: Stack, p: ResilientWebAppProps) -> None:
+    """A domain needs its zone and an edge certificate; CloudFront carries HTTPS when there is no domain."""
+    domain_name, cloudfront, edge_certificate = p["domain_name"], p["cloudfront"], p["edge_certificate"]
+    if domain_name is not None and p["hosted_zone"] is None:
         raise PropValidationError(
             OWNER, "hosted_zone", None, "A domain_name needs the Route 53 hosted zone that holds it."
         )
-    if hosted_zone is not None and domain_name is None:
+    if p["hosted_zone"] is not None and domain_name is None:
         raise PropValidationError(OWNER, "domain_name", None, "A hosted_zone is used only with a domain_name.")
     if edge_certificate is not None and (domain_name is None or not cloudfront):
         raise PropValidationError(
@@ -199,14 +449,4 @@ def check_edge(
             cloudfront,
             "Without a domain_name the load balancer has no certificate, so CloudFront must carry the viewers' "
             "HTTPS: keep cloudfront=True, or give a domain_name and hosted_zone.",
-        )
-    if failover is not None and domain_name is None:
-        raise PropValidationError(
-            OWNER, "failover", failover, "Failover records need a domain_name and hosted_zone to live in."
-        )
-    check_int_range(OWNER, "alarm_cpu_percent", alarm_cpu_percent, minimum=1, maximum=100)
-    check_int_range(OWNER, "alarm_error_rate", alarm_error_rate, minimum=0.0001, maximum=1)
-    if not alarm_response_time.is_unresolved() and not 10 <= alarm_response_time.to_milliseconds() <= 60_000:
-        raise PropValidationError(
-            OWNER, "alarm_response_time", alarm_response_time.to_human_string(), "Allowed: from 10 ms to 60 seconds."
         )

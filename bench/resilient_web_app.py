@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Resources and synth time of ResilientWebAppStack against the empty-app floor.
+
+In one warm process, alternating, the best of ``--runs`` times to build and synthesize (built-in
+CloudFormation validation off, as in the unit tests):
+
+- floor: an App with one empty Stack;
+- the reference stack (ThreeTierVpc + ResilientWebApp with the cache and the work queue on);
+- the same with the four cdk-nag packs as validation plugins (what ``make synth`` adds).
+
+    .venv/bin/python bench/resilient_web_app.py --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("JSII_NODE", str(ROOT / "node_modules" / ".bin" / "node"))
+
+import aws_cdk as cdk  # noqa: E402
+
+from refarch.compliance import apply_packs  # noqa: E402
+from refarch.stacks.resilient_web_app_stack import ResilientWebAppStack  # noqa: E402
+
+CONTEXT = {**json.loads((ROOT / "cdk.json").read_text())["context"], "aws:cdk:bundling-stacks": []}
+NAME = "ResilientWebAppStack"
+
+
+def _synth(build: Callable[[cdk.App], cdk.Stack], packs: bool = False) -> tuple[float, int]:
+    start = time.perf_counter()
+    app = cdk.App(context=CONTEXT, builtin_cloud_formation_validation=False)
+    stack = build(app)
+    if packs:
+        apply_packs(app)
+    template = app.synth().get_stack_by_name(stack.stack_name).template
+    return time.perf_counter() - start, len(template.get("Resources", {}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    runs = parser.parse_args().runs
+    cases: dict[str, tuple[Callable[[cdk.App], cdk.Stack], bool]] = {
+        "empty app (floor)": (lambda app: cdk.Stack(app, "Empty"), False),
+        NAME: (lambda app: ResilientWebAppStack(app, NAME), False),
+        f"{NAME} + packs": (lambda app: ResilientWebAppStack(app, NAME), True),
+    }
+    best: dict[str, float] = {}
+    resources: dict[str, int] = {}
+    for _ in range(runs):
+        for label, (build, packs) in cases.items():
+            seconds, resources[label] = _synth(build, packs)
+            best[label] = min(best.get(label, seconds), seconds)
+    floor = best["empty app (floor)"]
+    print(f"{'case':<30} {'resources':>9} {'best s':>8} {'over floor':>10}")
+    for label in cases:
+        print(f"{label:<30} {resources[label]:>9} {best[label]:>8.2f} {best[label] - floor:>10.2f}")
+
+
+if __name__ == "__main__":
+    main()
