@@ -511,10 +511,8 @@ def test_review_timeout_default_is_written_once() -> None:
     (spec,) = [s for s in prop_specs(ImageProcessorProps) if s.name == "review_timeout"]
     assert spec.prop.default.to_days() == 1 and spec.prop.needs == "review"
     doc = ImageProcessor.__init__.__doc__ or ""
-    assert (
-        ":param review_timeout: How long a review may take, in whole seconds. Allowed: 1 minute to 364 days. Default: `1 day`"
-        in doc
-    )
+    expected = "How long a review may take, in whole seconds. Allowed: 1 minute to 364 days. Default: `1 day`"
+    assert f":param review_timeout: {expected}" in doc
 
 
 # -- bad props ---------------------------------------------------------------------------------
