@@ -12,7 +12,7 @@ from typing_extensions import Unpack
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs._metrics import MetricOptions
-from refarch.constructs.private_api_tiers import build_alarm
+from refarch.constructs.private_api.monitoring import build_alarm
 
 _GT = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
 _LT = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD

@@ -13,7 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from refarch.constructs.private_api_tiers import build_alarm
+from refarch.constructs.private_api.monitoring import build_alarm
 from refarch.constructs.resilient_web_app.edge import build_deploy_time_secret
 from refarch.constructs.three_tier_vpc import EPHEMERAL_PORTS, ThreeTierVpc
 

@@ -17,7 +17,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
-from refarch.constructs.private_api_edge import _build_log_bucket
+from refarch.constructs._edge import build_log_bucket
 from refarch.constructs.resilient_web_app.front import ORIGIN_HEADER
 
 
@@ -111,7 +111,7 @@ def build_distribution(
             protocol_policy=cloudfront.OriginProtocolPolicy.HTTP_ONLY,
             custom_headers=custom_headers,
         )
-    log_bucket = _build_log_bucket(scope, removal_policy)
+    log_bucket = build_log_bucket(scope, removal_policy)
     distribution = cloudfront.Distribution(
         scope,
         "Distribution",
