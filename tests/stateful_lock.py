@@ -38,6 +38,7 @@ STATEFUL_TYPES = frozenset(
         "AWS::RedshiftServerless::Namespace",
         "AWS::RedshiftServerless::Workgroup",
         "AWS::Redshift::Cluster",
+        "AWS::ElastiCache::ReplicationGroup",  # a replacement empties the cache and changes its endpoint
         "AWS::Cognito::UserPool",
         "AWS::EFS::FileSystem",
         "AWS::Glue::Database",
