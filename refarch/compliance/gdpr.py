@@ -241,7 +241,7 @@ _AWS_MANAGED_ALIAS = "alias/aws/"
 
 _UNKNOWN_REGION = "unknown-region"
 _ACK_PREFIX = re.compile(r"^annotation::", re.IGNORECASE)
-#: ``Validations.ACKNOWLEDGED_RULES_METADATA_KEY``, read once (each read is a jsii round trip).
+#: The metadata key under which aws-cdk-lib records acknowledged rules.
 _ACKNOWLEDGED = str(Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
 
 
