@@ -2,7 +2,7 @@
 
 HTTPS only to viewers (TLS 1.2+ with a certificate), HTTP/2 and 3, security headers, no caching (the
 answers are per caller), standard logs to a bucket that accepts them, and alias records. PrivateApi
-uses it; ResilientWebApp repeats the same settings in its own ``edge.py`` for now.
+uses it, and ResilientWebApp with its own origin and origin-request policy.
 """
 
 from __future__ import annotations

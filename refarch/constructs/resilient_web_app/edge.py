@@ -17,7 +17,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
-from refarch.constructs._edge import build_log_bucket
+from refarch.constructs import _edge
 from refarch.constructs.resilient_web_app.front import ORIGIN_HEADER
 
 
@@ -111,41 +111,20 @@ def build_distribution(
             protocol_policy=cloudfront.OriginProtocolPolicy.HTTP_ONLY,
             custom_headers=custom_headers,
         )
-    log_bucket = build_log_bucket(scope, removal_policy)
-    distribution = cloudfront.Distribution(
+    distribution, _ = _edge.build_distribution(
         scope,
-        "Distribution",
+        origin=origin,
+        origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER,
         comment="Edge of a ResilientWebApp",
-        domain_names=[domain_name] if domain_name is not None else None,
+        domain_name=domain_name,
         certificate=certificate,
-        minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if certificate is not None else None,
-        http_version=cloudfront.HttpVersion.HTTP2_AND_3,
-        web_acl_id=web_acl_arn,
-        enable_logging=True,
-        log_bucket=log_bucket,
-        log_file_prefix="cloudfront/",
-        default_behavior=cloudfront.BehaviorOptions(
-            origin=origin,
-            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
-            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
-            cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
-            origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER,
-            response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
-        ),
-    )
-    if web_acl_arn is None:
-        acknowledge(
-            distribution,
-            "The public ALB behind this distribution has a regional WAF web ACL, and the ALB answers only requests "
-            "with CloudFront's origin header; a CloudFront web ACL must live in us-east-1: pass edge_web_acl_arn "
-            "(a ProtectiveWebAcl with WafScope.CLOUDFRONT) to filter at the edge too.",
-            "AwsSolutions-CFR2",
-        )
-    acknowledge(
-        distribution,
-        "A public web application serves viewers worldwide; restrict countries with WAF geo-match rules if a "
-        "policy demands it.",
-        "AwsSolutions-CFR1",
+        web_acl_arn=web_acl_arn,
+        removal_policy=removal_policy,
+        why_no_edge_web_acl="The public ALB behind this distribution has a regional WAF web ACL, and the ALB "
+        "answers only requests with CloudFront's origin header; a CloudFront web ACL must live in us-east-1: pass "
+        "edge_web_acl_arn (a ProtectiveWebAcl with WafScope.CLOUDFRONT) to filter at the edge too.",
+        why_worldwide="A public web application serves viewers worldwide; restrict countries with WAF geo-match "
+        "rules if a policy demands it.",
     )
     if domain_name is None:
         acknowledge(
