@@ -7,7 +7,7 @@ it is shown and wired, so all five constructs read the same way:
 - ``dashboard`` prop: ``True`` (a dashboard with a name CloudFormation generates), ``False`` (none)
   or a string (the dashboard's name). Checked by :func:`check_dashboard_prop`.
 - ``alarm_topic`` prop: an ``sns.ITopic`` or ``None``; ``None`` means a new topic encrypted with a
-  customer-managed key (:func:`build_alarm_topic`). Checked by :func:`check_alarm_topic_prop`.
+  customer-managed key (:func:`build_alarm_topic`).
 - The dashboard opens with the state of every alarm of the construct and of its health alarm,
   then one graph per panel.
 - The health alarm is in ALARM when any of the construct's alarms is (``AlarmRule.any_of``), and
@@ -50,36 +50,24 @@ class Panel:
     right: Sequence[cloudwatch.IMetric] = field(default_factory=tuple)
 
 
-def check_dashboard_prop(owner: str, value: Any) -> None:
-    """``dashboard`` is ``True``, ``False`` or a name CloudWatch accepts; tokens pass."""
+def check_dashboard_prop(owner: str, prop: str, value: Any) -> None:
+    """``dashboard`` is ``True``, ``False`` or a name CloudWatch accepts; tokens pass. A ``Prop`` check
+    (refarch.constructs._props): every construct's ``dashboard`` entry lists it in ``checks``."""
     if isinstance(value, bool):
         return
     if not isinstance(value, str):
         raise PropValidationError(
-            owner, "dashboard", value, "Allowed: True (a generated name), False (no dashboard) or a dashboard name."
+            owner, prop, value, "Allowed: True (a generated name), False (no dashboard) or a dashboard name."
         )
     if is_token(value):
         return
     if not DASHBOARD_NAME.fullmatch(value):
         raise PropValidationError(
             owner,
-            "dashboard",
+            prop,
             value,
             "A dashboard name has 1 to 255 characters, each a letter, a digit, '-' or '_' (CloudWatch rejects "
             "others); pass True for a generated name.",
-        )
-
-
-def check_alarm_topic_prop(owner: str, value: Any) -> None:
-    """``alarm_topic`` is an SNS topic (``sns.ITopic``) or ``None``."""
-    # jsii interfaces are typing Protocols that isinstance cannot test: a topic is a construct with an ARN.
-    if value is not None and not (isinstance(value, Construct) and hasattr(value, "topic_arn")):
-        raise PropValidationError(
-            owner,
-            "alarm_topic",
-            value,
-            "Allowed: an sns.ITopic (for example sns.Topic or sns.Topic.from_topic_arn), or None for a new "
-            "encrypted topic.",
         )
 
 

@@ -94,10 +94,6 @@ def _known_regions(owner: str, prop: str, value: Sequence[str]) -> None:
     check_regions(owner, prop, value)
 
 
-def _dashboard(owner: str, prop: str, value: bool | str) -> None:
-    check_dashboard_prop(owner, value)
-
-
 class EncryptedDataStoreProps(TypedDict, total=False):
     """The props of :class:`~refarch.constructs.EncryptedDataStore`."""
 
@@ -363,7 +359,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
             "False for no CloudWatch dashboard, or a name for it.",
             default=True,
             default_doc="- a dashboard with a generated name",
-            checks=(_dashboard,),
+            checks=(check_dashboard_prop,),
         ),
     ]
 

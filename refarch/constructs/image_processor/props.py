@@ -127,10 +127,6 @@ def _check_suffix(owner: str, prop: str, value: str) -> None:
         raise PropValidationError(owner, prop, value, "Allowed: a file suffix such as '.jpg' (S3-safe characters).")
 
 
-def _check_dashboard(owner: str, prop: str, value: bool | str) -> None:
-    _dashboards.check_dashboard_prop(owner, value)
-
-
 class ImageProcessorProps(TypedDict, total=False):
     """The props of :class:`~refarch.constructs.ImageProcessor`."""
 
@@ -381,7 +377,7 @@ class ImageProcessorProps(TypedDict, total=False):
             "`False` for no CloudWatch dashboard, or a name for it.",
             default=True,
             default_doc="- a dashboard with a generated name",
-            checks=(_check_dashboard,),
+            checks=(_dashboards.check_dashboard_prop,),
         ),
     ]
 

@@ -6,7 +6,7 @@ The checks that need several props, the stack or the network are in ``checks.py`
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
@@ -92,10 +92,6 @@ def _latency(owner: str, prop: str, value: Duration) -> None:
     milliseconds = value.to_milliseconds()
     if not 1 <= milliseconds <= Duration.minutes(5).to_milliseconds():
         raise PropValidationError(owner, prop, value.to_human_string(), "Allowed: from 1 millisecond to 5 minutes.")
-
-
-def _dashboard(owner: str, prop: str, value: Any) -> None:
-    _dashboards.check_dashboard_prop(owner, value)
 
 
 #: A database user name: no wildcard or path, so the rds-db:connect grant names exactly one user.
@@ -486,6 +482,6 @@ class PrivateApiProps(TypedDict, total=False):
             "False for no CloudWatch dashboard, or a name for it.",
             default=True,
             default_doc="- a dashboard with a generated name",
-            checks=(_dashboard,),
+            checks=(_dashboards.check_dashboard_prop,),
         ),
     ]

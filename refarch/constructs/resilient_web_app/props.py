@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_certificatemanager as acm
@@ -77,10 +77,6 @@ def check_capacity(owner: str, prop: str, capacity: Capacity) -> None:
         check_whole_range(
             owner, f"{prop}.desired", capacity.desired, minimum=capacity.minimum, maximum=capacity.maximum
         )
-
-
-def _check_dashboard(owner: str, prop: str, value: Any) -> None:
-    _dashboards.check_dashboard_prop(owner, value)
 
 
 def _check_response_time(owner: str, prop: str, value: Duration) -> None:
@@ -306,7 +302,7 @@ class ResilientWebAppProps(TypedDict, total=False):
             "`False` for no CloudWatch dashboard, or a name for it.",
             default=True,
             default_doc="- a dashboard with a generated name",
-            checks=(_check_dashboard,),
+            checks=(_dashboards.check_dashboard_prop,),
         ),
     ]
     alarm_cpu_percent: Annotated[

@@ -50,10 +50,6 @@ def _finite_retention(owner: str, prop: str, value: Any) -> None:
         raise PropValidationError(owner, prop, value, "Allowed: a finite retention (logs kept forever cost forever).")
 
 
-def _dashboard(owner: str, prop: str, value: Any) -> None:
-    _dashboards.check_dashboard_prop(owner, value)
-
-
 def schema_json(schema: Mapping[str, Any]) -> str:
     """``schema`` as the compact JSON the consumer reads from ``EVENT_SCHEMA``; raises TypeError or
     ValueError when it is not JSON."""
@@ -399,7 +395,7 @@ class StreamingPipelineProps(TypedDict, total=False):
             "False for no CloudWatch dashboard, or a name for it.",
             default=True,
             default_doc="- a dashboard with a generated name",
-            checks=(_dashboard,),
+            checks=(_dashboards.check_dashboard_prop,),
             allow_empty=True,  # "" gets the dashboard check's own message
         ),
     ]

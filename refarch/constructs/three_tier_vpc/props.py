@@ -76,10 +76,6 @@ def _one_endpoint_per_service(owner: str, prop: str, value: Any) -> None:
             raise PropValidationError(owner, prop, names, f"Each service may appear once; {name!r} repeats.")
 
 
-def _dashboard_name(owner: str, prop: str, value: Any) -> None:
-    check_dashboard_prop(owner, value)
-
-
 _AZ_NAME = matches(r"[a-z]{2}(-[a-z]+)+-\d+([a-z0-9-]*[a-z0-9])?[a-z]", "an AZ name such as 'eu-west-1a'")
 _AZ_ID = matches(r"[a-z]{3,5}\d+(-[a-z0-9]+)*-[a-z]+\d+", "an AZ ID such as 'use1-az1'")
 _MASK = whole_range(*VPC_PREFIXES)
@@ -228,6 +224,6 @@ class ThreeTierVpcProps(TypedDict, total=False):
             "``False`` for no CloudWatch dashboard, or a name for it.",
             default=True,
             default_doc="a dashboard with a generated name",
-            checks=(_dashboard_name,),
+            checks=(check_dashboard_prop,),
         ),
     ]
