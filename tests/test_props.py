@@ -113,6 +113,11 @@ BAD_PROPS = [
         says="only takes effect with flow_logs",
     ),
     BadProp("expiry", lambda s: {**_vpc(s), "expiry": cdk.Duration.hours(36)}, says="whole number of days"),
+    BadProp(
+        "flow_log_retention",
+        lambda s: {**_vpc(s), "flow_logs": False, "flow_log_retention": cdk.Fn.import_value("Retention")},
+        says="only takes effect with flow_logs",
+    ),
     BadProp("expiry", lambda s: {**_vpc(s), "expiry": cdk.Duration.days(400)}, says="1 day to 365 days"),
     BadProp("encryption_key", lambda s: {**_vpc(s), "encryption_key": "alias/mine"}, says="an IKey or None"),
     BadProp("label", lambda s: {**_vpc(s), "label": ""}, says="must not be empty"),

@@ -153,12 +153,7 @@ def read_props(owner: str, props_type: type[P], given: Mapping[str, Any]) -> P:
 
 
 def _check_given(owner: str, spec: PropSpec, value: Any, complete: Mapping[str, Any]) -> None:
-    if is_token(value):
-        return
-    if not accepts(value, spec.hint):
-        raise PropValidationError(owner, spec.name, value, f"Allowed: {describe_type(spec.hint)}.")
-    if _is_empty(value) and not spec.prop.allow_empty:
-        raise PropValidationError(owner, spec.name, value, "It must not be empty: give a value or leave it unset.")
+    # A prop whose prerequisite is off would be ignored, token or not: that is known at synth time.
     needs = spec.prop.needs
     if needs is not None and value is not None and not complete[needs]:
         raise PropValidationError(
@@ -167,6 +162,12 @@ def _check_given(owner: str, spec: PropSpec, value: Any, complete: Mapping[str, 
             _shown(value),
             f"It only takes effect with {needs}, which is {complete[needs]!r}: set {needs} or leave {spec.name} out.",
         )
+    if is_token(value):
+        return
+    if not accepts(value, spec.hint):
+        raise PropValidationError(owner, spec.name, value, f"Allowed: {describe_type(spec.hint)}.")
+    if _is_empty(value) and not spec.prop.allow_empty:
+        raise PropValidationError(owner, spec.name, value, "It must not be empty: give a value or leave it unset.")
     if value is not None:
         for check in spec.prop.checks:
             check(owner, spec.name, value)
