@@ -78,6 +78,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     for line in SUMMARY_LINES:
         terminalreporter.write_line(line)
+    timings = config.stash[_BACKGROUND].report()
+    if timings:
+        terminalreporter.write_sep("-", "background jobs (tests/background.py)")
+        for line in timings:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -123,7 +123,8 @@ def assert_fails_early(
     naming its class and ``case.prop``, before anything is added to the construct tree."""
     stack = stack or cdk.Stack(new_app(), "BadProps")
     props = case.props(stack) if callable(case.props) else case.props
-    before = {c.node.path for c in stack.node.find_all()}
+    app = stack.node.root
+    before = app.node.find_all()
     with pytest.raises(PropValidationError) as info:
         construct(stack, construct_id, **props)
     error = info.value
@@ -131,9 +132,16 @@ def assert_fails_early(
     assert (error.owner, error.prop) == (owner, case.prop), f"{error}"
     assert str(error).startswith(f"{owner}: invalid {case.prop}="), f"{error}"
     assert case.says in str(error), f"{error!s} does not say {case.says!r}"
-    built = sorted({c.node.path for c in stack.node.find_all()} - before)
-    assert not built, f"{owner} built {built} before it rejected {case.prop}"
+    # Anywhere in the app (the construct's stack, the network's, another): a construct tree only
+    # grows, so the same count means nothing was added. Paths cost a jsii call per construct each,
+    # so they are read only to name what was built.
+    after = app.node.find_all()
+    assert len(after) == len(before), f"{owner} built {_added_paths(before, after)} before it rejected {case.prop}"
     return error
+
+
+def _added_paths(before: Sequence[Any], after: Sequence[Any]) -> list[str]:
+    return sorted({c.node.path for c in after} - {c.node.path for c in before})
 
 
 def synth(stack: cdk.Stack) -> SynthesizedStack:
