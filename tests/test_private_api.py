@@ -920,7 +920,14 @@ def test_service_reports_whether_the_database_port_answers(
 ) -> None:
     url, database = running
     assert _get(f"{url}/db") == (200, {"database": "reachable"})
-    database.close()
-    assert _get(f"{url}/db") == (503, {"database": "unreachable"})
+    # A database that stopped: its port bound but not listening, so connects are refused. (Closing the
+    # listener would free the port for any process on the machine to take, and then answer.)
+    stopped = socket.socket()
+    stopped.bind(("127.0.0.1", 0))
+    monkeypatch.setenv("DB_PORT", str(stopped.getsockname()[1]))
+    try:
+        assert _get(f"{url}/db") == (503, {"database": "unreachable"})
+    finally:
+        stopped.close()
     monkeypatch.delenv("DB_HOST")
     assert _get(f"{url}/db") == (503, {"database": "unreachable"})
