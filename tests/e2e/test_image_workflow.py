@@ -143,6 +143,11 @@ class InProcessLambda:
             return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(json.dumps(error).encode())}
 
 
+#: How often a test looks at an execution moto runs in its own thread: often enough that a test waits
+#: little after the execution ends, seldom enough to leave the thread the CPU.
+POLL_INTERVAL = 0.02
+
+
 class World:
     """The moto account the workflow runs in."""
 
@@ -187,8 +192,18 @@ class World:
                         if "Failed" in e["type"]
                     ]
                 return described  # type: ignore[no-any-return]
-            time.sleep(0.1)
+            time.sleep(POLL_INTERVAL)
         raise AssertionError(f"execution still running after {timeout} s")
+
+    def review_request(self, timeout: float = 30) -> dict[str, Any]:
+        """The one review request the workflow sent (it then waits for its task token)."""
+        deadline = time.monotonic() + timeout
+        requests: list[dict[str, Any]] = []
+        while not requests and time.monotonic() < deadline:
+            requests = self.messages("Review")
+            time.sleep(POLL_INTERVAL)
+        (request,) = requests
+        return request
 
     def run(self, item: dict[str, str], construct: str = "Images") -> dict[str, Any]:
         return self.wait(self.start(item, construct))
@@ -441,12 +456,7 @@ def test_one_failed_image_does_not_stop_its_batch(world: World, monkeypatch: pyt
 def test_review_waits_for_the_task_token(world: World) -> None:
     item = world.upload("uploads/review.jpg", photo())
     execution = world.start(item, "Reviewed")
-    deadline = time.monotonic() + 30
-    requests: list[dict[str, Any]] = []
-    while not requests and time.monotonic() < deadline:
-        requests = world.messages("Review")
-        time.sleep(0.1)
-    (request,) = requests
+    request = world.review_request()
     assert request["key"] == item["key"] and len(request["outputs"]) == 6
     assert world.sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
     with pytest.raises(KeyError):
@@ -465,12 +475,7 @@ def _png() -> bytes:
 def test_review_rejection_is_recorded_as_a_failure(world: World) -> None:
     item = world.upload("uploads/rejected.jpg", photo())
     execution = world.start(item, "Reviewed")
-    deadline = time.monotonic() + 30
-    requests: list[dict[str, Any]] = []
-    while not requests and time.monotonic() < deadline:
-        requests = world.messages("Review")
-        time.sleep(0.1)
-    (request,) = requests
+    request = world.review_request()
     world.sfn.send_task_failure(taskToken=request["taskToken"], error="Rejected", cause="nudity")
     finished = world.wait(execution)
     assert (finished["status"], finished.get("error")) == ("FAILED", "ImageProcessingFailed"), finished.get("failures")
