@@ -547,8 +547,15 @@ def test_a_plain_ivpc_gets_lambda_and_redshift_defaults(make_stack: Callable[...
 
 
 def _network(stack: cdk.Stack, *, azs: int = 3, db_port: int = 5439) -> ThreeTierVpc:
-    # The db tier opens Redshift's port: the workgroup goes there (another port is a prop error).
-    return ThreeTierVpc(stack, "Net", max_azs=azs, db_port=db_port, flow_logs=False, gateway_endpoints=False)
+    """The stack's network of ``azs`` AZs whose db tier opens ``db_port`` (Redshift's by default: the
+    workgroup goes there; another port is a prop error), built on first use: the bad-prop cases share
+    one stack, and a case that fails adds nothing to it."""
+    existing = stack.node.try_find_child(f"Net{azs}x{db_port}")
+    if isinstance(existing, ThreeTierVpc):
+        return existing
+    return ThreeTierVpc(
+        stack, f"Net{azs}x{db_port}", max_azs=azs, db_port=db_port, flow_logs=False, gateway_endpoints=False
+    )
 
 
 def lake_only_props(**props: Any) -> dict[str, Any]:
@@ -666,9 +673,15 @@ BAD_PROPS: list[BadProp] = [
 ]
 
 
+@pytest.fixture(scope="module")
+def bad_prop_stack() -> cdk.Stack:
+    """One stack for every case: the networks the cases ask for are built once (each case fails, adding nothing)."""
+    return cdk.Stack(new_app(), "BadProps")
+
+
 @pytest.mark.parametrize("case", bad_prop_params(BAD_PROPS))
-def test_bad_props_fail_early(case: BadProp) -> None:
-    assert_fails_early(StreamingPipeline, case)
+def test_bad_props_fail_early(case: BadProp, bad_prop_stack: cdk.Stack) -> None:
+    assert_fails_early(StreamingPipeline, case, bad_prop_stack)
 
 
 def test_bad_prop_table_covers_every_kind_of_mistake() -> None:
