@@ -147,6 +147,26 @@ def database_alarms(scope: Construct, cluster: rds.DatabaseCluster) -> dict[str,
     }
 
 
+def global_replication_lag_alarm(scope: Construct, cluster: rds.DatabaseCluster) -> cloudwatch.Alarm:
+    """A secondary of an Aurora Global Database: AuroraGlobalDBReplicationLag (milliseconds the secondary
+    trails the primary) above 1 s for 3 minutes, the data an unplanned failover would lose."""
+    lag = cloudwatch.Metric(
+        namespace="AWS/RDS",
+        metric_name="AuroraGlobalDBReplicationLag",
+        dimensions_map={"DBClusterIdentifier": cluster.cluster_identifier},
+        statistic="Maximum",
+        period=_MINUTE,
+    )
+    return build_alarm(
+        scope,
+        "DatabaseGlobalReplicationLag",
+        metric=lag,
+        threshold=1000,
+        comparison=_GT,
+        description="Aurora Global Database: this secondary trails the primary by more than 1 s",
+    )
+
+
 def composite_alarm(
     scope: Construct,
     *,
