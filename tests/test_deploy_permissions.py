@@ -392,3 +392,14 @@ def test_a_grant_on_an_encrypted_queue_without_its_key_is_found() -> None:
         "Resource": {"Fn::GetAtt": ["Key", "Arn"]},
     }
     assert not ineffective_grants(PermissionChecker(_template(send, use_key, extra={**queue, **delegating})), "Test")
+
+
+def test_a_stack_is_evaluated_in_the_environment_of_its_manifest() -> None:
+    """A stack reading another region's output names two regions in its template: the manifest's
+    environment says which is its own (and its account, which key-policy conditions name)."""
+    bound = SynthesizedTemplate("Bound", {"Resources": {}}, {}, "aws://123456789012/eu-central-1")
+    assert (bound.region, bound.account) == ("eu-central-1", "123456789012")
+    checker = PermissionChecker(bound)
+    assert (checker.resolver.region, checker.resolver.account) == ("eu-central-1", "123456789012")
+    agnostic = SynthesizedTemplate("Agnostic", {"Resources": {}}, {}, "aws://unknown-account/unknown-region")
+    assert (agnostic.region, agnostic.account) == (None, None)
