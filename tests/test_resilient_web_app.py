@@ -19,6 +19,7 @@ from refarch.constructs.resilient_web_app.front import ORIGIN_HEADER
 from refarch.testing import Network, check_flows, check_lifecycle, check_permissions
 from refarch.testing.compliance import unacknowledged_errors
 from tests.harness import (
+    DEPLOY_TARGETS,
     BadProp,
     ReferenceStacks,
     SynthesizedStack,
@@ -864,3 +865,20 @@ def test_metrics_take_metric_options_and_the_caller_wins() -> None:
     assert (mine.statistic, mine.period.to_minutes()) == ("Average", 1)
     assert app.metric_response_time(statistic="p90").statistic == "p90"
     assert app.metric_error_rate(period=Duration.minutes(1)).period.to_minutes() == 1
+
+
+def test_the_two_region_example_is_a_deploy_target_with_both_stacks(
+    deploy_outputs: Callable[[str], list[Any]],
+) -> None:
+    """examples/resilient_web_app joins the deploy checks, and they see both regions' stacks."""
+    assert "example:resilient_web_app" in DEPLOY_TARGETS
+    stacks = {output.name: output for output in deploy_outputs("example:resilient_web_app")}
+    assert sorted(stacks) == ["ResilientWebAppPrimary", "ResilientWebAppSecondary"]
+    assert (stacks["ResilientWebAppPrimary"].region, stacks["ResilientWebAppSecondary"].region) == (
+        "eu-west-1",
+        "eu-central-1",
+    )
+    (cluster,) = [
+        r for r in stacks["ResilientWebAppSecondary"].resources.values() if r["Type"] == "AWS::RDS::DBCluster"
+    ]
+    assert "Fn::GetStackOutput" in cluster["Properties"]["GlobalClusterIdentifier"]
