@@ -550,6 +550,10 @@ def test_secondary_alarms_on_global_replication_lag_and_lets_the_back_group_in(
     assert alarm["Properties"]["AlarmActions"]
     assert not [k for k in primary.resources("AWS::CloudWatch::Alarm") if "GlobalReplicationLag" in k]
     assert "rds-db:connect" in _policy_of(secondary, "AppBackInstanceRole")
+    # The back instances read their region's readers (a secondary's writer endpoint serves no one).
+    _, back = secondary.one("AWS::EC2::LaunchTemplate", "AppBack")
+    cluster = secondary.logical_id("AWS::RDS::DBCluster")
+    assert str({"Fn::GetAtt": [cluster, "ReadEndpoint.Address"]}) in str(back["Properties"]["LaunchTemplateData"])
 
 
 def test_two_region_stacks_pass_the_packs_and_the_deploy_checks(

@@ -583,6 +583,9 @@ class ResilientWebApp(Construct):
 
     def _data_endpoint(self) -> dict[str, Any]:
         """Where the back instances find their data (the default service reports whether it answers)."""
+        if self.database is not None and self.failover is route53.Failover.SECONDARY:
+            # A secondary's instances are all readers: read locally (writes are forwarded to the primary).
+            return {"db_host": self.database.cluster_read_endpoint.hostname, "db_port": self.database_port}
         if self.database is not None:
             return {"db_host": self.database.cluster_endpoint.hostname, "db_port": self.database_port}
         return {"db_host": f"dynamodb.{Stack.of(self).region}.amazonaws.com", "db_port": 443}
