@@ -313,7 +313,8 @@ class ResilientWebApp(Construct):
         if failover is route53.Failover.SECONDARY:
             primary_global_cluster = self._primary.global_cluster
             assert primary_global_cluster is not None  # a PRIMARY with Aurora (checked) has one
-            # A cross-region reference: aws-cdk-lib carries it through SSM parameters in this region.
+            # A cross-region reference, resolved by aws-cdk-lib: with the weak cross-stack references of
+            # the recommended flags, Fn::GetStackOutput reads the primary stack's output at deploy time.
             secondary_of = primary_global_cluster.ref
         self.database_security_group = ec2.SecurityGroup(
             scope,
