@@ -25,7 +25,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,6 +40,7 @@ from refarch.stacks.resilient_web_app_stack import ResilientWebAppStack  # noqa:
 
 CONTEXT = {**json.loads((ROOT / "cdk.json").read_text())["context"], "aws:cdk:bundling-stacks": []}
 NAME = "ResilientWebAppStack"
+T = TypeVar("T")
 EXAMPLE = ROOT / "examples" / "resilient_web_app"
 EMPTY_APP = "import aws_cdk as cdk\napp = cdk.App()\ncdk.Stack(app, 'Empty')\napp.synth()\n"
 
@@ -72,18 +75,30 @@ def example_app(runs: int) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-empty-") as folder:
         (Path(folder) / "app.py").write_text(EMPTY_APP)
         cases = {"empty app (floor)": (Path(folder), "app.py"), "examples/resilient_web_app": (EXAMPLE, "app.py")}
-        best: dict[str, float] = {}
-        stacks: dict[str, dict[str, int]] = {}
-        for _ in range(runs):
-            for label, (cwd, script) in cases.items():
-                seconds, stacks[label] = _run_app(script, cwd)
-                best[label] = min(best.get(label, seconds), seconds)
-    floor = best["empty app (floor)"]
-    print(f"\n{'as cdk synth runs it':<30} {'resources':>9} {'best s':>8} {'over floor':>10}")
+        best, stacks = _best_of(runs, {label: partial(_run_app, script, cwd) for label, (cwd, script) in cases.items()})
+    print()
+    _print_table("as cdk synth runs it", best, {label: sum(counts.values()) for label, counts in stacks.items()})
     for label in cases:
-        print(f"{label:<30} {sum(stacks[label].values()):>9} {best[label]:>8.2f} {best[label] - floor:>10.2f}")
         for stack, count in sorted(stacks[label].items()):
             print(f"  {stack:<28} {count:>9}")
+
+
+def _best_of(runs: int, cases: dict[str, Callable[[], tuple[float, T]]]) -> tuple[dict[str, float], dict[str, T]]:
+    """The best seconds of each case over ``runs`` rounds (the cases alternate), and what each case counted."""
+    best: dict[str, float] = {}
+    counted: dict[str, T] = {}
+    for _ in range(runs):
+        for label, run in cases.items():
+            seconds, counted[label] = run()
+            best[label] = min(best.get(label, seconds), seconds)
+    return best, counted
+
+
+def _print_table(title: str, best: dict[str, float], resources: dict[str, int]) -> None:
+    floor = best["empty app (floor)"]
+    print(f"{title:<30} {'resources':>9} {'best s':>8} {'over floor':>10}")
+    for label, seconds in best.items():
+        print(f"{label:<30} {resources[label]:>9} {seconds:>8.2f} {seconds - floor:>10.2f}")
 
 
 def main() -> None:
@@ -95,16 +110,8 @@ def main() -> None:
         NAME: (lambda app: ResilientWebAppStack(app, NAME), False),
         f"{NAME} + packs": (lambda app: ResilientWebAppStack(app, NAME), True),
     }
-    best: dict[str, float] = {}
-    resources: dict[str, int] = {}
-    for _ in range(runs):
-        for label, (build, packs) in cases.items():
-            seconds, resources[label] = _synth(build, packs)
-            best[label] = min(best.get(label, seconds), seconds)
-    floor = best["empty app (floor)"]
-    print(f"{'case':<30} {'resources':>9} {'best s':>8} {'over floor':>10}")
-    for label in cases:
-        print(f"{label:<30} {resources[label]:>9} {best[label]:>8.2f} {best[label] - floor:>10.2f}")
+    best, resources = _best_of(runs, {label: partial(_synth, build, packs) for label, (build, packs) in cases.items()})
+    _print_table("case", best, resources)
     example_app(runs)
 
 
