@@ -8,6 +8,10 @@ CloudFormation validation off, as in the unit tests):
 - the reference stack (ThreeTierVpc + ResilientWebApp with the cache and the work queue on);
 - the same with the four cdk-nag packs as validation plugins (what ``make synth`` adds).
 
+Then, as ``cdk synth`` runs an app (one process each, Python and jsii start-up included), the best of
+``--runs``: an empty app (the floor) against ``examples/resilient_web_app`` (two region-bound stacks,
+the packs as plugins), both with the example's cdk.json context, no bundling, no built-in validation.
+
     .venv/bin/python bench/resilient_web_app.py --runs 3
 """
 
@@ -16,10 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,6 +40,9 @@ from refarch.stacks.resilient_web_app_stack import ResilientWebAppStack  # noqa:
 
 CONTEXT = {**json.loads((ROOT / "cdk.json").read_text())["context"], "aws:cdk:bundling-stacks": []}
 NAME = "ResilientWebAppStack"
+T = TypeVar("T")
+EXAMPLE = ROOT / "examples" / "resilient_web_app"
+EMPTY_APP = "import aws_cdk as cdk\napp = cdk.App()\ncdk.Stack(app, 'Empty')\napp.synth()\n"
 
 
 def _synth(build: Callable[[cdk.App], cdk.Stack], packs: bool = False) -> tuple[float, int]:
@@ -44,6 +55,52 @@ def _synth(build: Callable[[cdk.App], cdk.Stack], packs: bool = False) -> tuple[
     return time.perf_counter() - start, len(template.get("Resources", {}))
 
 
+def _run_app(script: str, cwd: Path) -> tuple[float, dict[str, int]]:
+    """Seconds to run ``script`` (a file in ``cwd``) as `cdk synth` does, and resources per stack it wrote."""
+    context = {**json.loads((EXAMPLE / "cdk.json").read_text())["context"], "aws:cdk:bundling-stacks": []}
+    with tempfile.TemporaryDirectory(prefix="bench-resilient-") as outdir:
+        env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": outdir, "CDK_VALIDATION": "false"}
+        start = time.perf_counter()
+        subprocess.run([sys.executable, script], cwd=cwd, env=env, check=True, capture_output=True)
+        seconds = time.perf_counter() - start
+        stacks = {
+            p.name.removesuffix(".template.json"): len(json.loads(p.read_text()).get("Resources", {}))
+            for p in Path(outdir).glob("*.template.json")
+        }
+    return seconds, stacks
+
+
+def example_app(runs: int) -> None:
+    """The two-region example against an empty app, each in a process of its own."""
+    with tempfile.TemporaryDirectory(prefix="bench-empty-") as folder:
+        (Path(folder) / "app.py").write_text(EMPTY_APP)
+        cases = {"empty app (floor)": (Path(folder), "app.py"), "examples/resilient_web_app": (EXAMPLE, "app.py")}
+        best, stacks = _best_of(runs, {label: partial(_run_app, script, cwd) for label, (cwd, script) in cases.items()})
+    print()
+    _print_table("as cdk synth runs it", best, {label: sum(counts.values()) for label, counts in stacks.items()})
+    for label in cases:
+        for stack, count in sorted(stacks[label].items()):
+            print(f"  {stack:<28} {count:>9}")
+
+
+def _best_of(runs: int, cases: dict[str, Callable[[], tuple[float, T]]]) -> tuple[dict[str, float], dict[str, T]]:
+    """The best seconds of each case over ``runs`` rounds (the cases alternate), and what each case counted."""
+    best: dict[str, float] = {}
+    counted: dict[str, T] = {}
+    for _ in range(runs):
+        for label, run in cases.items():
+            seconds, counted[label] = run()
+            best[label] = min(best.get(label, seconds), seconds)
+    return best, counted
+
+
+def _print_table(title: str, best: dict[str, float], resources: dict[str, int]) -> None:
+    floor = best["empty app (floor)"]
+    print(f"{title:<30} {'resources':>9} {'best s':>8} {'over floor':>10}")
+    for label, seconds in best.items():
+        print(f"{label:<30} {resources[label]:>9} {seconds:>8.2f} {seconds - floor:>10.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -53,16 +110,9 @@ def main() -> None:
         NAME: (lambda app: ResilientWebAppStack(app, NAME), False),
         f"{NAME} + packs": (lambda app: ResilientWebAppStack(app, NAME), True),
     }
-    best: dict[str, float] = {}
-    resources: dict[str, int] = {}
-    for _ in range(runs):
-        for label, (build, packs) in cases.items():
-            seconds, resources[label] = _synth(build, packs)
-            best[label] = min(best.get(label, seconds), seconds)
-    floor = best["empty app (floor)"]
-    print(f"{'case':<30} {'resources':>9} {'best s':>8} {'over floor':>10}")
-    for label in cases:
-        print(f"{label:<30} {resources[label]:>9} {best[label]:>8.2f} {best[label] - floor:>10.2f}")
+    best, resources = _best_of(runs, {label: partial(_synth, build, packs) for label, (build, packs) in cases.items()})
+    _print_table("case", best, resources)
+    example_app(runs)
 
 
 if __name__ == "__main__":

@@ -392,3 +392,72 @@ def test_a_grant_on_an_encrypted_queue_without_its_key_is_found() -> None:
         "Resource": {"Fn::GetAtt": ["Key", "Arn"]},
     }
     assert not ineffective_grants(PermissionChecker(_template(send, use_key, extra={**queue, **delegating})), "Test")
+
+
+def test_a_stack_is_evaluated_in_the_environment_of_its_manifest() -> None:
+    """A stack reading another region's output names two regions in its template: the manifest's
+    environment says which is its own (and its account, which key-policy conditions name)."""
+    bound = SynthesizedTemplate("Bound", {"Resources": {}}, {}, "aws://123456789012/eu-central-1")
+    assert (bound.region, bound.account) == ("eu-central-1", "123456789012")
+    checker = PermissionChecker(bound)
+    assert (checker.resolver.region, checker.resolver.account) == ("eu-central-1", "123456789012")
+    agnostic = SynthesizedTemplate("Agnostic", {"Resources": {}}, {}, "aws://unknown-account/unknown-region")
+    assert (agnostic.region, agnostic.account) == (None, None)
+
+
+def _cross_region_writer(actions: list[str]) -> SynthesizedTemplate:
+    """A producer stack's export writer as aws-cdk-lib writes it (strong cross-region references)."""
+    role = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+            "ManagedPolicyArns": [
+                {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
+            ],
+            "Policies": [
+                {
+                    "PolicyName": "Inline",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Resource": ["arn:aws:ssm:eu-central-1:111111111111:parameter/cdk/exports/*"],
+                                "Action": actions,
+                            }
+                        ],
+                    },
+                }
+            ],
+        },
+    }
+    template = {
+        "Resources": {
+            "WriterRole": role,
+            "WriterHandler": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Handler": "__entrypoint__.handler", "Role": {"Fn::GetAtt": ["WriterRole", "Arn"]}},
+            },
+            "ExportsWriter": {
+                "Type": "Custom::CrossRegionExportWriter",
+                "Properties": {
+                    "ServiceToken": {"Fn::GetAtt": ["WriterHandler", "Arn"]},
+                    "WriterProps": {
+                        "region": "eu-central-1",
+                        "exports": {"/cdk/exports/Secondary/PrimaryRefGlobalCluster": {"Ref": "WriterRole"}},
+                    },
+                },
+            },
+        }
+    }
+    return SynthesizedTemplate("Primary", template, {}, "aws://111111111111/eu-west-1")
+
+
+def test_a_cross_region_export_writer_must_write_the_parameters_in_the_consumer_region() -> None:
+    granted = _cross_region_writer(["ssm:DeleteParameters", "ssm:ListTagsForResource", "ssm:PutParameter"])
+    needs = derive_needs(granted, PermissionChecker(granted).resolver, code_roots=[])
+    parameter = "arn:aws:ssm:eu-central-1:111111111111:parameter/cdk/exports/Secondary/PrimaryRefGlobalCluster"
+    assert [(n.principal, n.resource) for n in needs if n.principal == "WriterRole"][-1] == ("WriterRole", parameter)
+    assert not [f for f in check_permissions(granted, code_roots=[]) if f.principal == "WriterRole"]
+    missing = check_permissions(_cross_region_writer(["ssm:DeleteParameters"]), code_roots=[])
+    assert [(f.action, f.resource) for f in missing if f.principal == "WriterRole"] == [("ssm:PutParameter", parameter)]

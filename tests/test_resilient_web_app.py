@@ -19,6 +19,7 @@ from refarch.constructs.resilient_web_app.front import ORIGIN_HEADER
 from refarch.testing import Network, check_flows, check_lifecycle, check_permissions
 from refarch.testing.compliance import unacknowledged_errors
 from tests.harness import (
+    DEPLOY_TARGETS,
     BadProp,
     ReferenceStacks,
     SynthesizedStack,
@@ -45,7 +46,7 @@ def default(reference_stacks: ReferenceStacks) -> SynthesizedStack:
 
 @pytest.fixture(scope="module")
 def with_domain() -> SynthesizedStack:
-    """A domain in us-east-1 (edge certificate made here), Aurora MySQL, the primary of a failover pair."""
+    """A domain in us-east-1 (edge certificate made here), Aurora MySQL, CloudFront in front."""
     stack = cdk.Stack(new_app(), "DomainStack", env=cdk.Environment(account=ACCOUNT, region=REGION))
     network = ThreeTierVpc(stack, "Network", max_azs=2, availability_zones=["us-east-1a", "us-east-1b"])
     ResilientWebApp(
@@ -55,7 +56,6 @@ def with_domain() -> SynthesizedStack:
         data_layer=DataLayer.AURORA_MYSQL,
         domain_name="app.example.com",
         hosted_zone=_zone(stack),
-        failover=route53.Failover.PRIMARY,
         reader_count=2,
         dashboard="resilient-web-app",
     )
@@ -391,24 +391,181 @@ def test_domain_gives_https_origin_alias_and_health_check(with_domain: Synthesiz
         lst for k, lst in listeners.items() if k.startswith("AppFront") and lst["Properties"]["Protocol"] == "HTTP"
     )
     assert redirect["Properties"]["DefaultActions"][0]["RedirectConfig"]["Protocol"] == "HTTPS"
-    checks = with_domain.resources("AWS::Route53::HealthCheck")
-    types = sorted(c["Properties"]["HealthCheckConfig"]["Type"] for c in checks.values())
-    assert types == ["CLOUDWATCH_METRIC", "HTTPS"]
+    (check,) = with_domain.resources("AWS::Route53::HealthCheck").values()
+    assert check["Properties"]["HealthCheckConfig"]["Type"] == "HTTPS"
+    # CloudFront reaches the ALB by origin.<domain>; viewers use <domain> itself, on the distribution.
+    records = {
+        r["Properties"]["Name"]: r["Properties"] for r in with_domain.resources("AWS::Route53::RecordSet").values()
+    }
+    assert "DNSName" in str(records["origin.app.example.com."]["AliasTarget"])
+    assert "AppFrontLoadBalancer" in str(records["origin.app.example.com."]["AliasTarget"])
+    assert "AppDistribution" in str(records["app.example.com."]["AliasTarget"])
 
 
-def test_failover_record_points_at_this_region_with_its_health_check(with_domain: SynthesizedStack) -> None:
-    records = with_domain.resources("AWS::Route53::RecordSet")
-    failover = [r["Properties"] for r in records.values() if "Failover" in r["Properties"]]
-    assert len(failover) == 1
-    (record,) = failover
-    assert record["Failover"] == "PRIMARY"
-    assert record["Name"] == "origin.app.example.com."
-    assert record["SetIdentifier"]
-    check_id = record["HealthCheckId"]["Ref"]
-    check = with_domain.resources("AWS::Route53::HealthCheck")[check_id]["Properties"]["HealthCheckConfig"]
-    assert check["Type"] == "CLOUDWATCH_METRIC"
-    assert check["AlarmIdentifier"]["Region"] == REGION
-    assert "DNSName" in record["AliasTarget"]
+def test_without_cloudfront_the_record_is_the_domain_itself(no_cloudfront: SynthesizedStack) -> None:
+    """One region, cloudfront=False: the ALB serves <domain> with its certificate, and <domain> points at it."""
+    assert not no_cloudfront.resources("AWS::CloudFront::Distribution")
+    (record,) = no_cloudfront.resources("AWS::Route53::RecordSet").values()
+    props = record["Properties"]
+    assert props["Name"] == "app.example.com."
+    assert "Failover" not in props and "SetIdentifier" not in props
+    alb = no_cloudfront.logical_id("AWS::ElasticLoadBalancingV2::LoadBalancer", "AppFront")
+    assert props["AliasTarget"]["DNSName"] == {"Fn::Join": ["", ["dualstack.", {"Fn::GetAtt": [alb, "DNSName"]}]]}
+    _, certificate = no_cloudfront.one("AWS::CertificateManager::Certificate")
+    assert certificate["Properties"]["DomainName"] == "app.example.com"
+
+
+# -- two regions: failover records and Aurora Global Database -------------------------------------
+
+PRIMARY_REGION, SECONDARY_REGION = "eu-west-1", "eu-central-1"
+_AZ_CONTEXT = {
+    f"availability-zones:account={account}:region={region}": [f"{region}a", f"{region}b"]
+    for account in (ACCOUNT, "222222222222")
+    for region in (PRIMARY_REGION, SECONDARY_REGION, "us-west-2")
+}
+
+
+def _regional_stack(app: cdk.App, name: str, region: str, *, account: str = ACCOUNT, db_port: int = 3306) -> cdk.Stack:
+    """A region-bound stack with cross-region references on, its network (``Network``) and zone (``Zone``)."""
+    stack = cdk.Stack(app, name, env=cdk.Environment(account=account, region=region), cross_region_references=True)
+    ThreeTierVpc(stack, "Network", max_azs=2, db_port=db_port)
+    _zone(stack)
+    return stack
+
+
+def _regional_app(stack: cdk.Stack, **props: Any) -> ResilientWebApp:
+    return ResilientWebApp(
+        stack,
+        "App",
+        vpc=stack.node.find_child("Network"),
+        data_layer=DataLayer.AURORA_MYSQL,
+        domain_name="app.example.com",
+        hosted_zone=stack.node.find_child("Zone"),
+        cloudfront=False,
+        **props,
+    )
+
+
+def _two_region_app() -> tuple[cdk.Stack, cdk.Stack]:
+    """The primary app in eu-west-1 and its standby in eu-central-1, Aurora MySQL."""
+    app = new_app(**_AZ_CONTEXT)
+    primary = _regional_stack(app, "Primary", PRIMARY_REGION)
+    secondary = _regional_stack(app, "Secondary", SECONDARY_REGION)
+    primary_app = _regional_app(primary, failover=route53.Failover.PRIMARY)
+    _regional_app(secondary, failover=route53.Failover.SECONDARY, standby_for=primary_app)
+    return primary, secondary
+
+
+@pytest.fixture(scope="module")
+def two_regions() -> tuple[SynthesizedStack, SynthesizedStack]:
+    primary, secondary = _two_region_app()
+    return synth(primary), synth(secondary)
+
+
+@pytest.fixture(scope="module")
+def no_cloudfront() -> SynthesizedStack:
+    stack = _regional_stack(new_app(**_AZ_CONTEXT), "NoCloudFront", PRIMARY_REGION)
+    _regional_app(stack)
+    return synth(stack)
+
+
+def test_failover_records_pair_the_domain_across_the_regions(
+    two_regions: tuple[SynthesizedStack, SynthesizedStack],
+) -> None:
+    for synthesized, role in zip(two_regions, ("PRIMARY", "SECONDARY"), strict=True):
+        assert not synthesized.resources("AWS::CloudFront::Distribution")
+        (record,) = synthesized.resources("AWS::Route53::RecordSet").values()
+        props = record["Properties"]
+        assert (props["Name"], props["Type"], props["Failover"]) == ("app.example.com.", "A", role)
+        assert props["SetIdentifier"] == f"app.example.com-{role.lower()}"
+        alb = synthesized.logical_id("AWS::ElasticLoadBalancingV2::LoadBalancer", "AppFront")
+        # Each region's record aliases its own ALB, and follows the ALB's target health.
+        assert props["AliasTarget"]["DNSName"] == {"Fn::Join": ["", ["dualstack.", {"Fn::GetAtt": [alb, "DNSName"]}]]}
+        assert props["AliasTarget"]["EvaluateTargetHealth"] is True
+        # The health check probes the ALB by its own name (the domain resolves to whichever region is up).
+        check = synthesized.resources("AWS::Route53::HealthCheck")[props["HealthCheckId"]["Ref"]]
+        config = check["Properties"]["HealthCheckConfig"]
+        assert (config["Type"], config["Port"], config["ResourcePath"]) == ("HTTPS", 443, "/health")
+        assert config["FullyQualifiedDomainName"] == {"Fn::GetAtt": [alb, "DNSName"]}
+        _, certificate = synthesized.one("AWS::CertificateManager::Certificate")
+        assert certificate["Properties"]["DomainName"] == "app.example.com"
+
+
+def test_primary_cluster_is_the_source_of_a_retained_global_database(
+    two_regions: tuple[SynthesizedStack, SynthesizedStack],
+) -> None:
+    primary, _ = two_regions
+    cluster_id, cluster = primary.one("AWS::RDS::DBCluster")
+    _, global_cluster = primary.one("AWS::RDS::GlobalCluster")
+    assert global_cluster["Properties"] == {
+        "SourceDBClusterIdentifier": {"Ref": cluster_id},
+        "DeletionProtection": True,
+    }
+    assert global_cluster["DeletionPolicy"] == "Retain"
+    assert cluster["Properties"]["MasterUsername"] == "dbadmin"
+    assert "BacktrackWindow" not in cluster["Properties"]  # a global database's clusters cannot backtrack
+    assert primary.resources("AWS::SecretsManager::RotationSchedule")
+    classes = {i["Properties"]["DBInstanceClass"] for i in primary.resources("AWS::RDS::DBInstance").values()}
+    assert classes == {"db.r6g.large"}  # a memory-optimized class by default
+
+
+def test_secondary_cluster_joins_the_primary_global_database(
+    two_regions: tuple[SynthesizedStack, SynthesizedStack],
+) -> None:
+    primary, secondary = two_regions
+    global_id = primary.logical_id("AWS::RDS::GlobalCluster")
+    # aws-cdk-lib's cross-region reference: the primary publishes the identifier as an output, and the
+    # secondary's template reads it from the primary stack in its region when it deploys.
+    (output_name,) = [k for k, o in primary.json["Outputs"].items() if o["Value"] == {"Ref": global_id}]
+    _, cluster = secondary.one("AWS::RDS::DBCluster")
+    props = cluster["Properties"]
+    assert props["GlobalClusterIdentifier"] == {
+        "Fn::GetStackOutput": {"StackName": "Primary", "Region": PRIMARY_REGION, "OutputName": output_name}
+    }
+    # No user, password, secret or database of its own: they are the primary's.
+    for absent in ("MasterUsername", "MasterUserPassword", "ManageMasterUserPassword", "DatabaseName"):
+        assert absent not in props, absent
+    assert not secondary.resources("AWS::SecretsManager::Secret")
+    assert not secondary.resources("AWS::SecretsManager::RotationSchedule")
+    key = secondary.logical_id("AWS::KMS::Key", "AppKey")
+    assert (props["StorageEncrypted"], props["KmsKeyId"]) == (True, {"Fn::GetAtt": [key, "Arn"]})
+    assert props["EnableGlobalWriteForwarding"] is True
+    assert props["EnableIAMDatabaseAuthentication"] is True and props["BackupRetentionPeriod"] == 7
+    _, primary_cluster = primary.one("AWS::RDS::DBCluster")
+    for same in ("Engine", "EngineVersion", "EnableCloudwatchLogsExports"):
+        assert props[same] == primary_cluster["Properties"][same], same
+    azs = sorted(i["Properties"]["AvailabilityZone"] for i in secondary.resources("AWS::RDS::DBInstance").values())
+    assert azs == [f"{SECONDARY_REGION}a", f"{SECONDARY_REGION}b"]
+
+
+def test_secondary_alarms_on_global_replication_lag_and_lets_the_back_group_in(
+    two_regions: tuple[SynthesizedStack, SynthesizedStack],
+) -> None:
+    primary, secondary = two_regions
+    _, alarm = secondary.one("AWS::CloudWatch::Alarm", "DatabaseGlobalReplicationLag")
+    assert alarm["Properties"]["MetricName"] == "AuroraGlobalDBReplicationLag"
+    assert alarm["Properties"]["Dimensions"] == [
+        {"Name": "DBClusterIdentifier", "Value": {"Ref": secondary.logical_id("AWS::RDS::DBCluster")}}
+    ]
+    assert alarm["Properties"]["AlarmActions"]
+    assert not [k for k in primary.resources("AWS::CloudWatch::Alarm") if "GlobalReplicationLag" in k]
+    assert "rds-db:connect" in _policy_of(secondary, "AppBackInstanceRole")
+    # The back instances read their region's readers (a secondary's writer endpoint serves no one).
+    _, back = secondary.one("AWS::EC2::LaunchTemplate", "AppBack")
+    cluster = secondary.logical_id("AWS::RDS::DBCluster")
+    assert str({"Fn::GetAtt": [cluster, "ReadEndpoint.Address"]}) in str(back["Properties"]["LaunchTemplateData"])
+
+
+def test_two_region_stacks_pass_the_packs_and_the_deploy_checks(
+    two_regions: tuple[SynthesizedStack, SynthesizedStack],
+) -> None:
+    for synthesized, region in zip(two_regions, (PRIMARY_REGION, SECONDARY_REGION), strict=True):
+        assert not unacknowledged_errors(synthesized.stack)
+        output = synthesized.output
+        assert output.declarations("flow")
+        assert not check_flows([output])
+        assert not check_permissions(output, region=region, account=ACCOUNT)
+        assert not check_lifecycle([output])
 
 
 # -- bad props: each fails before anything is built --------------------------------------------------
@@ -567,8 +724,100 @@ def test_bad_prop(case: BadProp, bad_prop_stack: cdk.Stack) -> None:
     assert_fails_early(ResilientWebApp, case, bad_prop_stack)
 
 
-def test_there_are_at_least_70_bad_prop_cases() -> None:
-    assert len(BAD_PROPS) >= 70
+def test_there_are_at_least_85_bad_prop_cases() -> None:
+    assert len(BAD_PROPS) >= 70 and len(TWO_REGION_BAD_PROPS) >= 15
+
+
+# -- two-region bad props: the checks between the regions ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def region_stacks() -> dict[str, cdk.Stack]:
+    """Unsynthesized stacks for the two-region cases: the pair of _two_region_app (the primary already has
+    its standby), a third region with a PostgreSQL network and another zone, a stack of another account,
+    and an environment-agnostic one."""
+    primary, secondary = _two_region_app()
+    app = primary.node.scope
+    assert isinstance(app, cdk.App)
+    third = _regional_stack(app, "Third", "us-west-2")
+    ThreeTierVpc(third, "NetworkPg", max_azs=2, db_port=5432)
+    route53.HostedZone.from_hosted_zone_attributes(
+        third, "OtherZone", hosted_zone_id="Z9999999999ABCDEFGHIJ", zone_name="example.org"
+    )
+    other_account = _regional_stack(app, "OtherAccount", "us-west-2", account="222222222222")
+    agnostic = cdk.Stack(app, "Agnostic")
+    ThreeTierVpc(agnostic, "Network", max_azs=2, db_port=3306)
+    _zone(agnostic)
+    return {s.stack_name: s for s in (primary, secondary, third, other_account, agnostic)}
+
+
+def _standby(**overrides: Any) -> Callable[[cdk.Stack], dict[str, Any]]:
+    """A SECONDARY's props standing by for the primary app, with ``overrides``; string values name the
+    primary or secondary app or a construct of the case's stack."""
+
+    def resolve(stack: cdk.Stack) -> dict[str, Any]:
+        app = stack.node.scope
+        assert isinstance(app, cdk.App)
+        apps = {
+            name: app.node.find_child(name.capitalize()).node.find_child("App") for name in ("primary", "secondary")
+        }
+        props: dict[str, Any] = {
+            "vpc": stack.node.find_child("Network"),
+            "data_layer": DataLayer.AURORA_MYSQL,
+            "domain_name": "app.example.com",
+            "hosted_zone": stack.node.find_child("Zone"),
+            "cloudfront": False,
+            "failover": route53.Failover.SECONDARY,
+            "standby_for": apps["primary"],
+            **overrides,
+        }
+        for key, value in overrides.items():
+            if value in ("primary", "secondary"):
+                props[key] = apps[value]
+            elif isinstance(value, str) and key in ("vpc", "hosted_zone", "standby_for"):
+                props[key] = stack.node.find_child(value)
+        return props
+
+    return resolve
+
+
+_PRIMARY = route53.Failover.PRIMARY
+_T4G_MEDIUM = ec2.InstanceType("t4g.medium")
+TWO_REGION_BAD_PROPS: list[tuple[str, BadProp]] = [
+    ("Third", BadProp("cloudfront", _standby(cloudfront=True))),  # CloudFront with failover
+    ("Agnostic", BadProp("failover", _standby(failover=_PRIMARY, standby_for=None))),  # primary not region-bound
+    ("Agnostic", BadProp("failover", _standby(), says="region-bound")),  # standby in an env-agnostic stack
+    ("Third", BadProp("data_layer", _standby(data_layer=DataLayer.DYNAMODB, failover=_PRIMARY, standby_for=None))),
+    ("Third", BadProp("database_instance_type", _standby(database_instance_type=_T4G_MEDIUM))),  # burstable class
+    (
+        "Third",
+        BadProp("database_instance_type", _standby(database_instance_type=ec2.InstanceType("m6g.large"))),
+    ),  # a general-purpose class
+    ("Third", BadProp("standby_for", _standby(standby_for=None))),  # SECONDARY without standby_for
+    ("Third", BadProp("failover", _standby(failover=None))),  # standby_for without failover
+    ("Third", BadProp("failover", _standby(failover=_PRIMARY))),  # standby_for on a PRIMARY
+    ("Primary", BadProp("standby_for", _standby(), says="second region equal to the first")),  # same region
+    ("Third", BadProp("standby_for", _standby(standby_for="secondary"))),  # stands by for a SECONDARY
+    ("Third", BadProp("standby_for", _standby(standby_for="Network"))),  # stands by for a network
+    ("OtherAccount", BadProp("standby_for", _standby(), says="account")),  # another account
+    ("Third", BadProp("data_layer", _standby(data_layer=DataLayer.AURORA_POSTGRESQL, vpc="NetworkPg"))),  # engine
+    ("Third", BadProp("domain_name", _standby(domain_name="www.example.com"))),  # another domain
+    ("Third", BadProp("hosted_zone", _standby(hosted_zone="OtherZone"))),  # another zone
+    ("Third", BadProp("standby_for", _standby(), says="already has a standby")),  # a second standby
+]
+
+
+@pytest.mark.parametrize(
+    ("stack_name", "case"),
+    [
+        pytest.param(name, case, id=f"{name}-{param.id}")
+        for (name, case), param in zip(
+            TWO_REGION_BAD_PROPS, bad_prop_params([case for _, case in TWO_REGION_BAD_PROPS]), strict=True
+        )
+    ],
+)
+def test_two_region_bad_prop(stack_name: str, case: BadProp, region_stacks: dict[str, cdk.Stack]) -> None:
+    assert_fails_early(ResilientWebApp, case, region_stacks[stack_name], construct_id="Standby")
 
 
 def _log_writers(synthesized: SynthesizedStack) -> list[Any]:
@@ -620,3 +869,20 @@ def test_metrics_take_metric_options_and_the_caller_wins() -> None:
     assert (mine.statistic, mine.period.to_minutes()) == ("Average", 1)
     assert app.metric_response_time(statistic="p90").statistic == "p90"
     assert app.metric_error_rate(period=Duration.minutes(1)).period.to_minutes() == 1
+
+
+def test_the_two_region_example_is_a_deploy_target_with_both_stacks(
+    deploy_outputs: Callable[[str], list[Any]],
+) -> None:
+    """examples/resilient_web_app joins the deploy checks, and they see both regions' stacks."""
+    assert "example:resilient_web_app" in DEPLOY_TARGETS
+    stacks = {output.name: output for output in deploy_outputs("example:resilient_web_app")}
+    assert sorted(stacks) == ["ResilientWebAppPrimary", "ResilientWebAppSecondary"]
+    assert (stacks["ResilientWebAppPrimary"].region, stacks["ResilientWebAppSecondary"].region) == (
+        "eu-west-1",
+        "eu-central-1",
+    )
+    (cluster,) = [
+        r for r in stacks["ResilientWebAppSecondary"].resources.values() if r["Type"] == "AWS::RDS::DBCluster"
+    ]
+    assert "Fn::GetStackOutput" in cluster["Properties"]["GlobalClusterIdentifier"]

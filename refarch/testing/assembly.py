@@ -35,6 +35,19 @@ class SynthesizedTemplate:
     template: dict[str, Any]
     metadata: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Construct path -> metadata entries (``{"type": ..., "data": ...}``)."""
+    environment: str = ""
+    """The stack's environment as the manifest writes it: ``aws://<account>/<region>``, with
+    ``unknown-account`` / ``unknown-region`` in an environment-agnostic stack."""
+
+    @property
+    def region(self) -> str | None:
+        """The region the stack is bound to (None when environment-agnostic)."""
+        return _known(self.environment, 1, "unknown-region")
+
+    @property
+    def account(self) -> str | None:
+        """The account the stack is bound to (None when account-agnostic)."""
+        return _known(self.environment, 0, "unknown-account")
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -53,6 +66,12 @@ class SynthesizedTemplate:
                 if kind is None or entry_kind == kind:
                     found.append(Declaration(path, entry_kind, entry["data"]))
         return found
+
+
+def _known(environment: str, index: int, unknown: str) -> str | None:
+    parts = environment.removeprefix("aws://").split("/")
+    value = parts[index] if len(parts) == 2 else ""
+    return value if value and value != unknown else None
 
 
 def from_stack(stack: Any) -> SynthesizedTemplate:
@@ -86,7 +105,7 @@ def _read(outdir: Path, artifact_id: str, manifest: dict[str, Any] | None = None
     if extra:
         for path, entries in json.loads((outdir / extra).read_text()).items():
             metadata.setdefault(path, []).extend(entries)
-    return SynthesizedTemplate(artifact_id, template, metadata)
+    return SynthesizedTemplate(artifact_id, template, metadata, str(artifact.get("environment", "")))
 
 
 __all__ = ["Declaration", "SynthesizedTemplate", "from_assembly", "from_stack"]

@@ -264,6 +264,7 @@ def platform_needs(resolver: Resolver) -> Iterator[Need]:
     yield from _access_log_needs(resolver)
     yield from _flow_log_needs(resolver)
     yield from _monitoring_role_needs(resolver)
+    yield from _cross_region_reference_needs(resolver)
 
 
 def _resources(resolver: Resolver, type_: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -572,6 +573,39 @@ def _monitoring_role_needs(resolver: Resolver) -> Iterator[Need]:
                 "*",
                 f"{account_id} makes API Gateway write execution and access logs with this role",
             )
+
+
+#: What aws-cdk-lib's cross-region reference handlers call (its strong references, through SSM parameters
+#: in the consumer's region; ``custom-resource-handlers/lib/core/cross-region-ssm-*-handler``): the writer
+#: in the producer stack puts and deletes the parameters; the reader in the consumer stack tags them while
+#: it uses them (CloudFormation itself reads their values with ``{{resolve:ssm:...}}``).
+CROSS_REGION_HANDLER_ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "Custom::CrossRegionExportWriter": ("WriterProps", "exports", ("ssm:PutParameter", "ssm:DeleteParameters")),
+    "Custom::CrossRegionExportReader": (
+        "ReaderProps",
+        "imports",
+        ("ssm:AddTagsToResource", "ssm:RemoveTagsFromResource"),
+    ),
+}
+
+
+def _cross_region_reference_needs(resolver: Resolver) -> Iterator[Need]:
+    """The parameters each cross-region export writer or reader handles, in the region its props name."""
+    for type_, (props_key, names_key, actions) in CROSS_REGION_HANDLER_ACTIONS.items():
+        for resource_id, props in _resources(resolver, type_):
+            function_id = resolver.logical_id(props.get("ServiceToken"))
+            role = resolver.logical_id(resolver.props(function_id).get("Role")) if function_id else None
+            handler_props = props.get(props_key) or {}
+            region = resolver.text(handler_props.get("region", resolver.region))
+            if role is None:
+                continue
+            for name in handler_props.get(names_key) or {}:
+                yield Need(
+                    role,
+                    actions,
+                    f"arn:{resolver.partition}:ssm:{region}:{resolver.account}:parameter{name}",
+                    f"{resource_id} ({type_}) handles the SSM parameter {name} in {region}",
+                )
 
 
 __all__ = [

@@ -175,6 +175,10 @@ class PermissionChecker:
         self, template: SynthesizedTemplate | dict[str, Any], *, region: str | None = None, account: str | None = None
     ) -> None:
         body = template.template if isinstance(template, SynthesizedTemplate) else template
+        # The manifest's environment first (a stack that reads another region's output names two regions),
+        # then what the template's literals tell.
+        if isinstance(template, SynthesizedTemplate):
+            region, account = region or template.region, account or template.account
         inferred_region, inferred_account = infer_environment(body)
         self.resolver = Resolver(body, region=region or inferred_region, account=account or inferred_account)
         self.identity: dict[str, list[Statement]] = {}

@@ -23,6 +23,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_shield as shield
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -77,6 +78,11 @@ class ResilientWebApp(Construct):
         )
         self.database_port = database_port_of(p)
         self._props = p
+        # What a SECONDARY's checks compare with its primary's (and what a user may read).
+        self.failover, self.data_layer = p["failover"], p["data_layer"]
+        self.domain_name, self.hosted_zone = p["domain_name"], p["hosted_zone"]
+        #: The SECONDARY app that stands by for this one (set when it is built).
+        self.standby: ResilientWebApp | None = None
         removal_policy = p["removal_policy"]
 
         # -- shared: key, topic, log bucket ------------------------------------------------------
@@ -153,7 +159,9 @@ class ResilientWebApp(Construct):
         self.shield_protections = self._protect(p["shield_advanced"])
         self._declare_flows()
         self._build_alarms()
-        self._build_failover_record()
+        self._build_records()
+        if p["standby_for"] is not None:
+            self._primary.standby = self
 
     # -- wiring ------------------------------------------------------------------------------
 
@@ -221,6 +229,8 @@ class ResilientWebApp(Construct):
     def _build_data(self, scope: Construct) -> None:
         p = self._props
         self.database: rds.DatabaseCluster | None = None
+        self.global_cluster: rds.CfnGlobalCluster | None = None
+        self.secret_rotation: secretsmanager.SecretRotation | None = None
         self.table: dynamodb.Table | None = None
         self.database_security_group: ec2.SecurityGroup | None = None
         if p["data_layer"] is DataLayer.DYNAMODB:
@@ -288,9 +298,24 @@ class ResilientWebApp(Construct):
             self.grant_send_work(self.front.role)
             self.grant_consume_work(self.back.role)
 
+    @property
+    def _primary(self) -> ResilientWebApp:
+        """The app a SECONDARY stands by for (checked to be a ResilientWebApp)."""
+        primary = self._props["standby_for"]
+        assert isinstance(primary, ResilientWebApp)
+        return primary
+
     def _build_database(self, scope: Construct) -> None:
         p, network, port = self._props, self.network, self.database_port
         assert port is not None  # Aurora has a port
+        failover = p["failover"]
+        secondary_of = None
+        if failover is route53.Failover.SECONDARY:
+            primary_global_cluster = self._primary.global_cluster
+            assert primary_global_cluster is not None  # a PRIMARY with Aurora (checked) has one
+            # A cross-region reference, resolved by aws-cdk-lib: with the weak cross-stack references of
+            # the recommended flags, Fn::GetStackOutput reads the primary stack's output at deploy time.
+            secondary_of = primary_global_cluster.ref
         self.database_security_group = ec2.SecurityGroup(
             scope,
             "SecurityGroup",
@@ -306,15 +331,28 @@ class ResilientWebApp(Construct):
             availability_zones=[s.availability_zone for s in network.db.subnets],
             security_group=self.database_security_group,
             port=port,
-            instance_type=p["database_instance_type"]
-            or ec2.InstanceType.of(ec2.InstanceClass.BURSTABLE4_GRAVITON, ec2.InstanceSize.MEDIUM),
+            instance_type=p["database_instance_type"] or _default_database_instance_type(failover),
             reader_count=p["reader_count"],
             backup_retention=p["backup_retention"],
             deletion_protection=p["deletion_protection"],
             encryption_key=self.encryption_key,
             log_retention=p["log_retention"],
             removal_policy=p["removal_policy"],
+            global_database=failover is not None,
+            secondary_of=secondary_of,
         )
+        self.global_cluster = (
+            data.build_global_cluster(
+                scope,
+                self.database,
+                deletion_protection=p["deletion_protection"],
+                removal_policy=p["removal_policy"],
+            )
+            if failover is route53.Failover.PRIMARY
+            else None
+        )
+        if secondary_of is not None:
+            return  # the user, its secret and their rotation belong to the primary
         self.secret_rotation = self.database.add_rotation_single_user(
             automatically_after=p["secret_rotation_interval"], vpc_subnets=network.app.subnet_selection
         )
@@ -355,47 +393,39 @@ class ResilientWebApp(Construct):
                 health_check_path=p["health_check_path"],
             )
 
-    def _build_failover_record(self) -> None:
-        """``origin.<domain>`` -> this region's ALB; a failover record with a health check that follows this
-        region's front layer (healthy hosts of its target group, through a CloudWatch alarm), since Route 53's
-        own checkers cannot send the origin header the ALB requires."""
-        failover, hosted_zone, origin_domain = self._props["failover"], self._props["hosted_zone"], self._origin_domain
+    def _build_records(self) -> None:
+        """With CloudFront, ``origin.<domain>`` -> this region's ALB (the name CloudFront reaches it by).
+        Without, the records of ``domain_name`` itself -> this region's ALB, with an HTTPS health check on
+        the ALB: simple records in one region, failover records (PRIMARY or SECONDARY) in two."""
+        p = self._props
+        hosted_zone, domain_name, origin_domain = p["hosted_zone"], p["domain_name"], self._origin_domain
         self.origin_record: route53.ARecord | None = None
-        self.origin_health_check: route53.HealthCheck | None = None
-        if hosted_zone is None or origin_domain is None:
+        self.record: route53.ARecord | None = None
+        self.load_balancer_health_check: route53.HealthCheck | None = None
+        if hosted_zone is None or domain_name is None or origin_domain is None:
             return
-        if failover is not None:
-            no_healthy_hosts = cloudwatch.Alarm(
-                self.alarms_scope,
-                "FrontNoHealthyHosts",
-                metric=self.front_target_group.metrics.healthy_host_count(
-                    statistic="Minimum", period=Duration.minutes(1)
-                ),
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                evaluation_periods=2,
-                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
-                alarm_description="No healthy front instance behind the public ALB: this region fails over",
-            )
-            no_healthy_hosts.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
-            self.origin_health_check = route53.HealthCheck(
+        if p["cloudfront"]:
+            self.origin_record = edge.build_load_balancer_record(
                 self,
-                "OriginHealthCheck",
-                type=route53.HealthCheckType.CLOUDWATCH_METRIC,
-                alarm_identifier=route53.AlarmIdentifier(
-                    name=no_healthy_hosts.alarm_name, region=Stack.of(self).region
-                ),
-                insufficient_data_health_status=route53.InsufficientDataHealthStatusEnum.LAST_KNOWN_STATUS,
-                inverted=False,
+                "OriginRecord",
+                zone=hosted_zone,
+                record_name=origin_domain,
+                load_balancer=self.load_balancer,
+                failover=None,
+                health_check=None,
             )
-        self.origin_record = edge.build_origin_records(
+            return
+        self.load_balancer_health_check = edge.build_load_balancer_health_check(
+            self, load_balancer=self.load_balancer, health_check_path=p["health_check_path"]
+        )
+        self.record = edge.build_load_balancer_record(
             self,
+            "Record",
             zone=hosted_zone,
-            origin_domain_name=origin_domain,
+            record_name=domain_name,
             load_balancer=self.load_balancer,
-            failover=failover,
-            health_check=self.origin_health_check,
-            set_identifier=f"{origin_domain}-{failover.value.lower() if failover is not None else 'single'}",
+            failover=p["failover"],
+            health_check=self.load_balancer_health_check,
         )
 
     def _protect(self, shield_advanced: bool) -> list[shield.CfnProtection]:
@@ -453,13 +483,14 @@ class ResilientWebApp(Construct):
         )
         if self.database is not None:
             assert self.database_port is not None
-            rotation_group = self.secret_rotation.node.find_child("SecurityGroup")
-            assert isinstance(rotation_group, ec2.SecurityGroup)
-            rotation = flows.hosts("secret rotation function", self.network.app.subnets, [rotation_group])
-            required += [
-                (self.back.auto_scaling_group, self.database, self.database_port, "back group to the database"),
-                (rotation, self.database, self.database_port, "secret rotation to the database"),
-            ]
+            required.append(
+                (self.back.auto_scaling_group, self.database, self.database_port, "back group to the database")
+            )
+            if self.secret_rotation is not None:
+                rotation_group = self.secret_rotation.node.find_child("SecurityGroup")
+                assert isinstance(rotation_group, ec2.SecurityGroup)
+                rotation = flows.hosts("secret rotation function", self.network.app.subnets, [rotation_group])
+                required.append((rotation, self.database, self.database_port, "secret rotation to the database"))
             forbidden += [
                 ("0.0.0.0/0", self.database, self.database_port, "the database is never on the internet"),
                 (
@@ -515,6 +546,8 @@ class ResilientWebApp(Construct):
         }
         if self.database is not None:
             self.alarms.update(alarms.database_alarms(scope, self.database))
+        if self.database is not None and p["failover"] is route53.Failover.SECONDARY:
+            self.alarms["DatabaseGlobalReplicationLag"] = alarms.global_replication_lag_alarm(scope, self.database)
         if self.cache is not None:
             self.alarms.update(cache_alarms(scope, self.cache))
         if self.work is not None:
@@ -551,6 +584,9 @@ class ResilientWebApp(Construct):
 
     def _data_endpoint(self) -> dict[str, Any]:
         """Where the back instances find their data (the default service reports whether it answers)."""
+        if self.database is not None and self.failover is route53.Failover.SECONDARY:
+            # A secondary's instances are all readers: read locally (writes are forwarded to the primary).
+            return {"db_host": self.database.cluster_read_endpoint.hostname, "db_port": self.database_port}
         if self.database is not None:
             return {"db_host": self.database.cluster_endpoint.hostname, "db_port": self.database_port}
         return {"db_host": f"dynamodb.{Stack.of(self).region}.amazonaws.com", "db_port": 443}
@@ -567,6 +603,8 @@ class ResilientWebApp(Construct):
         """Where viewers reach the application."""
         if self.distribution is not None:
             return f"https://{self.distribution.distribution_domain_name}"
+        if self.domain_name is not None:
+            return f"https://{self.domain_name}"
         return f"http://{self.load_balancer.load_balancer_dns_name}"
 
     def grant_data(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -610,6 +648,13 @@ def _five_minutes(statistic: str, options: MetricOptions) -> MetricOptions:
     merged = MetricOptions(period=Duration.minutes(5), statistic=statistic)
     merged.update(options)
     return merged
+
+
+def _default_database_instance_type(failover: route53.Failover | None) -> ec2.InstanceType:
+    """db.t4g.medium in one region; Aurora Global Database needs a memory-optimized class: db.r6g.large."""
+    if failover is not None:
+        return ec2.InstanceType.of(ec2.InstanceClass.MEMORY6_GRAVITON, ec2.InstanceSize.LARGE)
+    return ec2.InstanceType.of(ec2.InstanceClass.BURSTABLE4_GRAVITON, ec2.InstanceSize.MEDIUM)
 
 
 def _health_check(path: str) -> elbv2.HealthCheck:

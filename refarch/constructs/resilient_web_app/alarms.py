@@ -11,7 +11,7 @@ from constructs import Construct
 from typing_extensions import Unpack
 
 from refarch.compliance.acknowledge import acknowledge
-from refarch.constructs._metrics import MetricOptions
+from refarch.constructs._metrics import MetricOptions, build_metric
 from refarch.constructs.private_api.monitoring import build_alarm
 
 _GT = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
@@ -52,10 +52,10 @@ def layer_alarms(
     response_time: Duration,
 ) -> dict[str, cloudwatch.Alarm]:
     """5XX rate, p99 response time, unhealthy hosts and in-service below minimum, for one layer."""
-    in_service = cloudwatch.Metric(
-        namespace="AWS/AutoScaling",
-        metric_name="GroupInServiceInstances",
-        dimensions_map={"AutoScalingGroupName": group.auto_scaling_group_name},
+    in_service = build_metric(
+        "AWS/AutoScaling",
+        "GroupInServiceInstances",
+        {"AutoScalingGroupName": group.auto_scaling_group_name},
         statistic="Minimum",
         period=_MINUTE,
     )
@@ -112,10 +112,10 @@ def layer_alarms(
 def database_alarms(scope: Construct, cluster: rds.DatabaseCluster) -> dict[str, cloudwatch.Alarm]:
     """Writer CPU, replica lag and freeable memory of the Aurora cluster."""
     five = Duration.minutes(5)
-    lag = cloudwatch.Metric(
-        namespace="AWS/RDS",
-        metric_name="AuroraReplicaLagMaximum",
-        dimensions_map={"DBClusterIdentifier": cluster.cluster_identifier},
+    lag = build_metric(
+        "AWS/RDS",
+        "AuroraReplicaLagMaximum",
+        {"DBClusterIdentifier": cluster.cluster_identifier},
         statistic="Maximum",
         period=_MINUTE,
     )
@@ -145,6 +145,26 @@ def database_alarms(scope: Construct, cluster: rds.DatabaseCluster) -> dict[str,
             description="Aurora freeable memory below 256 MiB",
         ),
     }
+
+
+def global_replication_lag_alarm(scope: Construct, cluster: rds.DatabaseCluster) -> cloudwatch.Alarm:
+    """A secondary of an Aurora Global Database: AuroraGlobalDBReplicationLag (milliseconds the secondary
+    trails the primary) above 1 s for 3 minutes, the data an unplanned failover would lose."""
+    lag = build_metric(
+        "AWS/RDS",
+        "AuroraGlobalDBReplicationLag",
+        {"DBClusterIdentifier": cluster.cluster_identifier},
+        statistic="Maximum",
+        period=_MINUTE,
+    )
+    return build_alarm(
+        scope,
+        "DatabaseGlobalReplicationLag",
+        metric=lag,
+        threshold=1000,
+        comparison=_GT,
+        description="Aurora Global Database: this secondary trails the primary by more than 1 s",
+    )
 
 
 def composite_alarm(

@@ -54,10 +54,15 @@ def build_aurora(
     encryption_key: kms.IKey,
     log_retention: logs.RetentionDays,
     removal_policy: RemovalPolicy,
+    global_database: bool = False,
+    secondary_of: str | None = None,
 ) -> rds.DatabaseCluster:
     """Writer in the first AZ, reader ``i`` in AZ ``i + 1`` (round robin): a failover promotes a reader in
     another AZ. Its log groups exist before the cluster (encrypted, finite retention), named after a cluster
-    identifier that ends with a suffix unique to the stack's creation (no fixed names on retained data)."""
+    identifier that ends with a suffix unique to the stack's creation (no fixed names on retained data).
+
+    ``global_database``: the cluster belongs to an Aurora Global Database (no backtracking). ``secondary_of``:
+    the identifier of the global database this cluster joins as a secondary (see :func:`join_global_cluster`)."""
     base = re.sub(
         r"-{2,}",
         "-",
@@ -102,8 +107,12 @@ def build_aurora(
         vpc_subnets=subnets,
         security_groups=[security_group],
         port=port,
-        default_database_name="app",
-        credentials=rds.Credentials.from_generated_secret("dbadmin", encryption_key=encryption_key),
+        # A secondary has no user, password or database of its own: they are the primary's.
+        default_database_name="app" if secondary_of is None else None,
+        credentials=rds.Credentials.from_generated_secret("dbadmin", encryption_key=encryption_key)
+        if secondary_of is None
+        else None,
+        manage_master_user_password=secondary_of is not None,
         storage_encrypted=True,
         storage_encryption_key=encryption_key,
         iam_authentication=True,
@@ -111,7 +120,8 @@ def build_aurora(
         backup=rds.BackupProps(retention=backup_retention),
         copy_tags_to_snapshot=True,
         # Aurora MySQL can rewind the cluster in place (minutes, no restore) after a bad write.
-        backtrack_window=Duration.hours(24) if layer is DataLayer.AURORA_MYSQL else None,
+        # Not in a global database, which does not support Backtrack.
+        backtrack_window=Duration.hours(24) if layer is DataLayer.AURORA_MYSQL and not global_database else None,
         cloudwatch_logs_exports=list(AURORA_LOG_EXPORTS[layer]),
         monitoring_interval=Duration.seconds(60),
         parameter_group=rds.ParameterGroup(
@@ -125,6 +135,15 @@ def build_aurora(
     )
     for log_group in log_groups:
         cluster.node.add_dependency(log_group)
+    if secondary_of is not None:
+        join_global_cluster(cluster, secondary_of)
+    if layer is DataLayer.AURORA_MYSQL and global_database:
+        acknowledge(
+            cluster,
+            "Aurora Global Database does not support Backtrack (AWS Prescriptive Guidance, 'Aurora global "
+            "databases'); point-in-time recovery from the automated backups (backup_retention) remains.",
+            "AwsSolutions-RDS14",
+        )
     acknowledge_monitoring_role(cluster)
     acknowledge(
         cluster,
@@ -141,6 +160,38 @@ def build_aurora(
         "PCI.DSS.321-RDSInBackupPlan",
     )
     return cluster
+
+
+def build_global_cluster(
+    scope: Construct, cluster: rds.DatabaseCluster, *, deletion_protection: bool, removal_policy: RemovalPolicy
+) -> rds.CfnGlobalCluster:
+    """An Aurora Global Database whose primary is ``cluster``: engine, version and storage encryption come
+    from it (CloudFormation refuses them beside a source cluster); CloudFormation names it (no fixed name on
+    a retained resource); retained and deletion-protected like the data."""
+    global_cluster = rds.CfnGlobalCluster(
+        scope,
+        "GlobalCluster",
+        source_db_cluster_identifier=cluster.cluster_identifier,
+        deletion_protection=deletion_protection,
+    )
+    global_cluster.apply_removal_policy(removal_policy)
+    return global_cluster
+
+
+def join_global_cluster(cluster: rds.DatabaseCluster, global_cluster_identifier: str) -> None:
+    """Make ``cluster`` a secondary of the global database: aws-cdk-lib has no L2 for it, so the L1 is set
+    here. RDS refuses a user name or password for a cross-region secondary (aws-cdk issue 29880: "Invalid
+    master password"): the cluster was built with a managed password so that the L2 made no secret, and
+    the user and password properties are removed. Its instances are readers until a failover promotes one;
+    writes sent to them are forwarded to the primary (global write forwarding: Aurora MySQL 2.08.1 and
+    higher, Aurora PostgreSQL 16 and higher, so both pinned engines)."""
+    cfn = cluster.node.default_child
+    assert isinstance(cfn, rds.CfnDBCluster)
+    cfn.global_cluster_identifier = global_cluster_identifier
+    cfn.master_username = None
+    cfn.manage_master_user_password = None
+    cfn.master_user_secret = None
+    cfn.enable_global_write_forwarding = True
 
 
 #: What Table.grant_read_write_data grants on the table's customer key (aws-cdk-lib's KEY_READ_WRITE_ACTIONS).

@@ -183,25 +183,45 @@ class _EvaluateTargetHealth:
         return None  # the load balancer's own canonical zone
 
 
-def build_origin_records(
+def build_load_balancer_health_check(
+    scope: Construct, *, load_balancer: elbv2.ApplicationLoadBalancer, health_check_path: str
+) -> route53.HealthCheck:
+    """An HTTPS check of this region's public ALB itself (its own DNS name, not ``domain_name``, which the
+    failover records resolve to whichever region is healthy), through the WAF to a front instance's
+    health path: Route 53's checkers see what viewers would, from outside the region. Without CloudFront
+    the ALB requires no origin header, so they can reach it."""
+    return route53.HealthCheck(
+        scope,
+        "LoadBalancerHealthCheck",
+        type=route53.HealthCheckType.HTTPS,
+        fqdn=load_balancer.load_balancer_dns_name,
+        port=443,
+        resource_path=health_check_path,
+        request_interval=Duration.seconds(30),
+        failure_threshold=3,
+    )
+
+
+def build_load_balancer_record(
     scope: Construct,
+    id: str,
     *,
     zone: route53.IHostedZone,
-    origin_domain_name: str,
+    record_name: str,
     load_balancer: elbv2.ApplicationLoadBalancer,
     failover: route53.Failover | None,
     health_check: route53.IHealthCheck | None,
-    set_identifier: str,
 ) -> route53.ARecord:
-    """``origin.<domain>`` -> this region's public ALB; with ``failover``, a failover record that Route 53
-    answers only while ``health_check`` passes (PRIMARY), or when the primary's fails (SECONDARY)."""
+    """``record_name`` -> this region's public ALB (an alias that follows the ALB's target health); with
+    ``failover``, a failover record that Route 53 answers only while ``health_check`` passes (PRIMARY), or
+    when the primary's fails (SECONDARY)."""
     return route53.ARecord(
         scope,
-        "OriginRecord",
+        id,
         zone=zone,
-        record_name=origin_domain_name,
+        record_name=record_name,
         target=route53.RecordTarget.from_alias(targets.LoadBalancerTarget(load_balancer, _EvaluateTargetHealth())),
         failover=failover,
-        health_check=health_check,
-        set_identifier=set_identifier if failover is not None else None,
+        health_check=health_check if failover is not None else None,
+        set_identifier=f"{record_name}-{failover.value.lower()}" if failover is not None else None,
     )

@@ -14,6 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_sns as sns
+from constructs import Construct
 from typing_extensions import TypedDict
 
 from refarch.constructs import _dashboards, _defaults
@@ -28,6 +29,7 @@ from refarch.constructs._props import (
     whole_range,
 )
 from refarch.constructs._validation import check_whole_range
+from refarch.constructs.resilient_web_app.two_regions import check_two_regions
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.constructs.web_acl import RATE_LIMIT_RANGE
 from refarch.errors import PropValidationError
@@ -186,7 +188,12 @@ class ResilientWebAppProps(TypedDict, total=False):
         ),
     ]
     database_instance_type: Annotated[
-        ec2.InstanceType | None, Prop("Aurora's instance type.", default=None, default_doc="`t4g.medium`")
+        ec2.InstanceType | None,
+        Prop(
+            "Aurora's instance type (with `failover`, a memory-optimized class: Aurora Global Database needs one).",
+            default=None,
+            default_doc="`t4g.medium`; `r6g.large` with `failover`",
+        ),
     ]
     reader_count: Annotated[
         int, Prop("Aurora readers, each in the next AZ after the writer's.", default=1, checks=(whole_range(1, 15),))
@@ -268,9 +275,21 @@ class ResilientWebAppProps(TypedDict, total=False):
     failover: Annotated[
         route53.Failover | None,
         Prop(
-            "Make `origin.<domain>` a failover record of this region (two-region apps).",
+            "This region's part in a two-region app: the records of `domain_name` become failover records to this "
+            "region's public ALB (each with an HTTPS health check on it). PRIMARY: its Aurora cluster becomes the "
+            "source of an Aurora Global Database. SECONDARY: needs `standby_for`, and its cluster joins that "
+            "global database. Needs `cloudfront=False` and a region-bound stack.",
             default=None,
             needs="domain_name",
+        ),
+    ]
+    standby_for: Annotated[
+        Construct | None,
+        Prop(
+            "The primary region's ResilientWebApp (`failover=PRIMARY`) this app stands by for: needs "
+            "`failover=SECONDARY`, the same data layer, domain and zone, another region of the same account, and "
+            "both stacks with `cross_region_references=True`.",
+            default=None,
         ),
     ]
     waf_rate_limit: Annotated[
@@ -362,6 +381,7 @@ def check_props(scope_stack: Stack, p: ResilientWebAppProps) -> ThreeTierVpc:
     check_network_azs(network)
     if data_layer is not DataLayer.DYNAMODB:
         check_database_azs(OWNER, "vpc", list(network.db.subnets), multi_az=True)
+    check_two_regions(scope_stack, p)
     check_edge(scope_stack, p)
     return network
 
