@@ -179,6 +179,23 @@ def run_app(folder: Path, outdir: Path, context: dict[str, Any], *, validation: 
     return ExampleRun(folder, outdir, result)
 
 
+def pack_errors(run: ExampleRun, stack: str | None = None) -> list[str]:
+    """The error findings the compliance packs (registered by the app as validation plugins) wrote to the
+    run's validation report, of every stack or only of construct ID ``stack``. The report lists only the
+    plugins with findings, and exists whenever the app registered plugins: a missing report fails."""
+    report_file = run.outdir / "validation-report.json"
+    assert report_file.exists(), f"{run.example.name} wrote no validation report (does it apply the packs?)"
+    report = json.loads(report_file.read_text())
+    return [
+        f"{p['pluginName']}: {v['ruleName']} at {paths}"
+        for p in report.get("pluginReports", [])
+        for v in p.get("violations", [])
+        if v.get("severity") == "error"
+        and (paths := [c["constructPath"] for c in v["violatingConstructs"]])
+        and (stack is None or any(path == stack or path.startswith(f"{stack}/") for path in paths))
+    ]
+
+
 def synthesize_reference_app() -> ExampleRun:
     """The reference app.py as `cdk synth` runs it, in a process of its own: asset metadata on (the CLI
     asks for it), assets bundled for real, the built-in CloudFormation validation on. Once per session,

@@ -7,7 +7,11 @@ must pass every compliance pack with no unacknowledged error.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,9 +24,20 @@ from refarch.compliance.acknowledge import nag_text, wildcard_resource_finding
 from refarch.constructs import EncryptedDataStore, PrivateApi, PropValidationError, StreamingPipeline, ThreeTierVpc
 from refarch.stacks import REFERENCE_STACKS, StreamingPipelineStack, build_reference_stacks
 from refarch.stacks.reference_app import build_reference_app
+from refarch.testing import SynthesizedTemplate
 from refarch.testing.compliance import unacknowledged_errors
 from tests.background import Background
-from tests.harness import CDK_CONTEXT, EXAMPLES, UNIT_TEST_CONTEXT, ExampleRuns, ReferenceStacks
+from tests.harness import (
+    CDK_CONTEXT,
+    EXAMPLES,
+    ROOT,
+    UNIT_TEST_CONTEXT,
+    ExampleRun,
+    ExampleRuns,
+    ReferenceStacks,
+    pack_errors,
+    run_app,
+)
 
 ACCOUNT = "123456789012"
 REGIONS = ["eu-west-1", "us-east-1"]
@@ -51,40 +66,62 @@ def _errors(stack: cdk.Stack) -> str:
 # -- the reference app for a concrete account ---------------------------------------------------
 
 
+def _run_reference_app(region: str) -> ExampleRun:
+    """app.py as `cdk synth -c account=123456789012 -c region=<region>` runs it: a process of its own,
+    every pack registered as a validation plugin (bundling and the built-in validation skipped, as in
+    every run but tests/test_full_synth.py's). Findings go to the validation report without failing the
+    synth, so each stack's test names its own."""
+    folder = tempfile.mkdtemp(prefix=f"refarch-reference-{region}-")
+    atexit.register(shutil.rmtree, folder, True)
+    context = {
+        **UNIT_TEST_CONTEXT,
+        **concrete_context(region),
+        "@aws-cdk/core:failSynthOnValidationErrors": False,
+    }
+    return run_app(ROOT, Path(folder) / "cdk.out", context)
+
+
+#: Queued on the background worker when the session starts (tests/background.py).
+CONCRETE_REFERENCE_RUNS = {f"reference app for {ACCOUNT} in {region}": region for region in REGIONS}
+
+
 @pytest.fixture(scope="module")
-def concrete_apps() -> Callable[[str], dict[str, cdk.Stack]]:
-    """``concrete_apps("us-east-1")``: the reference app built as app.py builds it (all packs
-    registered) for account 123456789012 in that region; one App per region, built once."""
-    cache: dict[str, dict[str, cdk.Stack]] = {}
+def concrete_reference_app(background: Background) -> Callable[[str], ExampleRun]:
+    """``concrete_reference_app("us-east-1")``: the reference app's run for that region."""
 
-    def build(region: str) -> dict[str, cdk.Stack]:
-        if region not in cache:
-            # Without the built-in template validation, like every unit-test App (test_full_synth runs it).
-            app = cdk.App(
-                context={**UNIT_TEST_CONTEXT, **concrete_context(region)}, builtin_cloud_formation_validation=False
-            )
-            cache[region] = build_reference_app(app)
-        return cache[region]
+    def run(region: str) -> ExampleRun:
+        job = next(key for key, job_region in CONCRETE_REFERENCE_RUNS.items() if job_region == region)
+        result = background.result(job, functools.partial(_run_reference_app, region))
+        assert result.result.returncode == 0, f"app.py in {region}:\n{result.result.stdout}\n{result.result.stderr}"
+        return result
 
-    return build
+    return run
+
+
+def _stack_output(run: ExampleRun, name: str) -> SynthesizedTemplate:
+    (stack,) = [s for s in run.stacks if s.name == name]
+    return stack
 
 
 @pytest.mark.parametrize("region", REGIONS)
 @pytest.mark.parametrize("name", STACKS)
 def test_reference_app_synthesizes_for_a_concrete_account(
-    name: str, region: str, concrete_apps: Callable[[str], dict[str, cdk.Stack]]
+    name: str, region: str, concrete_reference_app: Callable[[str], ExampleRun]
 ) -> None:
     """`cdk synth -c account=123456789012 -c region=<region>` passes with all packs: in eu-west-1 the
     Redshift secret acknowledgment used to name only the token form of its ARN; in us-east-1 the
     data store's fixed EU residency guard used to fail the whole app."""
-    stack = concrete_apps(region)[name]
-    assert stack.region == region and stack.account == ACCOUNT
-    assert not unacknowledged_errors(stack), _errors(stack)
+    run = concrete_reference_app(region)
+    assert _environments(run.outdir, name) == {f"aws://{ACCOUNT}/{region}"}
+    errors = pack_errors(run, name)
+    assert not errors, f"{name} in {region}: {len(errors)} unacknowledged compliance errors:\n" + "\n".join(errors)
 
 
-def test_the_concrete_app_spans_three_azs(concrete_apps: Callable[[str], dict[str, cdk.Stack]]) -> None:
-    stack = concrete_apps("eu-west-1")["StreamingPipelineStack"]
-    assert stack.availability_zones == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+def test_the_concrete_app_spans_three_azs(concrete_reference_app: Callable[[str], ExampleRun]) -> None:
+    stack = _stack_output(concrete_reference_app("eu-west-1"), "StreamingPipelineStack")
+    subnets = [r["Properties"] for r in stack.resources.values() if r["Type"] == "AWS::EC2::Subnet"]
+    assert subnets
+    assert {s["AvailabilityZone"] for s in subnets} == {"eu-west-1a", "eu-west-1b", "eu-west-1c"}
 
 
 def test_residency_comes_from_context() -> None:
@@ -274,7 +311,10 @@ def test_a_port_opened_on_the_db_tier_acl_passes(make_stack: Callable[..., cdk.S
 CONCRETE_EXAMPLE_RUNS = {
     region: ExampleRuns(examples=REGION_AGNOSTIC_EXAMPLES, **concrete_context(region)) for region in REGIONS
 }
-BACKGROUND_JOBS = {key: work for runs in CONCRETE_EXAMPLE_RUNS.values() for key, work in runs.jobs().items()}
+BACKGROUND_JOBS: dict[str, Callable[[], Any]] = {
+    **{job: functools.partial(_run_reference_app, region) for job, region in CONCRETE_REFERENCE_RUNS.items()},
+    **{key: work for runs in CONCRETE_EXAMPLE_RUNS.values() for key, work in runs.jobs().items()},
+}
 
 
 @pytest.fixture(scope="module")
@@ -306,9 +346,14 @@ def test_every_other_example_pins_its_region(example_runs: Any) -> None:
         assert "unknown-region" not in regions, f"{name} is region-agnostic: add it to REGION_AGNOSTIC_EXAMPLES"
 
 
-def _environments(outdir: Path) -> set[str]:
+def _environments(outdir: Path, stack: str | None = None) -> set[str]:
+    """The environments of the assembly's stacks (of artifact ``stack`` only, if given)."""
     manifest = json.loads((outdir / "manifest.json").read_text())
-    return {a["environment"] for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack"}
+    return {
+        a["environment"]
+        for name, a in manifest["artifacts"].items()
+        if a["type"] == "aws:cloudformation:stack" and stack in (None, name)
+    }
 
 
 # -- README "Before you deploy": what each reference stack retains -------------------------------
