@@ -5,7 +5,9 @@ is made from, so the test session can read that assembly instead of synthesizing
 assets bundled, asset metadata, the built-in validation, the packs as plugins). The stamp holds the
 digest of the inputs: the library (refarch/, handlers and layer requirements included), app.py,
 cdk.json and the two lock files (aws-cdk-lib, cdk-nag, Node and the CLI). The tests reuse cdk.out
-only when the digest of the checkout still matches; any edit makes them synthesize on their own.
+only when the digest of the checkout still matches; any edit makes them synthesize on their own, and
+they stamp what they synthesized the same way (tests/harness.py ``SESSION_ASSEMBLY``), so the next
+session on an unchanged checkout reads that.
 
 Imports nothing of aws-cdk-lib: ``python -m tests.assembly_stamp write cdk.out`` stays instant.
 """

@@ -6,7 +6,6 @@ wrap it are in conftest.py.
 
 from __future__ import annotations
 
-import atexit
 import functools
 import json
 import os
@@ -196,20 +195,27 @@ def pack_errors(run: ExampleRun, stack: str | None = None) -> list[str]:
     ]
 
 
+#: Where a test session keeps the reference app's assembly it synthesized itself, stamped like `make
+#: synth`'s cdk.out, so the next session on the same checkout reads it instead of synthesizing again.
+SESSION_ASSEMBLY = ROOT / ".make" / "reference-app.out"
+
+
 def synthesize_reference_app() -> ExampleRun:
     """The reference app.py as `cdk synth` runs it, in a process of its own: asset metadata on (the CLI
     asks for it), assets bundled for real, the built-in CloudFormation validation on. Once per session,
     in the background: ``BACKGROUND.result(REFERENCE_APP, synthesize_reference_app)``.
 
-    When `make synth` already wrote that assembly for the checkout as it is (tests/assembly_stamp.py),
-    its cdk.out is read instead: the same configuration, synthesized once."""
-    made = ROOT / "cdk.out"
-    if assembly_stamp.is_current(made):
-        return ExampleRun(ROOT, made, subprocess.CompletedProcess(["make", "synth"], 0, "", ""))
-    folder = tempfile.mkdtemp(prefix="refarch-full-synth-")
-    atexit.register(shutil.rmtree, folder, True)  # bundled layers: tens of MB
-    outdir = Path(folder) / "cdk.out"
-    return run_app(ROOT, outdir, {**CDK_CONTEXT, "aws:cdk:enable-asset-metadata": True}, validation=True)
+    An assembly stamped for the checkout as it is (tests/assembly_stamp.py) is read instead: cdk.out
+    from `make synth`, or the one an earlier session wrote to :data:`SESSION_ASSEMBLY`. Each is the same
+    configuration, from the same inputs, synthesized once."""
+    for made in (ROOT / "cdk.out", SESSION_ASSEMBLY):
+        if assembly_stamp.is_current(made):
+            return ExampleRun(ROOT, made, subprocess.CompletedProcess(["(stamped)", str(made)], 0, "", ""))
+    shutil.rmtree(SESSION_ASSEMBLY, ignore_errors=True)  # bundled layers of an older checkout: tens of MB
+    run = run_app(ROOT, SESSION_ASSEMBLY, {**CDK_CONTEXT, "aws:cdk:enable-asset-metadata": True}, validation=True)
+    if run.result.returncode == 0:
+        assembly_stamp.write(SESSION_ASSEMBLY)
+    return run
 
 
 #: The background job name of :func:`synthesize_reference_app`.
