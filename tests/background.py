@@ -30,6 +30,8 @@ class Background:
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refarch-background")
         self._futures: dict[str, Future[Any]] = {}
+        #: The work of each job queued, in the order queued (a thread that waits takes from its end).
+        self._queued: dict[str, Callable[[], Any]] = {}
         self._lock = threading.Lock()
         #: Job name -> (thread that ran it, seconds from the session's start to its start, its duration).
         self.timings: dict[str, tuple[str, float, float]] = {}
@@ -40,23 +42,52 @@ class Background:
         with self._lock:
             if key not in self._futures:
                 self._futures[key] = self._pool.submit(self._timed, key, work)
+                self._queued[key] = work
 
     def result(self, key: str, work: Callable[[], T]) -> T:
         """The result of job ``key`` (its exception is raised here); runs ``work`` in this thread
-        when the job was never queued or has not started yet."""
-        with self._lock:
-            future = self._futures.get(key)
-            run_here = future is None or future.cancel()
-            if run_here:
-                future = Future()
-                self._futures[key] = future
-        assert future is not None
-        if run_here:
-            try:
-                future.set_result(self._timed(key, work))
-            except BaseException as error:  # handed to the caller by .result() below, as the worker would
-                future.set_exception(error)
-        return cast(T, future.result())
+        when the job was never queued or has not started yet. While the worker runs it, this thread
+        runs the jobs still queued, the last queued first (the worker takes them from the front), so
+        neither core waits while work is left."""
+        while True:
+            with self._lock:
+                future = self._futures.get(key)
+                if future is None or future.cancel():  # never queued, or not started: run it here
+                    mine = self._claim(key)
+                    break
+                if future.done():
+                    return cast(T, future.result())
+                taken = self._take_last_queued()
+            if taken is None:
+                return cast(T, future.result())  # nothing left to take: wait for the worker
+            self._run(*taken)
+        self._run(key, work, mine)
+        return cast(T, mine.result())
+
+    def _take_last_queued(self) -> tuple[str, Callable[[], Any], Future[Any]] | None:
+        """The last queued job the worker has not started, claimed for the calling thread (lock held)."""
+        for other in reversed(list(self._queued)):
+            if self._futures[other].cancel():
+                work = self._queued[other]
+                return other, work, self._claim(other)
+            if self._futures[other].running() or self._futures[other].done():
+                del self._queued[other]  # the worker has it
+        return None
+
+    def _claim(self, key: str) -> Future[Any]:
+        """A running future for job ``key``, run by the calling thread (the lock is held): no other
+        thread can cancel it and run the job again."""
+        future: Future[Any] = Future()
+        future.set_running_or_notify_cancel()
+        self._futures[key] = future
+        self._queued.pop(key, None)
+        return future
+
+    def _run(self, key: str, work: Callable[[], Any], future: Future[Any]) -> None:
+        try:
+            future.set_result(self._timed(key, work))
+        except BaseException as error:  # handed to the caller by .result(), as the worker would
+            future.set_exception(error)
 
     def _timed(self, key: str, work: Callable[[], T]) -> T:
         start = time.monotonic()
