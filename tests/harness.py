@@ -56,8 +56,11 @@ class SynthesizedStack:
     stack: cdk.Stack
     template: Template
 
-    @property
+    @functools.cached_property
     def json(self) -> dict[str, Any]:
+        """The template, read from the jsii side once (each ``to_json()`` copies the whole template
+        across the process boundary: 25 ms for a reference stack). Shared by every test of the stack:
+        a test that edits it edits a ``copy.deepcopy``."""
         return self.template.to_json()  # type: ignore[no-any-return]
 
     @property
