@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from tests.harness import EXAMPLES, ExampleRuns, pack_errors
+from tests.background import BACKGROUND, Background
+from tests.harness import EXAMPLES, ExampleRuns, cfn_lint, pack_errors
 
 
 @pytest.mark.parametrize("example", [p.name for p in EXAMPLES])
@@ -24,3 +26,38 @@ def test_example_synthesizes_clean(example: str, example_runs: ExampleRuns) -> N
     assert "apply_packs(app" in (run.example / "app.py").read_text(), f"{example} does not apply the packs"
     errors = pack_errors(run)
     assert not errors, "\n".join(errors)
+
+
+#: Region-bound example stacks name their AZs (aws-cdk-lib writes the environment's AZs into the
+#: template), which cfn-lint's W3010 warns about: expected for a concrete environment (FINDINGS.md).
+EXAMPLE_LINT_IGNORES = ("W3010",)
+
+
+def lint_example_templates() -> dict[str, list[str]]:
+    """cfn-lint over every stack of every example as `cdk synth` writes it, in one call; in the
+    background, after the example runs it reads. "example/Stack" -> findings."""
+    runs = ExampleRuns(BACKGROUND)  # the same background jobs as the session's, so the same runs
+    files: dict[Path, str] = {}
+    for example in EXAMPLES:
+        run = runs[example.name]
+        assert run.result.returncode == 0, f"{example.name} failed to synthesize:\n{run.result.stderr}"
+        files.update(
+            {
+                path: f"{example.name}/{path.name.removesuffix('.template.json')}"
+                for path in run.outdir.glob("*.template.json")
+            }
+        )
+    return {files[path]: found for path, found in cfn_lint(sorted(files), ignore=EXAMPLE_LINT_IGNORES).items()}
+
+
+BACKGROUND_JOBS = {"cfn-lint examples": lint_example_templates}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", [p.name for p in EXAMPLES])
+def test_example_templates_are_cfn_lint_clean(example: str, background: Background) -> None:
+    findings = background.result("cfn-lint examples", lint_example_templates)
+    stacks = {name: found for name, found in findings.items() if name.startswith(f"{example}/")}
+    assert stacks, f"{example} has no template to lint"
+    errors = [f"{name}: {finding}" for name, found in stacks.items() for finding in found]
+    assert not errors, "cfn-lint errors and warnings:\n" + "\n".join(errors)

@@ -4,10 +4,6 @@ the snapshot, the compliance packs, cfn-lint and the stateful-resource lock."""
 from __future__ import annotations
 
 import copy
-import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +15,7 @@ from refarch.testing import normalize_template
 from refarch.testing.compliance import unacknowledged_errors
 from tests import stateful_lock
 from tests.background import BACKGROUND, Background
-from tests.harness import REFERENCE_APP, ROOT, ReferenceStacks, synthesize_reference_app
+from tests.harness import REFERENCE_APP, ReferenceStacks, cfn_lint, synthesize_reference_app
 
 STACKS = list(REFERENCE_STACKS)
 
@@ -61,16 +57,13 @@ def test_acknowledgments_give_reasons(name: str, reference_stacks: ReferenceStac
     assert not weak, "acknowledgments without a real reason or too broad:\n" + "\n".join(weak)
 
 
-def lint_reference_templates() -> subprocess.CompletedProcess[str]:
-    """cfn-lint over every template of the reference app as `cdk synth` writes it, in one call (its
-    start-up costs ~2 s); in the background, after the reference app's synth (tests/harness.py)."""
+def lint_reference_templates() -> dict[str, list[str]]:
+    """cfn-lint over every template of the reference app as `cdk synth` writes it; in the background,
+    after the reference app's synth (tests/harness.py). Stack name -> findings."""
     run = BACKGROUND.result(REFERENCE_APP, synthesize_reference_app)
     assert run.result.returncode == 0, f"app.py failed to synthesize:\n{run.result.stderr}"
-    files = sorted(str(p) for p in run.outdir.glob("*.template.json"))
-    assert files, f"no template in {run.outdir}"
-    config = ["--config-file", str(ROOT / ".cfnlintrc.yaml"), "--format", "json"]
-    cfn_lint = str(Path(sys.executable).parent / "cfn-lint")
-    return subprocess.run([cfn_lint, *config, *files], capture_output=True, text=True, check=False)
+    findings = cfn_lint(sorted(run.outdir.glob("*.template.json")))
+    return {path.name.removesuffix(".template.json"): found for path, found in findings.items()}
 
 
 #: After the reference app's synth, a long job itself (tests/conftest.py orders its readers last).
@@ -78,23 +71,16 @@ LONG_BACKGROUND_JOBS = {"cfn-lint": lint_reference_templates}
 
 
 @pytest.fixture(scope="module")
-def cfn_lint_findings(background: Background) -> dict[str, list[Any]]:
-    result = background.result("cfn-lint", lint_reference_templates)
-    try:
-        reported = json.loads(result.stdout or "[]")
-    except json.JSONDecodeError:
-        pytest.fail(f"cfn-lint did not run (exit {result.returncode}): {result.stdout[:500]}{result.stderr[-2000:]}")
-    findings: dict[str, list[Any]] = {name: [] for name in STACKS}
-    for finding in reported:
-        findings[Path(finding["Filename"]).name.removesuffix(".template.json")].append(finding)
+def cfn_lint_findings(background: Background) -> dict[str, list[str]]:
+    findings = background.result("cfn-lint", lint_reference_templates)
+    assert set(findings) == set(STACKS), sorted(findings)
     return findings
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", STACKS)
-def test_cfn_lint_clean(name: str, cfn_lint_findings: dict[str, list[Any]]) -> None:
-    findings = [f"{f['Rule']['Id']} {f['Location']['Path']}: {f['Message']}" for f in cfn_lint_findings[name]]
-    assert not findings, "cfn-lint errors and warnings:\n" + "\n".join(findings)
+def test_cfn_lint_clean(name: str, cfn_lint_findings: dict[str, list[str]]) -> None:
+    assert not cfn_lint_findings[name], "cfn-lint errors and warnings:\n" + "\n".join(cfn_lint_findings[name])
 
 
 @pytest.mark.parametrize("name", STACKS)
