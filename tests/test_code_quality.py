@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +77,18 @@ def test_mypy_checks_every_aws_cdk_module_the_library_imports() -> None:
         f"add to pyproject.toml's checked list: {sorted(imported - checked)}; "
         f"remove (no longer imported): {sorted(checked - imported - {'aws_cdk'})}"
     )
+
+
+def test_lazy_exports_name_each_construct_once_and_right() -> None:
+    """refarch.constructs loads each construct's package on first use: the names type checkers see (its
+    ``if TYPE_CHECKING`` imports) are the names it serves (``_HOMES``), each from the same module, and
+    each served name is the object its module defines."""
+    import refarch.constructs as constructs
+
+    tree = ast.parse((ROOT / "refarch" / "constructs" / "__init__.py").read_text())
+    (block,) = [n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING"]
+    typed = {alias.name: node.module for node in block.body if isinstance(node, ast.ImportFrom) for alias in node.names}
+    assert typed == constructs._HOMES
+    assert constructs.__all__ == sorted(typed)
+    for name, home in typed.items():
+        assert getattr(constructs, name) is getattr(importlib.import_module(str(home)), name)
