@@ -78,9 +78,8 @@ def example_app(runs: int) -> None:
         best, stacks = _best_of(runs, {label: partial(_run_app, script, cwd) for label, (cwd, script) in cases.items()})
     print()
     _print_table("as cdk synth runs it", best, {label: sum(counts.values()) for label, counts in stacks.items()})
-    for label in cases:
-        for stack, count in sorted(stacks[label].items()):
-            print(f"  {stack:<28} {count:>9}")
+    for stack, count in sorted(stacks["examples/resilient_web_app"].items()):  # the floor's one stack is empty
+        print(f"  {stack:<28} {count:>9}")
 
 
 def _best_of(runs: int, cases: dict[str, Callable[[], tuple[float, T]]]) -> tuple[dict[str, float], dict[str, T]]:
