@@ -242,6 +242,7 @@ class ExampleRuns:
         self._names = list(examples) if examples is not None else [p.name for p in EXAMPLES]
         self._cache: dict[str, ExampleRun] = {}
         self._root = Path(tempfile.mkdtemp(prefix="refarch-examples-"))
+        atexit.register(shutil.rmtree, self._root, True)  # each session's assemblies: tens of MB
         self._background = background
 
     def jobs(self) -> dict[str, Callable[[], ExampleRun]]:
