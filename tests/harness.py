@@ -6,6 +6,7 @@ wrap it are in conftest.py.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
