@@ -50,7 +50,8 @@ def lint_example_templates() -> dict[str, list[str]]:
     return {files[path]: found for path, found in cfn_lint(sorted(files), ignore=EXAMPLE_LINT_IGNORES).items()}
 
 
-BACKGROUND_JOBS = {"cfn-lint examples": lint_example_templates}
+#: Long (it runs the example apps it lints first): queued among the first, so the short jobs are left for the end.
+LONG_BACKGROUND_JOBS = {"cfn-lint examples": lint_example_templates}
 
 
 @pytest.mark.slow
