@@ -821,7 +821,7 @@ BAD_PROPS: list[BadProp] = [
     BadProp("alarm_db_connections", {"alarm_db_connections": 0}, says="from 1 to 100000"),
     BadProp("dashboard", {"dashboard": 3}, says="a bool or a str"),
     BadProp("dashboard", {"dashboard": "ops dashboard!"}, says="each a letter, a digit, '-' or '_'"),
-    BadProp("dashboard", {"dashboard": ""}, says="must not be empty"),
+    BadProp("dashboard", {"dashboard": ""}, says="1 to 255 characters"),
     BadProp("dashboard", {"dashboard": "x" * 256}, says="1 to 255 characters"),
     # -- edge (without a domain_name, its props would be ignored)
     BadProp("hosted_zone", lambda s: {"hosted_zone": _zone(s)}, says="only takes effect with domain_name"),

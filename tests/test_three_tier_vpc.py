@@ -491,7 +491,7 @@ BAD_PROPS = [
     BadProp("removal_policy", {"removal_policy": "retain"}, says="a RemovalPolicy"),
     BadProp("vpc_name", {"vpc_name": ""}, says="must not be empty"),
     BadProp("alarm_topic", {"alarm_topic": "arn:aws:sns:eu-west-1:123456789012:ops"}, says="an ITopic"),
-    BadProp("dashboard", {"dashboard": ""}, says="must not be empty"),
+    BadProp("dashboard", {"dashboard": ""}, says="1 to 255 characters"),
     BadProp("dashboard", {"dashboard": "network ops"}, says="1 to 255 characters"),
     BadProp("dashboard", {"dashboard": 1}, says="a bool or a str"),
 ]

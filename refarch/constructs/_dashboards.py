@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -30,6 +30,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from refarch.constructs import _builders
+from refarch.constructs._props import Prop
 from refarch.constructs._validation import PropValidationError, is_token
 
 #: What CloudWatch accepts as a dashboard name (PutDashboard: alphanumerics, "-" and "_", 1 to 255).
@@ -69,6 +70,21 @@ def check_dashboard_prop(owner: str, prop: str, value: Any) -> None:
             "A dashboard name has 1 to 255 characters, each a letter, a digit, '-' or '_' (CloudWatch rejects "
             "others); pass True for a generated name.",
         )
+
+
+#: The ``dashboard`` prop, the same in every construct: its type, default, documentation and check, written
+#: once (``dashboard: DashboardProp`` in a props class). An empty name reaches the check, which says what a
+#: name may hold.
+DashboardProp = Annotated[
+    bool | str,
+    Prop(
+        "`False` for no CloudWatch dashboard, or a name for it.",
+        default=True,
+        default_doc="- a dashboard with a generated name",
+        checks=(check_dashboard_prop,),
+        allow_empty=True,
+    ),
+]
 
 
 def build_alarm_topic(

@@ -19,7 +19,7 @@ from typing_extensions import TypedDict
 
 from refarch.compliance.residency import check_regions, guard_region
 from refarch.constructs import _defaults
-from refarch.constructs._dashboards import check_dashboard_prop
+from refarch.constructs._dashboards import DashboardProp
 from refarch.constructs._network_checks import (
     check_database_network,
     ivpc_of,
@@ -353,15 +353,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
             default=_defaults.DATA_REMOVAL_POLICY,
         ),
     ]
-    dashboard: Annotated[
-        bool | str,
-        Prop(
-            "False for no CloudWatch dashboard, or a name for it.",
-            default=True,
-            default_doc="- a dashboard with a generated name",
-            checks=(check_dashboard_prop,),
-        ),
-    ]
+    dashboard: DashboardProp
 
 
 def check_props(scope: Construct, p: EncryptedDataStoreProps, given: Sequence[str]) -> None:

@@ -19,7 +19,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from typing_extensions import TypedDict
 
-from refarch.constructs import _dashboards, _defaults
+from refarch.constructs import _defaults
+from refarch.constructs._dashboards import DashboardProp
 from refarch.constructs._network_checks import ivpc_of, network_of, selected, selection_kwargs
 from refarch.constructs._props import Check, Prop, duration_range, each, whole_range
 from refarch.constructs._validation import check_one_of
@@ -371,15 +372,7 @@ class ImageProcessorProps(TypedDict, total=False):
             default_doc="- `error_topic`, a new topic encrypted with the construct's key",
         ),
     ]
-    dashboard: Annotated[
-        bool | str,
-        Prop(
-            "`False` for no CloudWatch dashboard, or a name for it.",
-            default=True,
-            default_doc="- a dashboard with a generated name",
-            checks=(_dashboards.check_dashboard_prop,),
-        ),
-    ]
+    dashboard: DashboardProp
 
 
 # -- checks across props and the network ----------------------------------------------------------

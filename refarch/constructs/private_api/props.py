@@ -21,7 +21,8 @@ from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_sns as sns
 from typing_extensions import TypedDict
 
-from refarch.constructs import _dashboards, _defaults
+from refarch.constructs import _defaults
+from refarch.constructs._dashboards import DashboardProp
 from refarch.constructs._props import Prop, duration_range, matches, number_range, port, whole_range
 from refarch.constructs._validation import check_one_of
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
@@ -476,12 +477,4 @@ class PrivateApiProps(TypedDict, total=False):
     alarm_db_connections: Annotated[
         int, Prop("Database connections that alarm.", default=100, checks=(whole_range(1, 100_000),))
     ]
-    dashboard: Annotated[
-        bool | str,
-        Prop(
-            "False for no CloudWatch dashboard, or a name for it.",
-            default=True,
-            default_doc="- a dashboard with a generated name",
-            checks=(_dashboards.check_dashboard_prop,),
-        ),
-    ]
+    dashboard: DashboardProp

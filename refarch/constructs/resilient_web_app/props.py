@@ -17,7 +17,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 from typing_extensions import TypedDict
 
-from refarch.constructs import _dashboards, _defaults
+from refarch.constructs import _defaults
+from refarch.constructs._dashboards import DashboardProp
 from refarch.constructs._network_checks import check_database_azs, check_network_port, network_of
 from refarch.constructs._props import (
     REQUIRED,
@@ -315,15 +316,7 @@ class ResilientWebAppProps(TypedDict, total=False):
             default_doc="- a new encrypted topic",
         ),
     ]
-    dashboard: Annotated[
-        bool | str,
-        Prop(
-            "`False` for no CloudWatch dashboard, or a name for it.",
-            default=True,
-            default_doc="- a dashboard with a generated name",
-            checks=(_dashboards.check_dashboard_prop,),
-        ),
-    ]
+    dashboard: DashboardProp
     alarm_cpu_percent: Annotated[
         float, Prop("CPU threshold of the composite alarm (5 minutes).", default=80, checks=(number_range(1, 100),))
     ]

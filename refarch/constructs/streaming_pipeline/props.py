@@ -18,7 +18,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from typing_extensions import TypedDict
 
-from refarch.constructs import _dashboards, _defaults
+from refarch.constructs import _defaults
+from refarch.constructs._dashboards import DashboardProp
 from refarch.constructs._props import Prop, duration_range, matches, whole_range
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.errors import PropValidationError
@@ -389,16 +390,7 @@ class StreamingPipelineProps(TypedDict, total=False):
             default_doc="- a new topic encrypted with the construct's key (a new key when encryption_key is given)",
         ),
     ]
-    dashboard: Annotated[
-        bool | str,
-        Prop(
-            "False for no CloudWatch dashboard, or a name for it.",
-            default=True,
-            default_doc="- a dashboard with a generated name",
-            checks=(_dashboards.check_dashboard_prop,),
-            allow_empty=True,  # "" gets the dashboard check's own message
-        ),
-    ]
+    dashboard: DashboardProp
     removal_policy: Annotated[
         RemovalPolicy,
         Prop(

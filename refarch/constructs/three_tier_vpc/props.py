@@ -17,7 +17,7 @@ from aws_cdk import aws_sns as sns
 from typing_extensions import TypedDict
 
 from refarch.constructs import _defaults
-from refarch.constructs._dashboards import check_dashboard_prop
+from refarch.constructs._dashboards import DashboardProp
 from refarch.constructs._props import Check, Prop, each, matches, port, unique_items, whole_range
 from refarch.constructs._validation import parse_ipv4_network
 from refarch.constructs.three_tier_vpc.tiers import MAX_DENIES
@@ -218,12 +218,4 @@ class ThreeTierVpcProps(TypedDict, total=False):
             "construct made, else a new key)",
         ),
     ]
-    dashboard: Annotated[
-        bool | str,
-        Prop(
-            "``False`` for no CloudWatch dashboard, or a name for it.",
-            default=True,
-            default_doc="a dashboard with a generated name",
-            checks=(check_dashboard_prop,),
-        ),
-    ]
+    dashboard: DashboardProp
