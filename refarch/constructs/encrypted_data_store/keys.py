@@ -80,18 +80,23 @@ def build_keys(
     return data_key, audit_key
 
 
+def _administration(admins: Sequence[iam.IPrincipal]) -> iam.PolicyStatement:
+    """Both keys: the administrators manage the key (and cannot use it)."""
+    return iam.PolicyStatement(
+        sid="KeyAdministration",
+        principals=list(admins),
+        actions=list(KEY_ADMIN_ACTIONS),
+        resources=["*"],  # in a key policy, "*" means this key
+    )
+
+
 def data_key_policy(stack: Stack, admins: Sequence[iam.IPrincipal]) -> iam.PolicyDocument:
     """Administrators manage the key and cannot use it; users (granted through IAM by
     :meth:`EncryptedDataStore.grant_read` and ``grant_write``) use it only through the data services."""
     region = stack.region
     return iam.PolicyDocument(
         statements=[
-            iam.PolicyStatement(
-                sid="KeyAdministration",
-                principals=list(admins),
-                actions=list(KEY_ADMIN_ACTIONS),
-                resources=["*"],  # in a key policy, "*" means this key
-            ),
+            _administration(admins),
             iam.PolicyStatement(
                 sid="KeyUseThroughDataServicesOnly",
                 principals=[iam.AccountRootPrincipal()],
@@ -114,12 +119,7 @@ def audit_key_policy(stack: Stack, admins: Sequence[iam.IPrincipal]) -> iam.Poli
     Logs, CloudTrail, CloudWatch alarms) get statements of their own."""
     return iam.PolicyDocument(
         statements=[
-            iam.PolicyStatement(
-                sid="KeyAdministration",
-                principals=list(admins),
-                actions=list(KEY_ADMIN_ACTIONS),
-                resources=["*"],
-            ),
+            _administration(admins),
             iam.PolicyStatement(
                 sid="KeyUseThroughIamPolicies",
                 principals=[iam.AccountRootPrincipal()],
