@@ -8,7 +8,9 @@ worker thread runs it, one subprocess at a time, while the main thread runs the 
 
 Tests that read a background result run after all others (tests/conftest.py orders them), so
 they mostly find it done. A job not started yet when its result is asked for is taken back and
-run by the asking thread, so the two cores stay busy to the end.
+run by the asking thread; while the worker runs the job asked for, the asking thread runs other
+queued jobs, from the back of the queue. So the two cores stay busy to the end. The session ends with
+a table of where and when each job ran (:meth:`Background.report`).
 
 Only subprocess work belongs here: jsii objects of this process must stay on the main thread.
 """
