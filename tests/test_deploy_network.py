@@ -13,7 +13,14 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 
 from refarch.compliance import packs
-from refarch.constructs import EncryptedDataStore, ImageProcessor, PrivateApi, StreamingPipeline, ThreeTierVpc
+from refarch.constructs import (
+    EncryptedDataStore,
+    ImageProcessor,
+    PrivateApi,
+    ResilientWebApp,
+    StreamingPipeline,
+    ThreeTierVpc,
+)
 from refarch.testing import Network, SynthesizedTemplate, check_flows, from_stack
 from tests.harness import DEPLOY_TARGETS, ReferenceStacks, new_app
 
@@ -315,9 +322,21 @@ def _api_pipeline_and_store() -> cdk.Stack:
     return stack
 
 
+def _web_app_store_and_images() -> cdk.Stack:
+    """A ResilientWebApp with its cache and work queue, an Aurora data store and the image workflow, all on
+    one network: the web app's Aurora and the store's on the db tier's one port."""
+    stack = cdk.Stack(new_app(), "WebPlatform")
+    network = ThreeTierVpc(stack, "Network", max_azs=2, app_port=8080, db_port=5432)
+    ResilientWebApp(stack, "Web", vpc=network, alarm_topic=network.alarm_topic, cache=True, work_queue=True)
+    EncryptedDataStore(stack, "Store", data_retention=cdk.Duration.days(365), vpc=network)
+    ImageProcessor(stack, "Images", vpc=network)
+    return stack
+
+
 COMBINATIONS: dict[str, Callable[[], cdk.Stack]] = {
     "two PrivateApis": _two_private_apis,
     "PrivateApi + StreamingPipeline + EncryptedDataStore": _api_pipeline_and_store,
+    "ResilientWebApp + EncryptedDataStore + ImageProcessor": _web_app_store_and_images,
 }
 
 
