@@ -13,6 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from refarch.constructs._metrics import build_metric
 from refarch.constructs.private_api.monitoring import build_alarm
 from refarch.constructs.resilient_web_app.edge import build_deploy_time_secret
 from refarch.constructs.three_tier_vpc import EPHEMERAL_PORTS, ThreeTierVpc
@@ -117,10 +118,10 @@ def cache_alarms(scope: Construct, cache: Cache) -> dict[str, cloudwatch.Alarm]:
 
     def busiest(metric_name: str, statistic: str) -> cloudwatch.MathExpression:
         using = {
-            f"node{n}": cloudwatch.Metric(
-                namespace="AWS/ElastiCache",
-                metric_name=metric_name,
-                dimensions_map={"CacheClusterId": node},
+            f"node{n}": build_metric(
+                "AWS/ElastiCache",
+                metric_name,
+                {"CacheClusterId": node},
                 statistic=statistic,
                 period=Duration.minutes(1),
             )
