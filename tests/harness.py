@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import atexit
 import functools
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,9 +201,45 @@ def pack_errors(run: ExampleRun, stack: str | None = None) -> list[str]:
     ]
 
 
-#: Where a test session keeps the reference app's assembly it synthesized itself, stamped like `make
-#: synth`'s cdk.out, so the next session on the same checkout reads it instead of synthesizing again.
-SESSION_ASSEMBLY = ROOT / ".make" / "reference-app.out"
+#: Where test sessions keep the app runs they made, one folder per app configuration, each stamped
+#: with the digest of its inputs (tests/assembly_stamp.py): a later session on the same checkout reads
+#: the run instead of making it again. `make clean` removes them.
+APP_RUNS = ROOT / ".make" / "app-runs"
+_RESULT_FILE = "refarch-run.json"
+
+
+def run_app_once(folder: Path, name: str, context: dict[str, Any], *, validation: bool = False) -> ExampleRun:
+    """:func:`run_app`, once per configuration: a run stamped for the same inputs (the library, the
+    locks, ``folder``'s files, ``context`` and ``validation``) is read instead, whichever session made
+    it. Each configuration is synthesized once, as the reference app's cdk.out from `make synth` is
+    read: any edit of an input runs the app again. ``name`` names the configuration (its folder in
+    :data:`APP_RUNS`, which keeps its newest successful run only). A failed run is never kept, so a
+    failing app runs again every session."""
+    digest = assembly_stamp.run_digest(folder, {"context": context, "validation": validation})
+    home = APP_RUNS / name
+    kept = home / digest[:24]
+    if assembly_stamp.is_current(kept, digest):
+        saved = json.loads((kept / _RESULT_FILE).read_text())
+        return ExampleRun(folder, kept, subprocess.CompletedProcess(**saved))
+    home.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f"{digest[:24]}.", suffix=".running", dir=home))
+    atexit.register(shutil.rmtree, scratch, True)  # gone after the session unless kept below
+    run = run_app(folder, scratch, context, validation=validation)
+    if run.result.returncode != 0:
+        return run
+    result = run.result
+    (scratch / _RESULT_FILE).write_text(
+        json.dumps({"args": result.args, "returncode": 0, "stdout": result.stdout, "stderr": result.stderr})
+    )
+    assembly_stamp.write(scratch, digest)
+    for older in home.iterdir():  # runs of older inputs (a concurrent session's scratch folders stay)
+        if older.name != scratch.name and not older.name.endswith(".running"):
+            shutil.rmtree(older, ignore_errors=True)
+    try:
+        scratch.rename(kept)
+    except OSError:  # another session kept the same run meanwhile: read that one
+        return ExampleRun(folder, kept, result) if assembly_stamp.is_current(kept, digest) else run
+    return ExampleRun(folder, kept, result)
 
 
 def synthesize_reference_app() -> ExampleRun:
@@ -209,17 +247,13 @@ def synthesize_reference_app() -> ExampleRun:
     asks for it), assets bundled for real, the built-in CloudFormation validation on. Once per session,
     in the background: ``BACKGROUND.result(REFERENCE_APP, synthesize_reference_app)``.
 
-    An assembly stamped for the checkout as it is (tests/assembly_stamp.py) is read instead: cdk.out
-    from `make synth`, or the one an earlier session wrote to :data:`SESSION_ASSEMBLY`. Each is the same
-    configuration, from the same inputs, synthesized once."""
-    for made in (ROOT / "cdk.out", SESSION_ASSEMBLY):
-        if assembly_stamp.is_current(made):
-            return ExampleRun(ROOT, made, subprocess.CompletedProcess(["(stamped)", str(made)], 0, "", ""))
-    shutil.rmtree(SESSION_ASSEMBLY, ignore_errors=True)  # bundled layers of an older checkout: tens of MB
-    run = run_app(ROOT, SESSION_ASSEMBLY, {**CDK_CONTEXT, "aws:cdk:enable-asset-metadata": True}, validation=True)
-    if run.result.returncode == 0:
-        assembly_stamp.write(SESSION_ASSEMBLY)
-    return run
+    cdk.out is read instead when `make synth` stamped it for the checkout as it is
+    (tests/assembly_stamp.py): the same configuration, from the same inputs, synthesized once."""
+    made = ROOT / "cdk.out"
+    if assembly_stamp.is_current(made):
+        return ExampleRun(ROOT, made, subprocess.CompletedProcess(["(stamped)", str(made)], 0, "", ""))
+    context = {**CDK_CONTEXT, "aws:cdk:enable-asset-metadata": True}
+    return run_app_once(ROOT, "reference-app", context, validation=True)
 
 
 #: The background job name of :func:`synthesize_reference_app`.
@@ -242,8 +276,6 @@ class ExampleRuns:
         self._context = context
         self._names = list(examples) if examples is not None else [p.name for p in EXAMPLES]
         self._cache: dict[str, ExampleRun] = {}
-        self._root = Path(tempfile.mkdtemp(prefix="refarch-examples-"))
-        atexit.register(shutil.rmtree, self._root, True)  # each session's assemblies: tens of MB
         self._background = background
 
     def jobs(self) -> dict[str, Callable[[], ExampleRun]]:
@@ -270,27 +302,83 @@ class ExampleRuns:
         # Its cdk.json context, as `cdk synth` gives it. Bundling is skipped (tests/test_full_synth.py
         # bundles the reference app once), so is the built-in template validation (same reason).
         context = {**config.get("context", {}), "aws:cdk:bundling-stacks": [], **self._context}
-        return run_app(example, self._root / name, context)
+        return run_app_once(example, f"example-{name}" + _slug(self._context), context)
+
+
+def _slug(context: Mapping[str, Any]) -> str:
+    """A short name for ``context`` in folder names ("" for none)."""
+    return "-" + hashlib.sha256(json.dumps(context, sort_keys=True).encode()).hexdigest()[:12] if context else ""
+
+
+#: cfn-lint's findings of each template it linted, kept between sessions by the digest of the template
+#: and of the linter (:func:`_lint_digest`): an unchanged template is not linted twice. `make clean`
+#: removes them; entries not read for :data:`LINT_KEEP_DAYS` go when a new one is written.
+LINT_CACHE = ROOT / ".make" / "cfn-lint"
+LINT_KEEP_DAYS = 14
+_CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+_CFN_LINT_CONFIG = ROOT / ".cfnlintrc.yaml"
+
+
+@functools.cache
+def _linter_digest() -> bytes:
+    """What cfn-lint's verdict depends on besides the template: its version (rules and schemas ship
+    with it) and the project's settings."""
+    version = subprocess.run([str(_CFN_LINT), "--version"], capture_output=True, text=True, check=True).stdout
+    return hashlib.sha256(version.encode() + b"\0" + _CFN_LINT_CONFIG.read_bytes()).digest()
+
+
+def _lint_digest(template: Path) -> str:
+    return hashlib.sha256(_linter_digest() + template.read_bytes()).hexdigest()
 
 
 def cfn_lint(files: Sequence[Path], *, ignore: Sequence[str] = ()) -> dict[Path, list[str]]:
-    """cfn-lint's findings (errors and warnings) of each template in ``files``, in one call (its start-up
-    costs ~2 s), with the project's .cfnlintrc.yaml and the rules ``ignore`` names besides."""
+    """cfn-lint's findings (errors and warnings) of each template in ``files``, with the project's
+    .cfnlintrc.yaml and the rules ``ignore`` names besides. Templates whose content was linted before
+    (:data:`LINT_CACHE`) are not linted again; the others in one call (its start-up costs ~2 s)."""
     assert files, "no template to lint"
-    command = [str(Path(sys.executable).parent / "cfn-lint"), "--config-file", str(ROOT / ".cfnlintrc.yaml")]
-    result = subprocess.run([*command, "--format", "json", *map(str, files)], capture_output=True, text=True)
+    digests = {Path(f): _lint_digest(Path(f)) for f in files}
+    found: dict[Path, list[dict[str, Any]]] = {}
+    for path, digest in digests.items():
+        kept = LINT_CACHE / f"{digest}.json"
+        if kept.is_file():
+            found[path] = json.loads(kept.read_text())
+            kept.touch()  # read now: kept for LINT_KEEP_DAYS more
+    if missing := [path for path in digests if path not in found]:
+        found.update(_run_cfn_lint(missing))
+        _keep_lint_findings({digests[path]: found[path] for path in missing})
+    return {
+        path: [
+            f"{f['Rule']['Id']} {f['Location']['Path']}: {f['Message']}"
+            for f in found[path]
+            if f["Rule"]["Id"] not in ignore  # (--ignore-checks would replace the file's list, not add to it)
+        ]
+        for path in digests
+    }
+
+
+def _run_cfn_lint(files: Sequence[Path]) -> dict[Path, list[dict[str, Any]]]:
+    command = [str(_CFN_LINT), "--config-file", str(_CFN_LINT_CONFIG), "--format", "json", *map(str, files)]
+    result = subprocess.run(command, capture_output=True, text=True)
     try:
         reported = json.loads(result.stdout or "[]")
     except json.JSONDecodeError:
         raise AssertionError(f"cfn-lint did not run (exit {result.returncode}): {result.stderr[-2000:]}") from None
-    findings: dict[Path, list[str]] = {Path(f): [] for f in files}
+    findings: dict[Path, list[dict[str, Any]]] = {f: [] for f in files}
     for finding in reported:
-        if finding["Rule"]["Id"] in ignore:  # (--ignore-checks would replace the file's list, not add to it)
-            continue
-        findings[Path(finding["Filename"])].append(
-            f"{finding['Rule']['Id']} {finding['Location']['Path']}: {finding['Message']}"
-        )
+        findings[Path(finding["Filename"])].append(finding)
     return findings
+
+
+def _keep_lint_findings(findings: Mapping[str, list[dict[str, Any]]]) -> None:
+    LINT_CACHE.mkdir(parents=True, exist_ok=True)
+    stale = time.time() - LINT_KEEP_DAYS * 86400
+    for old in LINT_CACHE.glob("*.json"):
+        if old.stat().st_mtime < stale:
+            old.unlink(missing_ok=True)
+    for digest, found in findings.items():
+        scratch = LINT_CACHE / f"{digest}.{os.getpid()}.tmp"
+        scratch.write_text(json.dumps(found))
+        scratch.replace(LINT_CACHE / f"{digest}.json")  # whole or not at all, for a concurrent session
 
 
 #: What the deploy checks run on: every reference stack and every example app.

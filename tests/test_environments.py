@@ -7,11 +7,8 @@ must pass every compliance pack with no unacknowledged error.
 
 from __future__ import annotations
 
-import atexit
 import functools
 import json
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,7 +33,7 @@ from tests.harness import (
     ExampleRuns,
     ReferenceStacks,
     pack_errors,
-    run_app,
+    run_app_once,
 )
 
 ACCOUNT = "123456789012"
@@ -70,15 +67,13 @@ def _run_reference_app(region: str) -> ExampleRun:
     """app.py as `cdk synth -c account=123456789012 -c region=<region>` runs it: a process of its own,
     every pack registered as a validation plugin (bundling and the built-in validation skipped, as in
     every run but tests/test_full_synth.py's). Findings go to the validation report without failing the
-    synth, so each stack's test names its own."""
-    folder = tempfile.mkdtemp(prefix=f"refarch-reference-{region}-")
-    atexit.register(shutil.rmtree, folder, True)
+    synth, so each stack's test names its own. Once per configuration (``run_app_once``)."""
     context = {
         **UNIT_TEST_CONTEXT,
         **concrete_context(region),
         "@aws-cdk/core:failSynthOnValidationErrors": False,
     }
-    return run_app(ROOT, Path(folder) / "cdk.out", context)
+    return run_app_once(ROOT, f"reference-app-{ACCOUNT}-{region}", context)
 
 
 #: Queued on the background worker when the session starts (tests/background.py).
