@@ -62,9 +62,10 @@ synth: setup
 	$(PY) -m tests.assembly_stamp write cdk.out
 	@$(PY) -c "from refarch.testing import print_assembly_summary; print_assembly_summary('cdk.out')"
 
-## test: the whole suite (unit, snapshots, compliance, cfn-lint, lock, handlers, e2e, examples).
+## test: the whole suite (unit, snapshots, compliance, cfn-lint, lock, handlers, e2e, examples), as two
+## pytest sessions at once, one per core (tests/run_suite.py). ARGS are given to both sessions.
 test: setup
-	REFARCH_REFRESH_LATEST=$(if $(REFRESH),1,0) $(PY) -m pytest
+	REFARCH_REFRESH_LATEST=$(if $(REFRESH),1,0) $(PY) -m tests.run_suite $(ARGS)
 
 lint: setup
 	$(PY) -m ruff check refarch tests bench examples app.py

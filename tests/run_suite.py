@@ -1,0 +1,63 @@
+"""`make test`: the whole suite as two pytest sessions at once, one per core.
+
+The suite's in-process work is serial: one Python thread and its jsii Node process take turns, so a
+single session keeps one core busy however long it runs, and its background worker
+(tests/background.py) has the other core for subprocesses only. The Lambda handler tests
+(:data:`HANDLER_TESTS`: moto, Pillow, Powertools, the state machine run end to end) share nothing with
+the construct tests: no reference stack, no example run, no background job. So they run as a second
+session on the second core, beside the construct session and its background worker.
+
+Every test runs exactly once: the handler session runs :data:`HANDLER_TESTS`, the construct session
+every other test (``--ignore``). Both read ``PYTEST_ADDOPTS`` and the arguments given here. The
+construct session prints as it goes; the handler session's output follows it, whole. The exit status
+is the first non-zero of the two. ``python -m pytest`` alone still runs everything in one session.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The handler tests: they import the runtime code (refarch/runtime/) and AWS mocks, never a construct
+#: the other session builds. The e2e module synthesizes a stack of its own configuration.
+HANDLER_TESTS = (
+    "tests/e2e",
+    "tests/test_image_handlers.py",
+    "tests/test_image_photos.py",
+    "tests/test_stream_handler.py",
+    "tests/test_stream_poison.py",
+    "tests/test_stream_properties.py",
+    "tests/test_stream_replay.py",
+)
+
+
+def commands(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The construct session's command and the handler session's."""
+    pytest = [sys.executable, "-m", "pytest", *args]
+    return [*pytest, *(f"--ignore={path}" for path in HANDLER_TESTS)], [*pytest, *HANDLER_TESTS]
+
+
+def main(args: Sequence[str]) -> int:
+    constructs, handlers = commands(args)
+    with tempfile.TemporaryFile("w+") as output:
+        second = subprocess.Popen(handlers, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, text=True)
+        try:
+            first = subprocess.run(constructs, cwd=ROOT, check=False).returncode
+        except BaseException:  # interrupted (Ctrl-C): do not leave the second session running
+            second.terminate()
+            second.wait()
+            raise
+        second.wait()
+        output.seek(0)
+        print(f"\n{'=' * 30} handler tests (second session: {' '.join(HANDLER_TESTS)}) {'=' * 30}")
+        print(output.read(), end="", flush=True)
+    return first or second.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,137 @@
+"""What a test session reuses from an earlier one (tests/harness.py): app runs stamped with the digest
+of their inputs, and cfn-lint's findings per template content. Each must be reused only for the very
+same inputs, and a failure must never be kept."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import harness
+from tests.harness import ROOT
+from tests.run_suite import HANDLER_TESTS, commands
+
+#: A stand-in for an app: writes a one-stack assembly, counts its runs, fails on context "fail".
+FAKE_APP = """
+import json, os, pathlib, sys
+out = pathlib.Path(os.environ["CDK_OUTDIR"])
+out.mkdir(parents=True, exist_ok=True)
+context = json.loads(os.environ["CDK_CONTEXT_JSON"])
+with open(pathlib.Path(__file__).parent / "runs.log", "a") as log:
+    log.write(json.dumps(context) + "\\n")
+(out / "manifest.json").write_text(json.dumps({"version": "1", "artifacts": {}}))
+print("synthesized", context.get("region"))
+sys.exit(1 if context.get("fail") else 0)
+"""
+
+
+@pytest.fixture
+def fake_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(harness, "APP_RUNS", tmp_path / "runs")
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "app.py").write_text(FAKE_APP)
+    (folder / "cdk.json").write_text('{"app": "python3 app.py"}')
+    return folder
+
+
+def _runs(folder: Path) -> int:
+    log = folder / "runs.log"
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def test_an_app_run_is_reused_for_the_same_inputs_only(fake_app: Path) -> None:
+    first = harness.run_app_once(fake_app, "fake", {"region": "eu-west-1"})
+    assert first.result.returncode == 0 and _runs(fake_app) == 1
+    (fake_app / "runs.log").rename(fake_app.parent / "runs.log")  # the log is no input of the app
+
+    again = harness.run_app_once(fake_app, "fake", {"region": "eu-west-1"})
+    assert _runs(fake_app) == 0, "the same configuration ran twice"
+    assert (again.outdir, again.result.stdout, again.result.returncode) == (first.outdir, first.result.stdout, 0)
+
+    harness.run_app_once(fake_app, "fake", {"region": "us-east-1"})
+    assert _runs(fake_app) == 1, "another context must run the app"
+    (fake_app / "cdk.json").write_text('{"app": "python3 app.py", "context": {"flag": true}}')
+    harness.run_app_once(fake_app, "fake", {"region": "us-east-1"})
+    assert _runs(fake_app) == 2, "an edited file of the app's folder must run it again"
+    harness.run_app_once(fake_app, "fake", {"region": "us-east-1"}, validation=True)
+    assert _runs(fake_app) == 3, "another way of running it must run it again"
+    assert len(list((harness.APP_RUNS / "fake").iterdir())) == 1, "only the newest run of a configuration is kept"
+
+
+def test_a_failed_app_run_is_never_reused(fake_app: Path) -> None:
+    for _ in range(2):
+        run = harness.run_app_once(fake_app, "fake", {"fail": True})
+        assert run.result.returncode == 1
+    assert _runs(fake_app) == 2
+    assert not [p for p in (harness.APP_RUNS / "fake").iterdir() if not p.name.endswith(".running")]
+
+
+def test_an_edit_of_the_library_runs_the_app_again(fake_app: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    harness.run_app_once(fake_app, "fake", {})
+    monkeypatch.setattr(harness.assembly_stamp, "inputs_digest", lambda: "an edited checkout")
+    harness.run_app_once(fake_app, "fake", {})
+    assert _runs(fake_app) == 2
+
+
+class FakeLinter:
+    """Stands in for cfn-lint's process: one finding per template that contains ``"Bad"``."""
+
+    def __init__(self) -> None:
+        self.linted: list[str] = []
+
+    def __call__(self, files: Sequence[Path]) -> dict[Path, list[dict[str, Any]]]:
+        self.linted += [f.name for f in files]
+        return {
+            f: [{"Rule": {"Id": "E3001"}, "Location": {"Path": ["Resources", "Bad"]}, "Message": "bad resource"}]
+            * ("Bad" in f.read_text())
+            for f in files
+        }
+
+
+def test_cfn_lint_findings_are_reused_for_the_same_template_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(harness, "LINT_CACHE", tmp_path / "lint")
+    linter = FakeLinter()
+    monkeypatch.setattr(harness, "_run_cfn_lint", linter)
+    good, bad = tmp_path / "Good.template.json", tmp_path / "Bad.template.json"
+    good.write_text(json.dumps({"Resources": {"Good": {}}}))
+    bad.write_text(json.dumps({"Resources": {"Bad": {}}}))
+
+    expected = {good: [], bad: ["E3001 ['Resources', 'Bad']: bad resource"]}
+    assert harness.cfn_lint([good, bad]) == expected
+    assert harness.cfn_lint([good, bad]) == expected, "a kept finding must be reported again"
+    assert linter.linted == ["Good.template.json", "Bad.template.json"]
+    assert harness.cfn_lint([bad], ignore=["E3001"]) == {bad: []}
+
+    good.write_text(json.dumps({"Resources": {"Good": {}, "Bad": {}}}))
+    assert harness.cfn_lint([good, bad])[good], "an edited template must be linted again"
+    assert linter.linted[2:] == ["Good.template.json"]
+
+    monkeypatch.setattr(harness, "_linter_digest", lambda: b"another cfn-lint release")
+    harness.cfn_lint([good])
+    assert linter.linted[3:] == ["Good.template.json"], "another cfn-lint or setting must lint again"
+
+
+def test_the_handler_session_shares_nothing_with_the_construct_session() -> None:
+    """`make test` runs tests/run_suite.py's HANDLER_TESTS as a session of their own: a module there that
+    read the session fixtures of the construct tests would synthesize or run again what they share."""
+    # A fixture taken as a (typed) parameter, or background jobs declared.
+    shared = re.compile(r"\b(reference_stacks|example_runs|deploy_outputs|background)\s*:|\bBACKGROUND(_JOBS)?\b")
+    modules = [
+        module
+        for path in map(ROOT.joinpath, HANDLER_TESTS)
+        for module in (sorted(path.rglob("test_*.py")) if path.is_dir() else [path])
+    ]
+    assert len(modules) == len(HANDLER_TESTS), modules
+    readers = {m.name: found.group(0) for m in modules if (found := shared.search(m.read_text()))}
+    assert not readers, readers
+    constructs, handlers = commands(["-q"])
+    assert [a for a in constructs if a.startswith("--ignore=")] == [f"--ignore={p}" for p in HANDLER_TESTS]
+    assert handlers[-len(HANDLER_TESTS) :] == list(HANDLER_TESTS)
