@@ -206,6 +206,8 @@ def pack_errors(run: ExampleRun, stack: str | None = None) -> list[str]:
 #: the run instead of making it again. `make clean` removes them.
 APP_RUNS = ROOT / ".make" / "app-runs"
 _RESULT_FILE = "refarch-run.json"
+#: Successful runs kept per configuration (of different inputs: the checkout as it is and as it was).
+KEPT_RUNS = 3
 
 
 def run_app_once(folder: Path, name: str, context: dict[str, Any], *, validation: bool = False) -> ExampleRun:
@@ -213,13 +215,14 @@ def run_app_once(folder: Path, name: str, context: dict[str, Any], *, validation
     locks, ``folder``'s files, ``context`` and ``validation``) is read instead, whichever session made
     it. Each configuration is synthesized once, as the reference app's cdk.out from `make synth` is
     read: any edit of an input runs the app again. ``name`` names the configuration (its folder in
-    :data:`APP_RUNS`, which keeps its newest successful run only). A failed run is never kept, so a
-    failing app runs again every session."""
+    :data:`APP_RUNS`, which keeps its :data:`KEPT_RUNS` newest successful runs). A failed run is never
+    kept, so a failing app runs again every session."""
     digest = assembly_stamp.run_digest(folder, {"context": context, "validation": validation})
     home = APP_RUNS / name
     kept = home / digest[:24]
     if assembly_stamp.is_current(kept, digest):
         saved = json.loads((kept / _RESULT_FILE).read_text())
+        kept.touch()  # read now: among the newest
         return ExampleRun(folder, kept, subprocess.CompletedProcess(**saved))
     home.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f"{digest[:24]}.", suffix=".running", dir=home))
@@ -232,14 +235,26 @@ def run_app_once(folder: Path, name: str, context: dict[str, Any], *, validation
         json.dumps({"args": result.args, "returncode": 0, "stdout": result.stdout, "stderr": result.stderr})
     )
     assembly_stamp.write(scratch, digest)
-    for older in home.iterdir():  # runs of older inputs (a concurrent session's scratch folders stay)
-        if older.name != scratch.name and not older.name.endswith(".running"):
-            shutil.rmtree(older, ignore_errors=True)
+    _forget_old_runs(home, keep=scratch)
     try:
         scratch.rename(kept)
     except OSError:  # another session kept the same run meanwhile: read that one
         return ExampleRun(folder, kept, result) if assembly_stamp.is_current(kept, digest) else run
     return ExampleRun(folder, kept, result)
+
+
+def _forget_old_runs(home: Path, keep: Path) -> None:
+    """Keep ``keep`` and the newest runs of ``home`` up to :data:`KEPT_RUNS` (an edit undone, or a switch
+    back to a branch, finds its runs still there); a concurrent session's scratch folder stays, one
+    abandoned for an hour (a session killed mid-run) goes."""
+    runs = sorted(
+        (p for p in home.iterdir() if p != keep and not p.name.endswith(".running")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    abandoned = [p for p in home.glob("*.running") if p != keep and p.stat().st_mtime < time.time() - 3600]
+    for old in [*runs[KEPT_RUNS - 1 :], *abandoned]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def synthesize_reference_app() -> ExampleRun:

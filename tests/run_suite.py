@@ -39,7 +39,9 @@ HANDLER_TESTS = (
 def commands(args: Sequence[str]) -> tuple[list[str], list[str]]:
     """The construct session's command and the handler session's."""
     pytest = [sys.executable, "-m", "pytest", *args]
-    return [*pytest, *(f"--ignore={path}" for path in HANDLER_TESTS)], [*pytest, *HANDLER_TESTS]
+    # A cache folder each: `--lf` and `--ff` remember each session's failures, neither overwrites the other's.
+    handlers = [*pytest, "-o", "cache_dir=.pytest_cache/handler-tests", *HANDLER_TESTS]
+    return [*pytest, *(f"--ignore={path}" for path in HANDLER_TESTS)], handlers
 
 
 def main(args: Sequence[str]) -> int:

@@ -22,7 +22,7 @@ import json, os, pathlib, sys
 out = pathlib.Path(os.environ["CDK_OUTDIR"])
 out.mkdir(parents=True, exist_ok=True)
 context = json.loads(os.environ["CDK_CONTEXT_JSON"])
-with open(pathlib.Path(__file__).parent / "runs.log", "a") as log:
+with open(pathlib.Path(__file__).parent.parent / "runs.log", "a") as log:  # outside the app's folder
     log.write(json.dumps(context) + "\\n")
 (out / "manifest.json").write_text(json.dumps({"version": "1", "artifacts": {}}))
 print("synthesized", context.get("region"))
@@ -41,27 +41,30 @@ def fake_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _runs(folder: Path) -> int:
-    log = folder / "runs.log"
+    log = folder.parent / "runs.log"
     return len(log.read_text().splitlines()) if log.exists() else 0
 
 
 def test_an_app_run_is_reused_for_the_same_inputs_only(fake_app: Path) -> None:
     first = harness.run_app_once(fake_app, "fake", {"region": "eu-west-1"})
     assert first.result.returncode == 0 and _runs(fake_app) == 1
-    (fake_app / "runs.log").rename(fake_app.parent / "runs.log")  # the log is no input of the app
 
     again = harness.run_app_once(fake_app, "fake", {"region": "eu-west-1"})
-    assert _runs(fake_app) == 0, "the same configuration ran twice"
+    assert _runs(fake_app) == 1, "the same configuration ran twice"
     assert (again.outdir, again.result.stdout, again.result.returncode) == (first.outdir, first.result.stdout, 0)
 
     harness.run_app_once(fake_app, "fake", {"region": "us-east-1"})
-    assert _runs(fake_app) == 1, "another context must run the app"
+    assert _runs(fake_app) == 2, "another context must run the app"
     (fake_app / "cdk.json").write_text('{"app": "python3 app.py", "context": {"flag": true}}')
     harness.run_app_once(fake_app, "fake", {"region": "us-east-1"})
-    assert _runs(fake_app) == 2, "an edited file of the app's folder must run it again"
+    assert _runs(fake_app) == 3, "an edited file of the app's folder must run it again"
     harness.run_app_once(fake_app, "fake", {"region": "us-east-1"}, validation=True)
-    assert _runs(fake_app) == 3, "another way of running it must run it again"
-    assert len(list((harness.APP_RUNS / "fake").iterdir())) == 1, "only the newest run of a configuration is kept"
+    assert _runs(fake_app) == 4, "another way of running it must run it again"
+    (fake_app / "cdk.json").write_text('{"app": "python3 app.py"}')
+    harness.run_app_once(fake_app, "fake", {"region": "us-east-1"})
+    assert _runs(fake_app) == 4, "an edit undone must find the run of before"
+    kept = sorted(p.name for p in (harness.APP_RUNS / "fake").iterdir())
+    assert len(kept) == harness.KEPT_RUNS == 3, kept
 
 
 def test_a_failed_app_run_is_never_reused(fake_app: Path) -> None:
