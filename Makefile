@@ -93,4 +93,4 @@ snapshot-update: setup
 	$(PY) -m pytest -q tests/test_reference_stacks.py -k snapshot --snapshot-update
 
 clean:
-	rm -rf cdk.out $(STAMPS) .pytest_cache .venv-latest
+	rm -rf cdk.out $(STAMPS) .pytest_cache .venv-latest .venv-floor

@@ -8,7 +8,10 @@ a new aws-cdk-lib release that breaks it is seen the day it appears. Steps:
 2. ``.venv-latest``: a venv of its own, cached; once a day (or with ``REFARCH_REFRESH_LATEST=1``)
    the wheel is installed there with ``--upgrade --upgrade-strategy eager``, which takes the newest
    releases of its dependencies the registry offers; otherwise only the wheel is reinstalled;
-3. tests/latest_cdk_app.py in that venv: every reference stack, every compliance pack.
+3. tests/latest_cdk_app.py in that venv: every reference stack, every compliance pack;
+4. the same in ``.venv-floor``: the wheel beside the oldest aws-cdk-lib pyproject.toml admits (its
+   lower bound, pinned as a user's app would pin it; constructs and cdk-nag resolved within their
+   ranges), installed once per floor, so the range's lower end is proven as well as its upper end.
 
 The test session runs it in the background (tests/background.py), so its subprocesses use the
 second core while pytest runs the in-process tests.
@@ -31,12 +34,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import tomllib
+
 ROOT = Path(__file__).resolve().parent.parent
 LATEST_VENV = ROOT / ".venv-latest"
 #: Written after each refresh; its age decides the next one.
 REFRESH_STAMP = LATEST_VENV / "refreshed-at"
 REFRESH_AFTER_SECONDS = 24 * 3600
 APP = Path(__file__).resolve().parent / "latest_cdk_app.py"
+FLOOR_VENV = ROOT / ".venv-floor"
+#: The pin ``.venv-floor`` was installed with; a new floor in pyproject.toml installs again.
+FLOOR_STAMP = FLOOR_VENV / "installed-pin"
 #: uv (installed by `make setup`): it builds and installs in a second where pip takes ten.
 UV = str(Path(sys.executable).parent / "uv")
 
@@ -93,6 +101,34 @@ def install_latest(wheel: Path, *, force_refresh: bool) -> Path:
     return python
 
 
+def declared_floor(package: str = "aws-cdk-lib") -> str:
+    """``package==<lower bound>`` of the range pyproject.toml declares for ``package``."""
+    from packaging.requirements import Requirement  # the dev venv's (tests only)
+
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    (requirement,) = [r for r in map(Requirement, dependencies) if r.name == package]
+    (floor,) = [spec.version for spec in requirement.specifier if spec.operator == ">="]
+    return f"{package}=={floor}"
+
+
+def install_floor(wheel: Path) -> Path:
+    """Install ``wheel`` into ``.venv-floor`` beside the declared floor of aws-cdk-lib; its python."""
+    python = FLOOR_VENV / "bin" / "python"
+    pin = declared_floor()
+    FLOOR_VENV.mkdir(exist_ok=True)
+    install = [UV, "pip", "install", "--quiet", "--python", str(python)]
+    with open(FLOOR_VENV / "install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not python.exists() or not FLOOR_STAMP.exists() or FLOOR_STAMP.read_text().strip() != pin:
+            if not python.exists():
+                venv.create(FLOOR_VENV, with_pip=False)
+            _run([*install, str(wheel), pin])
+            FLOOR_STAMP.write_text(pin + "\n")
+        else:
+            _run([*install, "--no-deps", "--reinstall-package", "cdk-refarch", str(wheel)])
+    return python
+
+
 def synthesize(python: Path, workdir: Path) -> dict[str, Any]:
     """tests/latest_cdk_app.py in ``.venv-latest``: its JSON report."""
     outdir = workdir / "cdk.out"
@@ -110,6 +146,7 @@ class PackagingJob:
     workdir: Path = field(default_factory=lambda: _temporary_folder("refarch-packaging-"))
     wheel: Path | None = None
     report: dict[str, Any] | None = None
+    floor_report: dict[str, Any] | None = None
     error: str | None = None
     seconds: float = 0.0
 
@@ -121,6 +158,10 @@ class PackagingJob:
             python = install_latest(self.wheel, force_refresh=self.force_refresh)
             self.report = synthesize(python, self.workdir)
             SUMMARY_LINES.append(f"newest-aws-cdk-lib smoke test: {summary(self.report)}")
+            floor = self.workdir / "floor"
+            floor.mkdir(exist_ok=True)
+            self.floor_report = synthesize(install_floor(self.wheel), floor)
+            SUMMARY_LINES.append(f"oldest-aws-cdk-lib smoke test: {summary(self.floor_report)}")
         except StepFailed as error:
             self.error = str(error)
         finally:
@@ -136,6 +177,11 @@ class PackagingJob:
         if self.report is None:
             raise StepFailed(f"the newest-aws-cdk-lib smoke test did not run to the end: {self.error}")
         return self.report
+
+    def floor_result(self) -> dict[str, Any]:
+        if self.floor_report is None:
+            raise StepFailed(f"the oldest-aws-cdk-lib smoke test did not run to the end: {self.error}")
+        return self.floor_report
 
 
 #: Lines for the end of the test session's output (tests/conftest.py prints them).
@@ -157,8 +203,15 @@ def main(argv: list[str]) -> int:
     except StepFailed as error:
         print(error, file=sys.stderr)
         return 1
-    print(f"newest-aws-cdk-lib smoke test ({job.seconds:.0f} s): {summary(report)}")
+    print(f"newest-aws-cdk-lib smoke test ({job.seconds:.0f} s, both): {summary(report)}")
     problems = report["violations"] + [f"not built: {name}" for name in report["constructs_missing"]]
+    try:
+        floor = job.floor_result()
+    except StepFailed as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"oldest-aws-cdk-lib smoke test: {summary(floor)}")
+    problems += floor["violations"] + [f"not built: {name}" for name in floor["constructs_missing"]]
     print("\n".join(problems) if problems else "synthesized clean under every pack")
     return 1 if problems else 0
 

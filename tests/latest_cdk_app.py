@@ -1,5 +1,7 @@
 """Runs inside ``.venv-latest`` (see tests/latest_cdk.py), never in the development venv.
 
+Also runs inside ``.venv-floor`` (the oldest aws-cdk-lib the declared range admits).
+
 Synthesizes every reference stack of the *installed* cdk-refarch wheel in one App, with every
 compliance pack as a validation plugin, on whatever aws-cdk-lib, constructs and cdk-nag that venv
 holds, and prints one JSON report on stdout: the versions, the stacks, which exported constructs
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -19,6 +22,9 @@ from typing import Any
 
 
 def main(cdk_json: Path, outdir: Path) -> dict[str, Any]:
+    # No built-in template validation (3.5 s; tests/test_full_synth.py runs it): read by aws-cdk-lib's
+    # Node side when its jsii runtime starts, so set before the import; releases without it ignore it.
+    os.environ["CDK_VALIDATION"] = "false"
     import aws_cdk as cdk
     import constructs
 
@@ -30,7 +36,7 @@ def main(cdk_json: Path, outdir: Path) -> dict[str, Any]:
     # Unit-test settings: no asset bundling (pip installs), no 3.5 s built-in template validation;
     # tests/test_full_synth.py runs both on the locked versions.
     context = {**json.loads(cdk_json.read_text())["context"], "aws:cdk:bundling-stacks": []}
-    app = cdk.App(context=context, outdir=str(outdir), builtin_cloud_formation_validation=False)
+    app = cdk.App(context=context, outdir=str(outdir))
     stacks = build_reference_stacks(app)
     apply_packs(app)
     app.synth()

@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 
 from tests.background import Background
 from tests.harness import ROOT
-from tests.latest_cdk import PackagingJob, summary
+from tests.latest_cdk import PackagingJob, declared_floor, summary
 
 #: Built and run in the background (tests/background.py) when the session starts, among the first.
 PACKAGING = PackagingJob()
@@ -104,7 +104,7 @@ def test_wheel_declares_ranges_not_pins(background: Background) -> None:
         for r in map(Requirement, metadata.get_all("Requires-Dist") or [])
         if r.marker is None
     }
-    assert requires["aws-cdk-lib"].specifier.contains("2.275.0")
+    assert requires["aws-cdk-lib"].specifier.contains(declared_floor().split("==")[1])
     assert requires["aws-cdk-lib"].specifier.contains("2.999.0"), "aws-cdk-lib is pinned, not a range"
     assert not requires["aws-cdk-lib"].specifier.contains("3.0.0")
     for name in ("constructs", "cdk-nag"):
@@ -123,6 +123,21 @@ def test_newest_aws_cdk_lib_synthesizes_every_reference_stack(background: Backgr
     assert report["stacks"], "no reference stack was synthesized"
     assert not report["constructs_missing"], f"constructs no reference stack builds: {report['constructs_missing']}"
     assert not report["violations"], "compliance errors on the newest versions:\n" + "\n".join(report["violations"])
+
+
+@pytest.mark.slow
+@pytest.mark.last
+def test_oldest_aws_cdk_lib_in_the_range_synthesizes_every_reference_stack(background: Background) -> None:
+    """The wheel in an app that pins the oldest aws-cdk-lib pyproject.toml admits (not the locked one):
+    it installs, and every reference stack and construct synthesizes clean under every pack."""
+    report = background.result("packaging", PACKAGING.run).floor_result()
+    assert ".venv-floor" in report["refarch_file"], f"refarch came from {report['refarch_file']}, not the wheel"
+    floor = declared_floor().split("==")[1]
+    assert report["versions"]["aws-cdk-lib"] == floor
+    assert floor != locked_versions(LOCK_FILE.read_text())["aws-cdk-lib"], "the floor is the locked release"
+    assert report["stacks"], "no reference stack was synthesized"
+    assert not report["constructs_missing"], f"constructs no reference stack builds: {report['constructs_missing']}"
+    assert not report["violations"], f"compliance errors on aws-cdk-lib {floor}:\n" + "\n".join(report["violations"])
 
 
 def test_the_lock_readers() -> None:
