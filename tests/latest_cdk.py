@@ -198,21 +198,16 @@ def main(argv: list[str]) -> int:
     job = PackagingJob()
     job.force_refresh = job.force_refresh or "--refresh" in argv
     job.run()
-    try:
-        report = job.result()
-    except StepFailed as error:
-        print(error, file=sys.stderr)
-        return 1
-    print(f"newest-aws-cdk-lib smoke test ({job.seconds:.0f} s, both): {summary(report)}")
-    problems = report["violations"] + [f"not built: {name}" for name in report["constructs_missing"]]
-    try:
-        floor = job.floor_result()
-    except StepFailed as error:
-        print(error, file=sys.stderr)
-        return 1
-    print(f"oldest-aws-cdk-lib smoke test: {summary(floor)}")
-    problems += floor["violations"] + [f"not built: {name}" for name in floor["constructs_missing"]]
-    print("\n".join(problems) if problems else "synthesized clean under every pack")
+    problems = []
+    for label, read in (("newest", job.result), ("oldest", job.floor_result)):
+        try:
+            report = read()
+        except StepFailed as error:
+            print(error, file=sys.stderr)
+            return 1
+        print(f"{label}-aws-cdk-lib smoke test: {summary(report)}")
+        problems += report["violations"] + [f"not built: {name}" for name in report["constructs_missing"]]
+    print(f"({job.seconds:.0f} s)", "\n".join(problems) if problems else "synthesized clean under every pack")
     return 1 if problems else 0
 
 
