@@ -10,7 +10,8 @@ session on the second core, beside the construct session and its background work
 Every test runs exactly once: the handler session runs :data:`HANDLER_TESTS`, the construct session
 every other test (``--ignore``). Both read ``PYTEST_ADDOPTS`` and the arguments given here. The
 construct session prints as it goes; the handler session's output follows it, whole. The exit status
-is the first non-zero of the two. ``python -m pytest`` alone still runs everything in one session.
+is the first failure of the two (a session that selected no test fails only when the other did too).
+``python -m pytest`` alone still runs everything in one session.
 """
 
 from __future__ import annotations
@@ -58,7 +59,18 @@ def main(args: Sequence[str]) -> int:
         output.seek(0)
         print(f"\n{'=' * 30} handler tests (second session: {' '.join(HANDLER_TESTS)}) {'=' * 30}")
         print(output.read(), end="", flush=True)
-    return first or second.returncode
+    return combined_status(first, second.returncode)
+
+
+#: pytest's exit status when a session selected no test (``-k`` or ``-m`` matching only the other's).
+NO_TESTS = 5
+
+
+def combined_status(first: int, second: int) -> int:
+    """The first failure of the two sessions; one that selected no test is no failure while the other
+    ran tests (``make test ARGS="-k private_api"`` selects construct tests only)."""
+    statuses = [status for status in (first, second) if status != NO_TESTS] or [NO_TESTS]
+    return next((status for status in statuses if status != 0), 0)
 
 
 if __name__ == "__main__":

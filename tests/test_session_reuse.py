@@ -14,7 +14,7 @@ import pytest
 
 from tests import harness
 from tests.harness import ROOT
-from tests.run_suite import HANDLER_TESTS, commands
+from tests.run_suite import HANDLER_TESTS, combined_status, commands
 
 #: A stand-in for an app: writes a one-stack assembly, counts its runs, fails on context "fail".
 FAKE_APP = """
@@ -138,3 +138,15 @@ def test_the_handler_session_shares_nothing_with_the_construct_session() -> None
     constructs, handlers = commands(["-q"])
     assert [a for a in constructs if a.startswith("--ignore=")] == [f"--ignore={p}" for p in HANDLER_TESTS]
     assert handlers[-len(HANDLER_TESTS) :] == list(HANDLER_TESTS)
+
+
+def test_a_session_that_selects_no_test_fails_only_with_the_other() -> None:
+    assert [combined_status(*pair) for pair in ((0, 0), (1, 0), (0, 2), (5, 0), (0, 5), (5, 1), (5, 5))] == [
+        0,
+        1,
+        2,
+        0,
+        0,
+        1,
+        5,
+    ]
