@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from tests import harness
+from tests import assembly_stamp, harness
 from tests.harness import ROOT
 from tests.run_suite import HANDLER_TESTS, combined_status, commands
 
-#: A stand-in for an app: writes a one-stack assembly, counts its runs, fails on context "fail".
+#: A stand-in for an app: writes an assembly, counts its runs, prints the CDK_VALIDATION it got, fails on
+#: context "fail", edits its own folder (as a developer might during a run) on context "edit".
 FAKE_APP = """
 import json, os, pathlib, sys
 out = pathlib.Path(os.environ["CDK_OUTDIR"])
@@ -24,8 +25,10 @@ out.mkdir(parents=True, exist_ok=True)
 context = json.loads(os.environ["CDK_CONTEXT_JSON"])
 with open(pathlib.Path(__file__).parent.parent / "runs.log", "a") as log:  # outside the app's folder
     log.write(json.dumps(context) + "\\n")
+if context.get("edit"):
+    (pathlib.Path(__file__).parent / "edited.txt").write_text(str(os.getpid()))
 (out / "manifest.json").write_text(json.dumps({"version": "1", "artifacts": {}}))
-print("synthesized", context.get("region"))
+print("synthesized", context.get("region"), "validation", os.environ.get("CDK_VALIDATION", "on"))
 sys.exit(1 if context.get("fail") else 0)
 """
 
@@ -80,6 +83,37 @@ def test_an_edit_of_the_library_runs_the_app_again(fake_app: Path, monkeypatch: 
     monkeypatch.setattr(harness.assembly_stamp, "inputs_digest", lambda: "an edited checkout")
     harness.run_app_once(fake_app, "fake", {})
     assert _runs(fake_app) == 2
+
+
+def test_a_run_rewritten_since_it_was_kept_is_not_reused(fake_app: Path) -> None:
+    """A manual `cdk synth -c account=...` into the same folder rewrites the assembly, not the stamp."""
+    first = harness.run_app_once(fake_app, "fake", {})
+    (first.outdir / "manifest.json").write_text('{"version": "1", "artifacts": {"Other": {}}}')
+    harness.run_app_once(fake_app, "fake", {})
+    assert _runs(fake_app) == 2
+
+
+def test_a_run_during_which_an_input_changed_is_not_kept(fake_app: Path) -> None:
+    assert harness.run_app_once(fake_app, "fake", {"edit": True}).result.returncode == 0
+    (fake_app / "edited.txt").unlink()  # the folder as it was when the run started
+    harness.run_app_once(fake_app, "fake", {"edit": True})
+    assert _runs(fake_app) == 2, "a run made while its inputs changed was kept as the run of either state"
+
+
+def test_validation_is_the_callers_choice_not_the_shells(fake_app: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CDK_VALIDATION", "false")
+    assert "validation on" in harness.run_app_once(fake_app, "fake", {}, validation=True).result.stdout
+    assert "validation false" in harness.run_app_once(fake_app, "fake", {}).result.stdout
+
+
+def test_make_synth_stamps_only_what_the_inputs_still_match(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text("{}")
+    assert assembly_stamp.main(["write", str(tmp_path), "an older digest"]) == 0
+    assert not (tmp_path / assembly_stamp.STAMP_NAME).exists(), "stamped though the inputs changed during the synth"
+    assert assembly_stamp.main(["write", str(tmp_path), assembly_stamp.inputs_digest()]) == 0
+    assert assembly_stamp.is_current(tmp_path)
+    (tmp_path / "manifest.json").write_text('{"rewritten": true}')
+    assert not assembly_stamp.is_current(tmp_path), "a rewritten assembly still counts as stamped"
 
 
 class FakeLinter:
