@@ -82,7 +82,7 @@ bench: setup
 docs: setup
 	$(PY) scripts/make_docs.py
 
-## smoke-latest: only the newest-aws-cdk-lib smoke test (`make test` runs it too, in the background).
+## smoke-latest: only the wheel's smoke tests on the newest and the oldest aws-cdk-lib (`make test` runs them too).
 ## REFRESH=1 re-fetches the newest aws-cdk-lib, constructs and cdk-nag now instead of once a day.
 smoke-latest: setup
 	REFARCH_REFRESH_LATEST=$(if $(REFRESH),1,0) $(PY) -m tests.latest_cdk

@@ -274,8 +274,8 @@ def _mark_read(path: Path) -> None:
 
 def synthesize_reference_app() -> ExampleRun:
     """The reference app.py as `cdk synth` runs it, in a process of its own: asset metadata on (the CLI
-    asks for it), assets bundled for real, the built-in CloudFormation validation on. Once per session,
-    in the background: ``BACKGROUND.result(REFERENCE_APP, synthesize_reference_app)``.
+    asks for it), assets bundled for real, the built-in CloudFormation validation on. In the
+    background: ``BACKGROUND.result(REFERENCE_APP, synthesize_reference_app)``.
 
     cdk.out is read instead when `make synth` stamped it for the checkout as it is
     (tests/assembly_stamp.py): the same configuration, from the same inputs, synthesized once."""
