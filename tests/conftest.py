@@ -29,7 +29,7 @@ _EXAMPLE_RUNS = pytest.StashKey[ExampleRuns]()
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "last: runs after every other test (it waits for a background job)")
     config.stash[_BACKGROUND] = BACKGROUND
-    config.stash[_EXAMPLE_RUNS] = ExampleRuns(BACKGROUND)
+    config.stash[_EXAMPLE_RUNS] = ExampleRuns()
 
 
 def _reads_background(item: pytest.Item) -> bool:
