@@ -90,6 +90,9 @@ def build_auto_scaling_group(
     cpu_target_percent: float,
     notifications_topic: sns.ITopic | None,
 ) -> tuple[ec2.LaunchTemplate, autoscaling.AutoScalingGroup]:
+    """The launch template (IMDSv2 with hop limit 1, encrypted gp3 root, no key pair) and the group that runs it:
+    ELB health checks, rolling replacement on every template change, target tracking on CPU; with
+    ``notifications_topic``, all its scaling events (launches, terminations, their errors) go there."""
     launch_template = ec2.LaunchTemplate(
         scope,
         "LaunchTemplate",
