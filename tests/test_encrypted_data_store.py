@@ -574,6 +574,21 @@ def test_unversioned_bucket_has_no_noncurrent_rules() -> None:
     assert not synthesized.resources("AWS::CloudWatch::Alarm")
 
 
+def test_a_retention_from_a_parameter_passes_the_checks_to_deploy_time() -> None:
+    stack = _stack()
+    days = cdk.CfnParameter(stack, "RetentionDays", type="Number", default=30)
+    EncryptedDataStore(
+        stack,
+        "Store",
+        data_retention=Duration.days(days.value_as_number),
+        versioned=False,
+        audit_trail=False,
+        alarms=False,
+    )
+    bucket = synth(stack).one("AWS::S3::Bucket", "StoreBucket")[1]
+    assert bucket["Properties"]["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == {"Ref": "RetentionDays"}
+
+
 def test_key_admins_replace_the_account() -> None:
     stack = _stack()
     admin = iam.ArnPrincipal("arn:aws:iam::111111111111:role/KeyAdmins")

@@ -33,6 +33,7 @@ def test_tokens_are_recognised_and_skipped() -> None:
     number = cdk.Token.as_number(cdk.Fn.ref("Param"))
     assert is_token(number) and is_token(stack.region) and is_token(cdk.Fn.select(0, cdk.Fn.get_azs()))
     assert not any(is_token(v) for v in (5, 3.5, "plain", "", True, None, -1e10))
+    assert is_token(Duration.days(number)) and not is_token(Duration.days(3))
     # A token passes every check: its value is only known at deploy time.
     check_port("C", "port", number)
     check_int_range("C", "size", number, minimum=1, maximum=2)

@@ -19,8 +19,11 @@ T = TypeVar("T")
 
 
 def is_token(value: Any) -> bool:
-    """True when ``value`` is (or contains) an unresolved CloudFormation token: a string, number or list
-    that only gets its value at deploy time, which no check at synth time can judge."""
+    """True when ``value`` is (or contains) an unresolved CloudFormation token: a string, number, list or
+    Duration that only gets its value at deploy time, which no check at synth time can judge."""
+    if isinstance(value, Duration):
+        # Duration.days(Token.as_number(param)): its to_milliseconds() would raise rather than answer.
+        return bool(value.is_unresolved())
     if isinstance(value, list) and not all(isinstance(item, (str, int, float)) for item in value):
         # Not an encoded list token (a list of one string); jsii cannot even receive items such as a
         # tuple or a Python dataclass (ImageRendition), so look at the items one by one.

@@ -28,6 +28,7 @@ from refarch.constructs._network_checks import (
     selection_kwargs,
 )
 from refarch.constructs._props import Prop, duration_range, each, matches, number_range, whole_range
+from refarch.constructs._validation import is_token
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.errors import PropValidationError
 
@@ -419,8 +420,10 @@ def _check_subnets_exist(vpc: ec2.IVpc | ThreeTierVpc, selection: ec2.SubnetSele
 
 
 def _check_lock(p: EncryptedDataStoreProps) -> None:
-    lock = p["object_lock_retention"]
-    if lock is not None and lock.to_days() > p["data_retention"].to_days():
+    lock, retention = p["object_lock_retention"], p["data_retention"]
+    if lock is None or is_token(lock) or is_token(retention):
+        return  # a deploy-time value cannot be compared here
+    if lock.to_days() > retention.to_days():
         raise PropValidationError(
             OWNER,
             "data_retention",
