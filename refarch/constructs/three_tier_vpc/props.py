@@ -33,6 +33,9 @@ VPC_PREFIXES = (16, 28)
 
 ANYWHERE = "0.0.0.0/0"
 
+#: The web tier's ports unless ``web_ports`` says otherwise: HTTP and HTTPS.
+DEFAULT_WEB_PORTS = (80, 443)
+
 
 class NatStrategy(enum.Enum):
     """How the app tier reaches the internet."""
@@ -149,7 +152,8 @@ class ThreeTierVpcProps(TypedDict, total=False):
         ),
     ]
     web_ports: Annotated[
-        Sequence[int], Prop("TCP ports the web tier serves.", default=(80, 443), checks=(each(port), unique_items))
+        Sequence[int],
+        Prop("TCP ports the web tier serves.", default=DEFAULT_WEB_PORTS, checks=(each(port), unique_items)),
     ]
     app_port: Annotated[
         int, Prop("TCP port the app tier listens on, reachable only from the web tier.", default=8080, checks=(port,))
