@@ -409,6 +409,19 @@ def duration_range(minimum: Duration, maximum: Duration, *, unit: str = "seconds
     return _described(check, f"{minimum.to_human_string()} to {maximum.to_human_string()}{whole}")
 
 
+def duration_one_of(seconds: Sequence[int], words: str) -> Check:
+    """A Duration of exactly one of ``seconds`` (where CloudFormation takes a fixed list of values);
+    ``words`` says them (``"1, 2, 5 or 10 minutes"``)."""
+    allowed_millis = tuple(s * 1000 for s in seconds)
+
+    def check(owner: str, prop: str, value: Any) -> None:
+        # In milliseconds: to_seconds() itself raises on a value like Duration.millis(1500).
+        if value.to_milliseconds(integral=False) not in allowed_millis:
+            raise PropValidationError(owner, prop, value.to_human_string(), f"Allowed: {words}.")
+
+    return _described(check, words)
+
+
 def matches(pattern: str, what: str) -> Check:
     """A string matching the regular expression ``pattern``; ``what`` says it in words."""
     compiled = re.compile(pattern)

@@ -23,7 +23,7 @@ from typing_extensions import TypedDict
 
 from refarch.constructs import _defaults
 from refarch.constructs._dashboards import DashboardProp
-from refarch.constructs._props import Prop, duration_range, matches, number_range, port, whole_range
+from refarch.constructs._props import Prop, duration_one_of, duration_range, matches, number_range, port, whole_range
 from refarch.constructs._validation import check_one_of
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.constructs.web_acl import RATE_LIMIT_RANGE
@@ -74,13 +74,6 @@ def check_engine(owner: str, prop: str, engine: rds.IInstanceEngine) -> None:
 
 def _cache_size(owner: str, prop: str, value: str) -> None:
     check_one_of(owner, prop, value, _CACHE_SIZES)
-
-
-def _monitoring_interval(owner: str, prop: str, value: Duration) -> None:
-    if value.to_seconds() not in _MONITORING_SECONDS:
-        raise PropValidationError(
-            owner, prop, value.to_human_string(), f"Allowed: one of {list(_MONITORING_SECONDS)} seconds (0 is off)."
-        )
 
 
 def _fraction(owner: str, prop: str, value: float) -> None:
@@ -423,9 +416,9 @@ class PrivateApiProps(TypedDict, total=False):
     monitoring_interval: Annotated[
         Duration,
         Prop(
-            "Enhanced monitoring interval: 0, 1, 5, 10, 15, 30 or 60 seconds (0 is off).",
+            "Enhanced monitoring interval (0 is off).",
             default=Duration.seconds(60),
-            checks=(_monitoring_interval,),
+            checks=(duration_one_of(_MONITORING_SECONDS, "0, 1, 5, 10, 15, 30 or 60 seconds"),),
         ),
     ]
     # -- shared
