@@ -8,7 +8,6 @@ from aws_cdk import Duration
 
 from refarch.constructs._validation import (
     PropValidationError,
-    check_duration_range,
     check_exclusive,
     check_int_range,
     check_one_of,
@@ -55,12 +54,6 @@ def test_ranges_and_choices() -> None:
         check_one_of("C", "mode", "c", ["a", "b"])
     with pytest.raises(PropValidationError, match="'a' and 'b' cannot be used together"):
         check_exclusive("C", a=1, b=2, c=None)
-
-
-def test_durations() -> None:
-    check_duration_range("C", "t", Duration.minutes(5), minimum=Duration.seconds(1), maximum=Duration.hours(1))
-    with pytest.raises(PropValidationError, match="Allowed: from 1 second to 1 hour"):
-        check_duration_range("C", "t", Duration.hours(2), minimum=Duration.seconds(1), maximum=Duration.hours(1))
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,7 @@ from typing import Any, TypeVar
 
 import typeguard
 from aws_cdk import Duration
+from aws_cdk import aws_logs as logs
 
 from refarch.constructs._validation import is_token
 from refarch.errors import PropValidationError
@@ -420,6 +421,17 @@ def duration_one_of(seconds: Sequence[int], words: str) -> Check:
             raise PropValidationError(owner, prop, value.to_human_string(), f"Allowed: {words}.")
 
     return _described(check, words)
+
+
+def _finite_log_retention(owner: str, prop: str, value: Any) -> None:
+    if value == logs.RetentionDays.INFINITE:
+        raise PropValidationError(
+            owner, prop, value, "Allowed: a finite retention, ONE_DAY to TEN_YEARS (logs kept forever cost forever)."
+        )
+
+
+#: A ``logs.RetentionDays`` other than ``INFINITE``.
+finite_log_retention = _described(_finite_log_retention, "a finite retention (not INFINITE)")
 
 
 def matches(pattern: str, what: str) -> Check:

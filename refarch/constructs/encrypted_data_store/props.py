@@ -4,7 +4,7 @@ need several props or the stack (run right after ``read_props``, before anything
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
@@ -27,7 +27,16 @@ from refarch.constructs._network_checks import (
     selected,
     selection_kwargs,
 )
-from refarch.constructs._props import Prop, duration_range, each, matches, number_range, whole_range
+from refarch.constructs._props import (
+    Check,
+    Prop,
+    duration_range,
+    each,
+    finite_log_retention,
+    matches,
+    number_range,
+    whole_range,
+)
 from refarch.constructs._validation import is_token
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.errors import PropValidationError
@@ -39,7 +48,8 @@ AURORA_POSTGRES_PORT = 5432
 #: Engine version of the cluster: a full version (cfn-lint E3691 rejects a bare major version).
 DEFAULT_ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_17_7
 
-_MAX_RETENTION = Duration.days(36500)  # 100 years
+#: The longest data and version retention the store takes, in days: 100 years.
+_MAX_RETENTION_DAYS = 36500
 _SHIELD_ARN = (
     r"arn:aws[a-z-]*:(cloudfront::\d{12}:distribution/|elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/"
     r"|ec2:[a-z0-9-]+:\d{12}:eip-allocation/|globalaccelerator::\d{12}:accelerator/|route53:::hostedzone/)\S+"
@@ -72,23 +82,13 @@ LOG_RETENTION_DAYS: dict[logs.RetentionDays, int] = {
 }
 
 
-def _days(minimum: int, maximum: int) -> Any:
+def _days(minimum: int, maximum: int) -> Check:
     return duration_range(Duration.days(minimum), Duration.days(maximum), unit="days")
 
 
 def _half_steps(owner: str, prop: str, value: float) -> None:
     if value * 2 != int(value * 2):
         raise PropValidationError(owner, prop, value, "Allowed: steps of 0.5 (Aurora capacity units).")
-
-
-def _finite_log_retention(owner: str, prop: str, value: logs.RetentionDays) -> None:
-    if value not in LOG_RETENTION_DAYS:
-        raise PropValidationError(
-            owner,
-            prop,
-            value,
-            "Allowed: a finite RetentionDays (ONE_DAY to TEN_YEARS): the trail's log files expire after it.",
-        )
 
 
 def _known_regions(owner: str, prop: str, value: Sequence[str]) -> None:
@@ -103,7 +103,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
         Prop(
             "How long objects are kept before they expire (data minimization), 1 to 36500 whole days. How long "
             "personal data may be kept is a legal decision, so there is no default.",
-            checks=(_days(1, 36500),),
+            checks=(_days(1, _MAX_RETENTION_DAYS),),
         ),
     ]
     noncurrent_version_retention: Annotated[
@@ -112,7 +112,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
             "How long overwritten or deleted versions are kept before they are removed for good (a deleted object "
             "is only erased once this is over), in whole days.",
             default=Duration.days(30),
-            checks=(_days(1, 36500),),
+            checks=(_days(1, _MAX_RETENTION_DAYS),),
             needs="versioned",
         ),
     ]
@@ -126,7 +126,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
             "at most data_retention. Object Lock can never be turned off for the bucket.",
             default=None,
             default_doc="- no Object Lock",
-            checks=(_days(1, 36500),),
+            checks=(_days(1, _MAX_RETENTION_DAYS),),
             needs="versioned",
         ),
     ]
@@ -281,9 +281,9 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     log_retention: Annotated[
         logs.RetentionDays,
         Prop(
-            "How long the trail's log files and log events and the database's log are kept (finite).",
+            "How long the trail's log files and log events and the database's log are kept.",
             default=_defaults.LOG_RETENTION,
-            checks=(_finite_log_retention,),
+            checks=(finite_log_retention,),
         ),
     ]
     alarms: Annotated[

@@ -20,7 +20,7 @@ from typing_extensions import TypedDict
 
 from refarch.constructs import _defaults
 from refarch.constructs._dashboards import DashboardProp
-from refarch.constructs._props import Prop, duration_range, matches, whole_range
+from refarch.constructs._props import Prop, duration_range, finite_log_retention, matches, whole_range
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.errors import PropValidationError
 
@@ -44,11 +44,6 @@ def _capacity_steps(owner: str, prop: str, value: Any) -> None:
 def _not_reserved(owner: str, prop: str, value: Any) -> None:
     if value in _RESERVED_USERS:
         raise PropValidationError(owner, prop, value, f"That name is reserved ({', '.join(_RESERVED_USERS)}).")
-
-
-def _finite_retention(owner: str, prop: str, value: Any) -> None:
-    if value == logs.RetentionDays.INFINITE:
-        raise PropValidationError(owner, prop, value, "Allowed: a finite retention (logs kept forever cost forever).")
 
 
 def schema_json(schema: Mapping[str, Any]) -> str:
@@ -232,7 +227,7 @@ class StreamingPipelineProps(TypedDict, total=False):
         Prop(
             "How long the functions' logs are kept.",
             default=_defaults.LOG_RETENTION,
-            checks=(_finite_retention,),
+            checks=(finite_log_retention,),
         ),
     ]
     # -- the lake
