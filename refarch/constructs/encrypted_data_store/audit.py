@@ -19,6 +19,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from refarch.constructs import _builders
+from refarch.constructs.encrypted_data_store.props import LOG_RETENTION_DAYS
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,6 @@ def build_audit(
     data_bucket: s3.IBucket,
     access_log_bucket: s3.IBucket,
     retention: logs.RetentionDays,
-    retention_days: int,
     removal_policy: RemovalPolicy,
 ) -> Audit:
     """The trail's bucket and log group (under ``key``, kept ``retention``) and the trail itself."""
@@ -244,7 +244,7 @@ def build_audit(
         lifecycle_rules=[
             s3.LifecycleRule(
                 id="ExpireTrailLogs",
-                expiration=Duration.days(retention_days),
+                expiration=Duration.days(LOG_RETENTION_DAYS[retention]),
                 noncurrent_version_expiration=Duration.days(30),
                 abort_incomplete_multipart_upload_after=Duration.days(7),
             )
