@@ -8,7 +8,7 @@ constructor's ``:param`` list and :func:`prop_table` the README table, from the 
 
     class QueueProps(TypedDict, total=False):
         retention: Annotated[Duration, Prop("How long a message is kept.", default=Duration.days(4),
-                                            checks=(duration_range(minutes=1, days=14),))]
+                                            checks=(duration_range(Duration.minutes(1), Duration.days(14)),))]
 
     @document_props(QueueProps)
     class Queue(Construct):

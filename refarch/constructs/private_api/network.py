@@ -92,7 +92,8 @@ class SecurityGroups:
 
 
 def build_security_groups(scope: Construct, placement: Placement, *, app_port: int, db_port: int) -> SecurityGroups:
-    """VPC Link -> NLB -> service -> database; with a ThreeTierVpc, its App tier ACL opened to NLB traffic."""
+    """The security groups of each hop, VPC Link -> NLB -> service -> database (a ThreeTierVpc's App tier
+    ACL is opened to the NLB's traffic by :func:`open_service_tier`)."""
     vpc = placement.vpc
     load_balancer = ec2.SecurityGroup(
         scope,
