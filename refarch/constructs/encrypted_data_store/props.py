@@ -30,6 +30,7 @@ from refarch.constructs._network_checks import (
 from refarch.constructs._props import (
     Check,
     Prop,
+    described,
     duration_range,
     each,
     finite_log_retention,
@@ -86,9 +87,12 @@ def _days(minimum: int, maximum: int) -> Check:
     return duration_range(Duration.days(minimum), Duration.days(maximum), unit="days")
 
 
-def _half_steps(owner: str, prop: str, value: float) -> None:
+def _check_half_steps(owner: str, prop: str, value: float) -> None:
     if value * 2 != int(value * 2):
         raise PropValidationError(owner, prop, value, "Allowed: steps of 0.5 (Aurora capacity units).")
+
+
+_half_steps = described(_check_half_steps, "in steps of 0.5")
 
 
 def _known_regions(owner: str, prop: str, value: Sequence[str]) -> None:
@@ -101,7 +105,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     data_retention: Annotated[
         Duration,
         Prop(
-            "How long objects are kept before they expire (data minimization), 1 to 36500 whole days. How long "
+            "How long objects are kept before they expire (data minimization). How long "
             "personal data may be kept is a legal decision, so there is no default.",
             checks=(_days(1, _MAX_RETENTION_DAYS),),
         ),
@@ -110,7 +114,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
         Duration,
         Prop(
             "How long overwritten or deleted versions are kept before they are removed for good (a deleted object "
-            "is only erased once this is over), in whole days.",
+            "is only erased once this is over).",
             default=Duration.days(30),
             checks=(_days(1, _MAX_RETENTION_DAYS),),
             needs="versioned",
@@ -122,7 +126,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     object_lock_retention: Annotated[
         Duration | None,
         Prop(
-            "Turn on S3 Object Lock and keep every new object version unmodifiable for this long, in whole days, "
+            "Turn on S3 Object Lock and keep every new object version unmodifiable for this long, "
             "at most data_retention. Object Lock can never be turned off for the bucket.",
             default=None,
             default_doc="- no Object Lock",
@@ -141,7 +145,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     key_rotation_period: Annotated[
         Duration,
         Prop(
-            "Rotation period of the data and audit keys, 90 to 2560 whole days.",
+            "Rotation period of the data and audit keys.",
             default=_defaults.KEY_ROTATION_PERIOD,
             checks=(_days(90, 2560),),
         ),
@@ -228,7 +232,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     database_backup_retention: Annotated[
         Duration,
         Prop(
-            "Automated backup retention, 1 to 35 whole days.",
+            "Automated backup retention.",
             default=Duration.days(14),
             checks=(_days(1, 35),),
             needs="vpc",
@@ -237,7 +241,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     database_min_capacity: Annotated[
         float,
         Prop(
-            "Minimum Aurora capacity units of each instance, 0 to 256 in steps of 0.5.",
+            "Minimum Aurora capacity units of each instance.",
             default=0.5,
             checks=(number_range(0, 256), _half_steps),
             needs="vpc",
@@ -246,7 +250,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     database_max_capacity: Annotated[
         float,
         Prop(
-            "Maximum Aurora capacity units, 1 to 256 in steps of 0.5, at least database_min_capacity.",
+            "Maximum Aurora capacity units, at least database_min_capacity.",
             default=4,
             checks=(number_range(1, 256), _half_steps),
             needs="vpc",
@@ -255,7 +259,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     database_readers: Annotated[
         int,
         Prop(
-            "Reader instances beside the writer (a reader in another AZ is the failover target), 0 to 15.",
+            "Reader instances beside the writer (a reader in another AZ is the failover target).",
             default=1,
             checks=(whole_range(0, 15),),
             needs="vpc",
@@ -303,7 +307,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
             "Email addresses subscribed to the new alarm topic.",
             default=(),
             default_doc="- none",
-            checks=(each(matches(r"[^@\s]+@[^@\s]+\.[^@\s]+", "email addresses such as 'dpo@example.com'")),),
+            checks=(each(matches(r"[^@\s]+@[^@\s]+\.[^@\s]+", "an email address such as 'dpo@example.com'")),),
             needs="alarms",
         ),
     ]
@@ -330,9 +334,8 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     shield_advanced_protected_arns: Annotated[
         Sequence[str],
         Prop(
-            "Internet-facing resources in front of the data (CloudFront distributions, load balancers, Elastic "
-            "IPs, Global Accelerator accelerators, Route 53 hosted zones) to protect with AWS Shield Advanced, "
-            "which needs an account subscription (USD 3,000 a month, one-year commitment; deployment fails "
+            "Internet-facing resources in front of the data to protect with AWS Shield Advanced, which needs an "
+            "account subscription (USD 3,000 a month, one-year commitment; deployment fails "
             "without it). For a WAF web ACL use ProtectiveWebAcl.",
             default=(),
             default_doc="- none",
@@ -340,8 +343,8 @@ class EncryptedDataStoreProps(TypedDict, total=False):
                 each(
                     matches(
                         _SHIELD_ARN,
-                        "ARNs of CloudFront distributions, load balancers, Elastic IP allocations, "
-                        "Global Accelerator accelerators or Route 53 hosted zones",
+                        "the ARN of a CloudFront distribution, load balancer, Elastic IP allocation, "
+                        "Global Accelerator accelerator or Route 53 hosted zone",
                     )
                 ),
             ),
