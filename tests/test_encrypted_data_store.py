@@ -83,7 +83,7 @@ def test_audit_key_admits_logs_cloudtrail_and_alarms_of_this_account(ref: Synthe
     assert trail["Action"] == "kms:GenerateDataKey*"
     assert "kms:EncryptionContext:aws:cloudtrail:arn" in trail["Condition"]["StringLike"]
     assert "aws:SourceAccount" in trail["Condition"]["StringEquals"]
-    assert statements["AllowCloudWatchAlarmsToPublishEncrypted"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert statements["AllowCloudWatchAlarms"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert "AllowCloudWatchLogsOfThisAccount" in statements
     assert sorted(statements["KeyAdministration"]["Action"]) == sorted(KEY_ADMIN_ACTIONS)
     assert statements["KeyUseThroughIamPolicies"]["Action"] == ["kms:Decrypt", "kms:DescribeKey"]

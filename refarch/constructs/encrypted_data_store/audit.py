@@ -18,7 +18,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from refarch.constructs import _builders
+from refarch.constructs import _builders, _dashboards
 from refarch.constructs.encrypted_data_store.props import LOG_RETENTION_DAYS
 
 
@@ -119,15 +119,7 @@ def allow_audit_services(key: kms.IKey, scope: Construct) -> None:
             conditions={"StringEquals": this_account},
         )
     )
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="AllowCloudWatchAlarmsToPublishEncrypted",
-            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-            resources=["*"],
-            conditions={"StringEquals": this_account},
-        )
-    )
+    _dashboards.allow_alarms(key, scope)
 
 
 def build_trail(
@@ -258,7 +250,11 @@ def build_audit(
 
 
 def build_audit_topic(scope: Construct, *, key: kms.IKey, emails: Sequence[str]) -> sns.Topic:
-    """The alarms' topic, encrypted with the audit key, TLS only, ``emails`` subscribed."""
+    """The alarms' topic, encrypted with the audit key, TLS only, ``emails`` subscribed.
+
+    Not ``_dashboards.build_alarm_topic(own_key=key)``: that also opens the key to every principal of
+    the account calling through SNS (for Auto Scaling notifications), which the audit key does not need.
+    The key admits the alarms themselves through ``allow_audit_services``."""
     topic = sns.Topic(
         scope, "AlarmTopic", master_key=key, enforce_ssl=True, display_name="Personal data store audit alarms"
     )
