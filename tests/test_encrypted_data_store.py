@@ -661,7 +661,7 @@ BAD_PROPS: list[BadProp] = [
     _case("vpc", "IVpc or a ThreeTierVpc", vpc="vpc-0123456789abcdef0"),
     _on("vpc", lambda s: {"vpc": _network(s, db_port=3306)}, says="db_port=3306"),
     _on("vpc", lambda s: {"vpc": _network(s, db_port=3306).vpc}, says="db_port=3306"),
-    _on("database_subnets", lambda s: {"vpc": ec2.Vpc(s, "Vpc", max_azs=2)}, says="no such subnets"),
+    _on("vpc", lambda s: {"vpc": ec2.Vpc(s, "Vpc", max_azs=2)}, says="picks no isolated subnets for database_subnets"),
     _on("database_subnets", lambda s: {"vpc": _network(s, max_azs=1)}, says="at least 2 AZs"),
     _case("database_subnets", "with vpc", database_subnets=_ISOLATED),
     _on(

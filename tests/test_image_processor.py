@@ -638,13 +638,17 @@ BAD_PROPS: list[BadProp] = [
     # the network
     BadProp("vpc", {"vpc": "vpc-0123456789abcdef0"}, says="IVpc or a ThreeTierVpc"),
     BadProp("vpc_subnets", {"vpc_subnets": ec2.SubnetSelection()}, says="only takes effect with vpc"),
-    BadProp("vpc", _public_only_vpc, says="selects no subnets"),
+    BadProp("vpc", _public_only_vpc, says="picks no private subnets with egress"),
     BadProp(
         "vpc_subnets",
         _vpc(vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)),
         says="public subnets",
     ),
-    BadProp("vpc_subnets", _vpc(vpc_subnets=ec2.SubnetSelection(subnet_group_name="Nope")), says="no subnets"),
+    BadProp(
+        "vpc_subnets",
+        _vpc(vpc_subnets=ec2.SubnetSelection(subnet_group_name="Nope")),
+        says="no subnet groups with name 'Nope'",
+    ),
     BadProp("vpc_subnets", _three_tier_web_subnets, says="public subnets"),
     # shared props
     BadProp("log_retention", {"log_retention": Duration.days(30)}, says="RetentionDays"),

@@ -22,10 +22,10 @@ from refarch.constructs import _defaults
 from refarch.constructs._dashboards import DashboardProp
 from refarch.constructs._network_checks import (
     check_database_network,
+    default_tier_selection,
     ivpc_of,
     network_of,
-    selected,
-    selection_kwargs,
+    tier_subnets,
 )
 from refarch.constructs._props import (
     Check,
@@ -369,7 +369,7 @@ def check_props(scope: Construct, p: EncryptedDataStoreProps, given: Sequence[st
     _check_capacity(p)
     vpc = p["vpc"]
     if vpc is not None:
-        _check_subnets_exist(vpc, database_subnets(p))
+        tier_subnets(OWNER, vpc, "db", prop="database_subnets", given=p["database_subnets"])
         check_database_network(
             OWNER,
             vpc=vpc,
@@ -386,13 +386,7 @@ def check_props(scope: Construct, p: EncryptedDataStoreProps, given: Sequence[st
 
 def database_subnets(p: EncryptedDataStoreProps) -> ec2.SubnetSelection:
     """Where the cluster goes: the given subnets, a ThreeTierVpc's db tier, else the isolated subnets."""
-    chosen = p["database_subnets"]
-    if chosen is not None:
-        return chosen
-    network = network_of(p["vpc"])
-    if network is not None:
-        return network.db.subnet_selection
-    return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+    return p["database_subnets"] or default_tier_selection(p["vpc"], "db")
 
 
 def database_security_groups(p: EncryptedDataStoreProps) -> Sequence[ec2.ISecurityGroup] | None:
@@ -407,19 +401,6 @@ def database_security_groups(p: EncryptedDataStoreProps) -> Sequence[ec2.ISecuri
 def database_ivpc(p: EncryptedDataStoreProps) -> ec2.IVpc | None:
     vpc = p["vpc"]
     return ivpc_of(vpc) if vpc is not None else None
-
-
-def _check_subnets_exist(vpc: ec2.IVpc | ThreeTierVpc, selection: ec2.SubnetSelection) -> None:
-    try:
-        selected(ivpc_of(vpc), selection)
-    except RuntimeError as error:  # jsii's "There are no 'Isolated' subnet groups in this VPC"
-        raise PropValidationError(
-            OWNER,
-            "database_subnets",
-            selection_kwargs(selection),
-            f"The VPC {vpc.node.path!r} has no such subnets ({str(error).split(': ', 1)[-1]}): give "
-            "database_subnets that exist in it, for example its private subnets.",
-        ) from None
 
 
 def _check_lock(p: EncryptedDataStoreProps) -> None:

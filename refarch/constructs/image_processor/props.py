@@ -21,7 +21,7 @@ from typing_extensions import TypedDict
 
 from refarch.constructs import _defaults
 from refarch.constructs._dashboards import DashboardProp
-from refarch.constructs._network_checks import ivpc_of, network_of, selected, selection_kwargs
+from refarch.constructs._network_checks import ivpc_of, selection_kwargs, tier_subnets
 from refarch.constructs._props import Check, Prop, described, duration_range, each, whole_range
 from refarch.constructs._validation import check_one_of
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
@@ -458,32 +458,14 @@ def _placement(p: ImageProcessorProps) -> Placement | None:
     given = p["vpc"]
     if given is None:
         return None
-    vpc = ivpc_of(given)
-    network = network_of(given)
-    default = (
-        network.app.subnet_selection
-        if network is not None
-        else ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
-    )
-    selection = p["vpc_subnets"] or default
-    prop = "vpc_subnets" if p["vpc_subnets"] is not None else "vpc"
-    try:
-        subnets = selected(vpc, selection)
-    except RuntimeError as error:  # jsii: the selection names no subnet group of this VPC
-        raise PropValidationError(
-            OWNER, prop, selection_kwargs(selection), f"It selects no subnets of {vpc.node.path}: {error}"
-        ) from error
-    if not subnets:
-        raise PropValidationError(
-            OWNER, prop, selection_kwargs(selection), f"It selects no subnets of {vpc.node.path}."
-        )
-    public = {subnet.subnet_id for subnet in vpc.public_subnets}
-    if any(subnet.subnet_id in public for subnet in subnets):
+    picked = tier_subnets(OWNER, given, "app", prop="vpc_subnets", given=p["vpc_subnets"])
+    public = {subnet.subnet_id for subnet in ivpc_of(given).public_subnets}
+    if any(subnet.subnet_id in public for subnet in picked.subnets):
         raise PropValidationError(
             OWNER,
-            prop,
-            selection_kwargs(selection),
+            picked.prop,
+            selection_kwargs(picked.selection),
             "It selects public subnets: a Lambda function there gets no public IP and reaches nothing. "
             "Select private subnets (with NAT or endpoints).",
         )
-    return Placement(vpc, selection)
+    return Placement(ivpc_of(given), picked.selection)
