@@ -83,7 +83,7 @@ def test_audit_key_admits_logs_cloudtrail_and_alarms_of_this_account(ref: Synthe
     assert trail["Action"] == "kms:GenerateDataKey*"
     assert "kms:EncryptionContext:aws:cloudtrail:arn" in trail["Condition"]["StringLike"]
     assert "aws:SourceAccount" in trail["Condition"]["StringEquals"]
-    assert statements["AllowCloudWatchAlarmsToPublishEncrypted"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert statements["AllowCloudWatchAlarms"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert "AllowCloudWatchLogsOfThisAccount" in statements
     assert sorted(statements["KeyAdministration"]["Action"]) == sorted(KEY_ADMIN_ACTIONS)
     assert statements["KeyUseThroughIamPolicies"]["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
@@ -574,6 +574,21 @@ def test_unversioned_bucket_has_no_noncurrent_rules() -> None:
     assert not synthesized.resources("AWS::CloudWatch::Alarm")
 
 
+def test_a_retention_from_a_parameter_passes_the_checks_to_deploy_time() -> None:
+    stack = _stack()
+    days = cdk.CfnParameter(stack, "RetentionDays", type="Number", default=30)
+    EncryptedDataStore(
+        stack,
+        "Store",
+        data_retention=Duration.days(days.value_as_number),
+        versioned=False,
+        audit_trail=False,
+        alarms=False,
+    )
+    bucket = synth(stack).one("AWS::S3::Bucket", "StoreBucket")[1]
+    assert bucket["Properties"]["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == {"Ref": "RetentionDays"}
+
+
 def test_key_admins_replace_the_account() -> None:
     stack = _stack()
     admin = iam.ArnPrincipal("arn:aws:iam::111111111111:role/KeyAdmins")
@@ -646,7 +661,7 @@ BAD_PROPS: list[BadProp] = [
     _case("vpc", "IVpc or a ThreeTierVpc", vpc="vpc-0123456789abcdef0"),
     _on("vpc", lambda s: {"vpc": _network(s, db_port=3306)}, says="db_port=3306"),
     _on("vpc", lambda s: {"vpc": _network(s, db_port=3306).vpc}, says="db_port=3306"),
-    _on("database_subnets", lambda s: {"vpc": ec2.Vpc(s, "Vpc", max_azs=2)}, says="no such subnets"),
+    _on("vpc", lambda s: {"vpc": ec2.Vpc(s, "Vpc", max_azs=2)}, says="picks no isolated subnets for database_subnets"),
     _on("database_subnets", lambda s: {"vpc": _network(s, max_azs=1)}, says="at least 2 AZs"),
     _case("database_subnets", "with vpc", database_subnets=_ISOLATED),
     _on(
@@ -676,7 +691,7 @@ BAD_PROPS: list[BadProp] = [
     _case("log_retention", "finite", log_retention=logs.RetentionDays.INFINITE),
     _case("log_retention", "RetentionDays", log_retention=Duration.days(365)),
     _case("log_retention", "no log group", audit_trail=False, alarms=False, log_retention=logs.RetentionDays.ONE_YEAR),
-    _case("alarm_emails[1]", "email addresses", alarm_emails=["dpo@example.com", "dpo-at-example.com"]),
+    _case("alarm_emails[1]", "an email address", alarm_emails=["dpo@example.com", "dpo-at-example.com"]),
     _case("alarm_emails", "a list", alarm_emails="dpo@example.com"),
     _case("alarm_emails", "must not be empty", alarm_emails=[]),
     _case("alarm_emails", "with alarms", alarms=False, alarm_emails=["dpo@example.com"]),
@@ -690,7 +705,7 @@ BAD_PROPS: list[BadProp] = [
     _case("allowed_regions", "a list", allowed_regions="eu-west-1"),
     _case("allowed_regions", "once", allowed_regions=["eu-west-1", "eu-west-1"]),
     _case("allowed_regions", "'eu-west-1' is not one of them", allowed_regions=["eu-central-1"]),
-    _case("shield_advanced_protected_arns[0]", "load balancers", shield_advanced_protected_arns=["arn:aws:s3:::b"]),
+    _case("shield_advanced_protected_arns[0]", "load balancer", shield_advanced_protected_arns=["arn:aws:s3:::b"]),
     _case("shield_advanced_protected_arns", "a list", shield_advanced_protected_arns=_ALB),
     _case("removal_policy", "RemovalPolicy", removal_policy="retain"),
     _case("dashboard", "dashboard name", dashboard="not a name!"),

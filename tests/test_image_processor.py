@@ -481,6 +481,20 @@ def test_each_grant_is_one_whole_grant_with_the_key(make_stack: Callable[..., cd
     ]
 
 
+def test_an_imported_output_bucket_leaves_no_finding_unacknowledged(make_stack: Callable[..., cdk.Stack]) -> None:
+    """The functions' and a grantee's object-prefix IAM5 findings name the imported bucket by its ARN
+    (``arn:<AWS::Partition>:s3:::name/prefix*``): the construct acknowledges those too."""
+    from refarch.constructs import ManagedPolicyRole
+    from refarch.testing.compliance import unacknowledged_errors
+
+    stack = make_stack()
+    bucket = s3.Bucket.from_bucket_name(stack, "Theirs", "their-renditions")
+    processor = ImageProcessor(stack, "Images", output_bucket=bucket)
+    reader = ManagedPolicyRole(stack, "Reader", assumed_by=iam.AccountRootPrincipal(), description="reader")
+    processor.grant_read_renditions(reader)
+    assert unacknowledged_errors(stack) == []
+
+
 def test_a_users_sse_s3_output_bucket_gets_no_key_grant(make_stack: Callable[..., cdk.Stack]) -> None:
     stack = make_stack()
     bucket = s3.Bucket(stack, "Mine", encryption=s3.BucketEncryption.S3_MANAGED)
@@ -624,13 +638,17 @@ BAD_PROPS: list[BadProp] = [
     # the network
     BadProp("vpc", {"vpc": "vpc-0123456789abcdef0"}, says="IVpc or a ThreeTierVpc"),
     BadProp("vpc_subnets", {"vpc_subnets": ec2.SubnetSelection()}, says="only takes effect with vpc"),
-    BadProp("vpc", _public_only_vpc, says="selects no subnets"),
+    BadProp("vpc", _public_only_vpc, says="picks no private subnets with egress"),
     BadProp(
         "vpc_subnets",
         _vpc(vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)),
         says="public subnets",
     ),
-    BadProp("vpc_subnets", _vpc(vpc_subnets=ec2.SubnetSelection(subnet_group_name="Nope")), says="no subnets"),
+    BadProp(
+        "vpc_subnets",
+        _vpc(vpc_subnets=ec2.SubnetSelection(subnet_group_name="Nope")),
+        says="no subnet groups with name 'Nope'",
+    ),
     BadProp("vpc_subnets", _three_tier_web_subnets, says="public subnets"),
     # shared props
     BadProp("log_retention", {"log_retention": Duration.days(30)}, says="RetentionDays"),

@@ -757,6 +757,8 @@ BAD_PROPS: list[BadProp] = [
     BadProp("listener_port", {"listener_port": 0}, says="from 1 to 65535"),
     BadProp("app_port", {"app_port": 70000}, says="from 1 to 65535"),
     BadProp("app_port", {"app_port": "8080"}, says="a whole number (int)"),
+    # Without a vpc the API builds a ThreeTierVpc whose web tier serves 80 and 443.
+    BadProp("app_port", {"app_port": 443}, says="must differ from the web ports [80, 443]"),
     BadProp("health_check_path", {"health_check_path": "health"}, says="starting with '/'"),
     BadProp("health_check_path", {"health_check_path": "/he alth"}, says="without spaces"),
     BadProp("instance_type", {"instance_type": "t4g.small"}, says="an InstanceType"),
@@ -806,7 +808,10 @@ BAD_PROPS: list[BadProp] = [
         "secret_rotation_interval", {"secret_rotation_interval": cdk.Duration.hours(1)}, says="whole number of days"
     ),
     BadProp("secret_rotation_interval", {"secret_rotation_interval": cdk.Duration.days(400)}, says="to 365 days"),
-    BadProp("monitoring_interval", {"monitoring_interval": cdk.Duration.seconds(20)}, says="[0, 1, 5, 10, 15, 30, 60]"),
+    BadProp("monitoring_interval", {"monitoring_interval": cdk.Duration.seconds(20)}, says="0, 1, 5, 10, 15, 30 or 60"),
+    BadProp(
+        "monitoring_interval", {"monitoring_interval": cdk.Duration.millis(1500)}, says="0, 1, 5, 10, 15, 30 or 60"
+    ),
     # -- shared
     BadProp("encryption_key", {"encryption_key": "alias/aws/rds"}, says="an IKey or None"),
     BadProp("log_retention", {"log_retention": 365}, says="a RetentionDays"),

@@ -147,6 +147,7 @@ def test_docs_come_from_the_props() -> None:
     table = prop_table(WidgetProps)
     assert "| `vpc` | `ec2.IVpc \\| ThreeTierVpc` | required | The network. |" in table
     assert "| `expiry` | `Duration` | `30 days` | Expiry. Allowed: 1 day to 365 days, whole days. |" in table
+    assert "| Names. Allowed: each lower-case. |" in table  # each() keeps what its check allows
     assert table.count("\n") == 2 + len(WidgetProps.__annotations__)
 
 

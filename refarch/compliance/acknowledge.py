@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from aws_cdk import Acknowledgment, Stack, Validations
-from constructs import IConstruct
+from aws_cdk import aws_iam as iam
+from constructs import Construct, Dependable, IConstruct
 
 #: An acknowledgment must say why the finding does not apply; a few words do not.
 MIN_REASON_LENGTH = 40
@@ -65,3 +66,30 @@ def wildcard_resource_finding(scope: IConstruct, resource: str) -> str:
     stack, but ``arn:aws:...:eu-west-1:123456789012:...`` once the stack has an account and region.
     """
     return f"AwsSolutions-IAM5[Resource::{nag_text(Stack.of(scope).resolve(resource))}]"
+
+
+def acknowledge_wildcard_grant(grant: iam.Grant, grantee: iam.IGrantable, reason: str, *resources: str) -> None:
+    """Acknowledge, on the policies ``grant`` wrote to, the ``AwsSolutions-IAM5`` finding of each wildcard
+    ARN in ``resources`` (object ARNs such as ``bucket.arn_for_objects("reports/*")``).
+
+    A construct's ``grant_*`` method calls it, so its users never name the finding themselves. The IDs
+    come from the ARNs the policy holds, so they are right for a bucket of this app (``<Bucket.Arn>/...``)
+    and an imported one (``arn:<AWS::Partition>:s3:::name/...``) alike.
+    """
+    for policy in grantee_policies(grant, grantee):
+        acknowledge(policy, reason, *(wildcard_resource_finding(policy, resource) for resource in resources))
+
+
+def grantee_policies(grant: iam.Grant, grantee: iam.IGrantable) -> list[IConstruct]:
+    """The policies the grant wrote to (a ManagedPolicyRole's managed policy, a role's DefaultPolicy),
+    else the grantee's principal itself (its policies are its children)."""
+    roots = Dependable.of(grant).dependency_roots
+    policies: list[IConstruct] = [c for c in roots if isinstance(c, (iam.Policy, iam.ManagedPolicy))]
+    if policies:
+        return policies
+    principal = grantee.grant_principal
+    owner = principal if isinstance(principal, Construct) else grantee
+    if not isinstance(owner, Construct):
+        return []  # a principal outside the app: its policies are not ours to acknowledge on
+    default_policy = owner.node.try_find_child("DefaultPolicy")
+    return [default_policy if default_policy is not None else owner]

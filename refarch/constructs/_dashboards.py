@@ -2,7 +2,7 @@
 composite alarm, and the encrypted SNS topic alarms notify.
 
 Each construct says *what* to watch (its panels of metrics and its alarms); this module says *how*
-it is shown and wired, so all five constructs read the same way:
+it is shown and wired, so all six constructs read the same way:
 
 - ``dashboard`` prop: ``True`` (a dashboard with a name CloudFormation generates), ``False`` (none)
   or a string (the dashboard's name). Checked by :func:`check_dashboard_prop`.
@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -31,7 +31,7 @@ from constructs import Construct
 
 from refarch.constructs import _builders
 from refarch.constructs._props import Prop
-from refarch.constructs._validation import PropValidationError, is_token
+from refarch.constructs._validation import PropValidationError
 
 #: What CloudWatch accepts as a dashboard name (PutDashboard: alphanumerics, "-" and "_", 1 to 255).
 DASHBOARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
@@ -51,16 +51,11 @@ class Panel:
     right: Sequence[cloudwatch.IMetric] = field(default_factory=tuple)
 
 
-def check_dashboard_prop(owner: str, prop: str, value: Any) -> None:
-    """``dashboard`` is ``True``, ``False`` or a name CloudWatch accepts; tokens pass. A ``Prop`` check
-    (refarch.constructs._props): every construct's ``dashboard`` entry lists it in ``checks``."""
+def check_dashboard_prop(owner: str, prop: str, value: bool | str) -> None:
+    """A ``dashboard`` name is one CloudWatch accepts (``True`` and ``False`` need no check). A ``Prop``
+    check (refarch.constructs._props): ``DashboardProp`` lists it, so ``read_props`` has already checked
+    the type (a bool or a str) and let tokens through unchecked."""
     if isinstance(value, bool):
-        return
-    if not isinstance(value, str):
-        raise PropValidationError(
-            owner, prop, value, "Allowed: True (a generated name), False (no dashboard) or a dashboard name."
-        )
-    if is_token(value):
         return
     if not DASHBOARD_NAME.fullmatch(value):
         raise PropValidationError(

@@ -7,7 +7,8 @@ naming the construct and prop, not a failed deployment.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from aws_cdk import Stack, Token
 from aws_cdk import aws_ec2 as ec2
@@ -55,6 +56,67 @@ def selection_kwargs(selection: ec2.SubnetSelection | None) -> dict[str, Any]:
 def selected(vpc: ec2.IVpc, selection: ec2.SubnetSelection | None) -> list[ec2.ISubnet]:
     """The subnets ``selection`` picks in ``vpc`` (``None``: its isolated subnets)."""
     return list(vpc.select_subnets(**selection_kwargs(selection)).subnets)
+
+
+#: A tier of a ThreeTierVpc: ``app`` (compute) or ``db`` (databases).
+TierName = Literal["app", "db"]
+
+#: Where each tier is in a VPC that is not a ThreeTierVpc, and how errors say it.
+_PLAIN_VPC_TIERS: dict[str, tuple[ec2.SubnetType, str]] = {
+    "app": (ec2.SubnetType.PRIVATE_WITH_EGRESS, "private subnets with egress (a NAT gateway)"),
+    "db": (ec2.SubnetType.PRIVATE_ISOLATED, "isolated subnets"),
+}
+
+
+@dataclass(frozen=True)
+class TierSubnets:
+    """The subnets of one tier, as :func:`tier_subnets` picked them."""
+
+    #: The selection the user gave, else the tier's default.
+    selection: ec2.SubnetSelection
+    subnets: list[ec2.ISubnet]
+    #: The prop an error about these subnets names: the subnet prop the user gave, else ``vpc``.
+    prop: str
+
+
+def default_tier_selection(vpc: ec2.IVpc | ThreeTierVpc | None, tier: TierName) -> ec2.SubnetSelection:
+    """A ThreeTierVpc's (or its ``vpc``'s) App or Db tier; in any other VPC the private subnets with
+    egress or the isolated subnets."""
+    network = network_of(vpc)
+    if network is not None:
+        return (network.app if tier == "app" else network.db).subnet_selection
+    return ec2.SubnetSelection(subnet_type=_PLAIN_VPC_TIERS[tier][0])
+
+
+def tier_subnets(
+    owner: str,
+    vpc: ec2.IVpc | ThreeTierVpc,
+    tier: TierName,
+    *,
+    prop: str,
+    given: ec2.SubnetSelection | None,
+) -> TierSubnets:
+    """The subnets of ``tier`` in ``vpc``: ``given`` (the value of the subnet prop ``prop``), else the
+    tier's default (:func:`default_tier_selection`).
+
+    Raises PropValidationError when the selection picks no subnet, naming ``prop`` when the user gave
+    it and ``vpc`` when the default found nothing in the VPC they gave.
+    """
+    ivpc = ivpc_of(vpc)
+    selection = given or default_tier_selection(vpc, tier)
+    blamed, shown = (prop, selection_kwargs(given)) if given is not None else ("vpc", ivpc.node.path)
+    kind = _PLAIN_VPC_TIERS[tier][1]
+    hint = f"give {prop} that selects subnets of this VPC."
+    try:
+        subnets = selected(ivpc, selection)
+    except RuntimeError as error:  # jsii: "There are no 'Isolated' subnet groups in this VPC"
+        reason = str(error).split(": ", 1)[-1]
+        raise PropValidationError(
+            owner, blamed, shown, f"It picks no {kind} for {prop} in {ivpc.node.path!r} ({reason}): {hint}"
+        ) from None
+    if not subnets:
+        raise PropValidationError(owner, blamed, shown, f"It picks no {kind} for {prop} in {ivpc.node.path!r}: {hint}")
+    return TierSubnets(selection, subnets, blamed)
 
 
 def placeholder_az_hint(scope: IConstruct) -> str:

@@ -8,7 +8,7 @@ constructor's ``:param`` list and :func:`prop_table` the README table, from the 
 
     class QueueProps(TypedDict, total=False):
         retention: Annotated[Duration, Prop("How long a message is kept.", default=Duration.days(4),
-                                            checks=(duration_range(minutes=1, days=14),))]
+                                            checks=(duration_range(Duration.minutes(1), Duration.days(14)),))]
 
     @document_props(QueueProps)
     class Queue(Construct):
@@ -49,6 +49,7 @@ from typing import Any, TypeVar
 
 import typeguard
 from aws_cdk import Duration
+from aws_cdk import aws_logs as logs
 
 from refarch.constructs._validation import is_token
 from refarch.errors import PropValidationError
@@ -356,7 +357,7 @@ def _literal(value: Any) -> str:
 # -- checks ----------------------------------------------------------------------------------------
 
 
-def _described(check: Check, allowed: str) -> Check:
+def described(check: Check, allowed: str) -> Check:
     """``check``, carrying what it allows in words (``allowed``) for the docs and README tables."""
     setattr(check, "allowed", allowed)  # noqa: B010 - a function attribute, read by _doc_with_allowed
     return check
@@ -369,7 +370,7 @@ def whole_range(minimum: int, maximum: int) -> Check:
         if not minimum <= value <= maximum:
             raise PropValidationError(owner, prop, value, f"Allowed: a whole number from {minimum} to {maximum}.")
 
-    return _described(check, f"{minimum} to {maximum}")
+    return described(check, f"{minimum} to {maximum}")
 
 
 def number_range(minimum: float, maximum: float) -> Check:
@@ -379,7 +380,7 @@ def number_range(minimum: float, maximum: float) -> Check:
         if not minimum <= value <= maximum:
             raise PropValidationError(owner, prop, value, f"Allowed: a number from {minimum} to {maximum}.")
 
-    return _described(check, f"{minimum} to {maximum}")
+    return described(check, f"{minimum} to {maximum}")
 
 
 #: A TCP or UDP port.
@@ -406,7 +407,31 @@ def duration_range(minimum: Duration, maximum: Duration, *, unit: str = "seconds
             )
 
     whole = f", whole {unit}" if unit != "seconds" else ""
-    return _described(check, f"{minimum.to_human_string()} to {maximum.to_human_string()}{whole}")
+    return described(check, f"{minimum.to_human_string()} to {maximum.to_human_string()}{whole}")
+
+
+def duration_one_of(seconds: Sequence[int], words: str) -> Check:
+    """A Duration of exactly one of ``seconds`` (where CloudFormation takes a fixed list of values);
+    ``words`` says them (``"1, 2, 5 or 10 minutes"``)."""
+    allowed_millis = tuple(s * 1000 for s in seconds)
+
+    def check(owner: str, prop: str, value: Any) -> None:
+        # In milliseconds: to_seconds() itself raises on a value like Duration.millis(1500).
+        if value.to_milliseconds(integral=False) not in allowed_millis:
+            raise PropValidationError(owner, prop, value.to_human_string(), f"Allowed: {words}.")
+
+    return described(check, words)
+
+
+def _finite_log_retention(owner: str, prop: str, value: Any) -> None:
+    if value == logs.RetentionDays.INFINITE:
+        raise PropValidationError(
+            owner, prop, value, "Allowed: a finite retention, ONE_DAY to TEN_YEARS (logs kept forever cost forever)."
+        )
+
+
+#: A ``logs.RetentionDays`` other than ``INFINITE``.
+finite_log_retention = described(_finite_log_retention, "a finite retention (not INFINITE)")
 
 
 def matches(pattern: str, what: str) -> Check:
@@ -417,7 +442,7 @@ def matches(pattern: str, what: str) -> Check:
         if not compiled.fullmatch(value):
             raise PropValidationError(owner, prop, value, f"Allowed: {what}.")
 
-    return _described(check, what)
+    return described(check, what)
 
 
 def unique_items(owner: str, prop: str, value: Any) -> None:
@@ -430,11 +455,13 @@ def unique_items(owner: str, prop: str, value: Any) -> None:
 
 
 def each(check: Check) -> Check:
-    """``check`` applied to every item of a collection prop, naming the item (``prop[2]``)."""
+    """``check`` applied to every item of a collection prop, naming the item (``prop[2]``); the docs say
+    what ``check`` allows, for each item."""
 
     def check_each(owner: str, prop: str, value: Sequence[Any]) -> None:
         for index, item in enumerate(value):
             if not is_token(item):
                 check(owner, f"{prop}[{index}]", item)
 
-    return check_each
+    allowed = getattr(check, "allowed", "")
+    return described(check_each, f"each {allowed}") if allowed else check_each

@@ -8,7 +8,7 @@ CloudFormation tokens cannot be known at synth time and are passed through unche
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from aws_cdk import Duration, Token
@@ -19,8 +19,11 @@ T = TypeVar("T")
 
 
 def is_token(value: Any) -> bool:
-    """True when ``value`` is (or contains) an unresolved CloudFormation token: a string, number or list
-    that only gets its value at deploy time, which no check at synth time can judge."""
+    """True when ``value`` is (or contains) an unresolved CloudFormation token: a string, number, list or
+    Duration that only gets its value at deploy time, which no check at synth time can judge."""
+    if isinstance(value, Duration):
+        # Duration.days(Token.as_number(param)): its to_milliseconds() would raise rather than answer.
+        return bool(value.is_unresolved())
     if isinstance(value, list) and not all(isinstance(item, (str, int, float)) for item in value):
         # Not an encoded list token (a list of one string); jsii cannot even receive items such as a
         # tuple or a Python dataclass (ImageRendition), so look at the items one by one.
@@ -50,22 +53,6 @@ def check_port(owner: str, prop: str, value: int | None) -> None:
     check_whole_range(owner, prop, value, minimum=1, maximum=65535)
 
 
-def check_duration_range(
-    owner: str, prop: str, value: Duration | None, *, minimum: Duration, maximum: Duration
-) -> None:
-    """``minimum <= value <= maximum`` compared in seconds; tokens pass."""
-    if value is None or value.is_unresolved():
-        return
-    seconds = value.to_seconds()
-    if not minimum.to_seconds() <= seconds <= maximum.to_seconds():
-        raise PropValidationError(
-            owner,
-            prop,
-            value.to_human_string(),
-            f"Allowed: from {minimum.to_human_string()} to {maximum.to_human_string()}.",
-        )
-
-
 def check_one_of(owner: str, prop: str, value: T | None, allowed: Iterable[T]) -> None:
     """``value`` is one of ``allowed``."""
     allowed = list(allowed)
@@ -73,21 +60,6 @@ def check_one_of(owner: str, prop: str, value: T | None, allowed: Iterable[T]) -
         return
     if value not in allowed:
         raise PropValidationError(owner, prop, value, f"Allowed: one of {allowed!r}.")
-
-
-def check_unique(owner: str, prop: str, values: Sequence[Any]) -> None:
-    """No value appears twice."""
-    seen: set[Any] = set()
-    for value in values:
-        if value in seen:
-            raise PropValidationError(owner, prop, list(values), f"Each value may appear once; {value!r} repeats.")
-        seen.add(value)
-
-
-def check_not_empty(owner: str, prop: str, values: Sequence[Any] | None) -> None:
-    """A given sequence holds at least one value."""
-    if values is not None and len(values) == 0:
-        raise PropValidationError(owner, prop, list(values), "Allowed: at least one value, or leave it unset.")
 
 
 def check_exclusive(owner: str, **props: Any) -> None:

@@ -18,7 +18,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from refarch.constructs import _builders
+from refarch.constructs import _builders, _dashboards
+from refarch.constructs.encrypted_data_store.props import LOG_RETENTION_DAYS
 
 
 @dataclass(frozen=True)
@@ -118,15 +119,7 @@ def allow_audit_services(key: kms.IKey, scope: Construct) -> None:
             conditions={"StringEquals": this_account},
         )
     )
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="AllowCloudWatchAlarmsToPublishEncrypted",
-            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-            resources=["*"],
-            conditions={"StringEquals": this_account},
-        )
-    )
+    _dashboards.allow_alarms(key, scope)
 
 
 def build_trail(
@@ -230,7 +223,6 @@ def build_audit(
     data_bucket: s3.IBucket,
     access_log_bucket: s3.IBucket,
     retention: logs.RetentionDays,
-    retention_days: int,
     removal_policy: RemovalPolicy,
 ) -> Audit:
     """The trail's bucket and log group (under ``key``, kept ``retention``) and the trail itself."""
@@ -244,7 +236,7 @@ def build_audit(
         lifecycle_rules=[
             s3.LifecycleRule(
                 id="ExpireTrailLogs",
-                expiration=Duration.days(retention_days),
+                expiration=Duration.days(LOG_RETENTION_DAYS[retention]),
                 noncurrent_version_expiration=Duration.days(30),
                 abort_incomplete_multipart_upload_after=Duration.days(7),
             )
@@ -258,7 +250,11 @@ def build_audit(
 
 
 def build_audit_topic(scope: Construct, *, key: kms.IKey, emails: Sequence[str]) -> sns.Topic:
-    """The alarms' topic, encrypted with the audit key, TLS only, ``emails`` subscribed."""
+    """The alarms' topic, encrypted with the audit key, TLS only, ``emails`` subscribed.
+
+    Not ``_dashboards.build_alarm_topic(own_key=key)``: that also opens the key to every principal of
+    the account calling through SNS (for Auto Scaling notifications), which the audit key does not need.
+    The key admits the alarms themselves through ``allow_audit_services``."""
     topic = sns.Topic(
         scope, "AlarmTopic", master_key=key, enforce_ssl=True, display_name="Personal data store audit alarms"
     )

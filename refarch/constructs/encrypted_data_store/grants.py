@@ -12,9 +12,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
-from constructs import Construct, Dependable, IConstruct
 
-from refarch.compliance.acknowledge import acknowledge, wildcard_resource_finding
+from refarch.compliance.acknowledge import acknowledge_wildcard_grant
 from refarch.constructs.encrypted_data_store.props import OWNER
 from refarch.errors import PropValidationError
 
@@ -92,13 +91,13 @@ def grant_access(
     if database_user is not None and parts.database is not None:
         grant = grant.combine(parts.database.grant_connect(grantee, database_user))
     if "*" in objects_key_pattern:
-        for policy in _grantee_policies(grant, grantee):
-            acknowledge(
-                policy,
-                f"Granted by {OWNER}.{method}: object-level S3 permissions name objects by ARN pattern, here "
-                f"the objects matching {objects_key_pattern!r} in the personal-data bucket.",
-                wildcard_resource_finding(parts.bucket, object_arn),
-            )
+        acknowledge_wildcard_grant(
+            grant,
+            grantee,
+            f"Granted by {OWNER}.{method}: object-level S3 permissions name objects by ARN pattern, here "
+            f"the objects matching {objects_key_pattern!r} in the personal-data bucket.",
+            object_arn,
+        )
     return grant
 
 
@@ -116,18 +115,3 @@ def _check_grant_args(method: str, parts: StoreParts, pattern: str, database_use
             raise PropValidationError(OWNER, "database_user", database_user, "It needs a database (vpc).")
         if not isinstance(database_user, str) or not database_user:
             raise PropValidationError(OWNER, "database_user", database_user, "Allowed: a database user name.")
-
-
-def _grantee_policies(grant: iam.Grant, grantee: iam.IGrantable) -> list[IConstruct]:
-    """The policies the grant wrote to (a ManagedPolicyRole's managed policy, a role's DefaultPolicy),
-    else the grantee's principal itself (its policies are its children)."""
-    roots = Dependable.of(grant).dependency_roots
-    policies: list[IConstruct] = [c for c in roots if isinstance(c, (iam.Policy, iam.ManagedPolicy))]
-    if policies:
-        return policies
-    principal = grantee.grant_principal
-    owner = principal if isinstance(principal, Construct) else grantee
-    if not isinstance(owner, Construct):
-        return []  # a principal outside the app: its policies are not ours to acknowledge on
-    default_policy = owner.node.try_find_child("DefaultPolicy")
-    return [default_policy if default_policy is not None else owner]

@@ -4,7 +4,7 @@ need several props or the stack (run right after ``read_props``, before anything
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
@@ -22,12 +22,23 @@ from refarch.constructs import _defaults
 from refarch.constructs._dashboards import DashboardProp
 from refarch.constructs._network_checks import (
     check_database_network,
+    default_tier_selection,
     ivpc_of,
     network_of,
-    selected,
-    selection_kwargs,
+    tier_subnets,
 )
-from refarch.constructs._props import Prop, duration_range, each, matches, number_range, whole_range
+from refarch.constructs._props import (
+    Check,
+    Prop,
+    described,
+    duration_range,
+    each,
+    finite_log_retention,
+    matches,
+    number_range,
+    whole_range,
+)
+from refarch.constructs._validation import is_token
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.errors import PropValidationError
 
@@ -38,7 +49,8 @@ AURORA_POSTGRES_PORT = 5432
 #: Engine version of the cluster: a full version (cfn-lint E3691 rejects a bare major version).
 DEFAULT_ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_17_7
 
-_MAX_RETENTION = Duration.days(36500)  # 100 years
+#: The longest data and version retention the store takes, in days: 100 years.
+_MAX_RETENTION_DAYS = 36500
 _SHIELD_ARN = (
     r"arn:aws[a-z-]*:(cloudfront::\d{12}:distribution/|elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/"
     r"|ec2:[a-z0-9-]+:\d{12}:eip-allocation/|globalaccelerator::\d{12}:accelerator/|route53:::hostedzone/)\S+"
@@ -71,23 +83,16 @@ LOG_RETENTION_DAYS: dict[logs.RetentionDays, int] = {
 }
 
 
-def _days(minimum: int, maximum: int) -> Any:
+def _days(minimum: int, maximum: int) -> Check:
     return duration_range(Duration.days(minimum), Duration.days(maximum), unit="days")
 
 
-def _half_steps(owner: str, prop: str, value: float) -> None:
+def _check_half_steps(owner: str, prop: str, value: float) -> None:
     if value * 2 != int(value * 2):
         raise PropValidationError(owner, prop, value, "Allowed: steps of 0.5 (Aurora capacity units).")
 
 
-def _finite_log_retention(owner: str, prop: str, value: logs.RetentionDays) -> None:
-    if value not in LOG_RETENTION_DAYS:
-        raise PropValidationError(
-            owner,
-            prop,
-            value,
-            "Allowed: a finite RetentionDays (ONE_DAY to TEN_YEARS): the trail's log files expire after it.",
-        )
+_half_steps = described(_check_half_steps, "in steps of 0.5")
 
 
 def _known_regions(owner: str, prop: str, value: Sequence[str]) -> None:
@@ -100,18 +105,18 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     data_retention: Annotated[
         Duration,
         Prop(
-            "How long objects are kept before they expire (data minimization), 1 to 36500 whole days. How long "
+            "How long objects are kept before they expire (data minimization). How long "
             "personal data may be kept is a legal decision, so there is no default.",
-            checks=(_days(1, 36500),),
+            checks=(_days(1, _MAX_RETENTION_DAYS),),
         ),
     ]
     noncurrent_version_retention: Annotated[
         Duration,
         Prop(
             "How long overwritten or deleted versions are kept before they are removed for good (a deleted object "
-            "is only erased once this is over), in whole days.",
+            "is only erased once this is over).",
             default=Duration.days(30),
-            checks=(_days(1, 36500),),
+            checks=(_days(1, _MAX_RETENTION_DAYS),),
             needs="versioned",
         ),
     ]
@@ -121,11 +126,11 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     object_lock_retention: Annotated[
         Duration | None,
         Prop(
-            "Turn on S3 Object Lock and keep every new object version unmodifiable for this long, in whole days, "
+            "Turn on S3 Object Lock and keep every new object version unmodifiable for this long, "
             "at most data_retention. Object Lock can never be turned off for the bucket.",
             default=None,
             default_doc="- no Object Lock",
-            checks=(_days(1, 36500),),
+            checks=(_days(1, _MAX_RETENTION_DAYS),),
             needs="versioned",
         ),
     ]
@@ -140,7 +145,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     key_rotation_period: Annotated[
         Duration,
         Prop(
-            "Rotation period of the data and audit keys, 90 to 2560 whole days.",
+            "Rotation period of the data and audit keys.",
             default=_defaults.KEY_ROTATION_PERIOD,
             checks=(_days(90, 2560),),
         ),
@@ -227,7 +232,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     database_backup_retention: Annotated[
         Duration,
         Prop(
-            "Automated backup retention, 1 to 35 whole days.",
+            "Automated backup retention.",
             default=Duration.days(14),
             checks=(_days(1, 35),),
             needs="vpc",
@@ -236,7 +241,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     database_min_capacity: Annotated[
         float,
         Prop(
-            "Minimum Aurora capacity units of each instance, 0 to 256 in steps of 0.5.",
+            "Minimum Aurora capacity units of each instance.",
             default=0.5,
             checks=(number_range(0, 256), _half_steps),
             needs="vpc",
@@ -245,7 +250,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     database_max_capacity: Annotated[
         float,
         Prop(
-            "Maximum Aurora capacity units, 1 to 256 in steps of 0.5, at least database_min_capacity.",
+            "Maximum Aurora capacity units, at least database_min_capacity.",
             default=4,
             checks=(number_range(1, 256), _half_steps),
             needs="vpc",
@@ -254,7 +259,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     database_readers: Annotated[
         int,
         Prop(
-            "Reader instances beside the writer (a reader in another AZ is the failover target), 0 to 15.",
+            "Reader instances beside the writer (a reader in another AZ is the failover target).",
             default=1,
             checks=(whole_range(0, 15),),
             needs="vpc",
@@ -280,9 +285,9 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     log_retention: Annotated[
         logs.RetentionDays,
         Prop(
-            "How long the trail's log files and log events and the database's log are kept (finite).",
+            "How long the trail's log files and log events and the database's log are kept.",
             default=_defaults.LOG_RETENTION,
-            checks=(_finite_log_retention,),
+            checks=(finite_log_retention,),
         ),
     ]
     alarms: Annotated[
@@ -302,7 +307,7 @@ class EncryptedDataStoreProps(TypedDict, total=False):
             "Email addresses subscribed to the new alarm topic.",
             default=(),
             default_doc="- none",
-            checks=(each(matches(r"[^@\s]+@[^@\s]+\.[^@\s]+", "email addresses such as 'dpo@example.com'")),),
+            checks=(each(matches(r"[^@\s]+@[^@\s]+\.[^@\s]+", "an email address such as 'dpo@example.com'")),),
             needs="alarms",
         ),
     ]
@@ -329,9 +334,8 @@ class EncryptedDataStoreProps(TypedDict, total=False):
     shield_advanced_protected_arns: Annotated[
         Sequence[str],
         Prop(
-            "Internet-facing resources in front of the data (CloudFront distributions, load balancers, Elastic "
-            "IPs, Global Accelerator accelerators, Route 53 hosted zones) to protect with AWS Shield Advanced, "
-            "which needs an account subscription (USD 3,000 a month, one-year commitment; deployment fails "
+            "Internet-facing resources in front of the data to protect with AWS Shield Advanced, which needs an "
+            "account subscription (USD 3,000 a month, one-year commitment; deployment fails "
             "without it). For a WAF web ACL use ProtectiveWebAcl.",
             default=(),
             default_doc="- none",
@@ -339,8 +343,8 @@ class EncryptedDataStoreProps(TypedDict, total=False):
                 each(
                     matches(
                         _SHIELD_ARN,
-                        "ARNs of CloudFront distributions, load balancers, Elastic IP allocations, "
-                        "Global Accelerator accelerators or Route 53 hosted zones",
+                        "the ARN of a CloudFront distribution, load balancer, Elastic IP allocation, "
+                        "Global Accelerator accelerator or Route 53 hosted zone",
                     )
                 ),
             ),
@@ -365,7 +369,7 @@ def check_props(scope: Construct, p: EncryptedDataStoreProps, given: Sequence[st
     _check_capacity(p)
     vpc = p["vpc"]
     if vpc is not None:
-        _check_subnets_exist(vpc, database_subnets(p))
+        tier_subnets(OWNER, vpc, "db", prop="database_subnets", given=p["database_subnets"])
         check_database_network(
             OWNER,
             vpc=vpc,
@@ -382,13 +386,7 @@ def check_props(scope: Construct, p: EncryptedDataStoreProps, given: Sequence[st
 
 def database_subnets(p: EncryptedDataStoreProps) -> ec2.SubnetSelection:
     """Where the cluster goes: the given subnets, a ThreeTierVpc's db tier, else the isolated subnets."""
-    chosen = p["database_subnets"]
-    if chosen is not None:
-        return chosen
-    network = network_of(p["vpc"])
-    if network is not None:
-        return network.db.subnet_selection
-    return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+    return p["database_subnets"] or default_tier_selection(p["vpc"], "db")
 
 
 def database_security_groups(p: EncryptedDataStoreProps) -> Sequence[ec2.ISecurityGroup] | None:
@@ -405,22 +403,11 @@ def database_ivpc(p: EncryptedDataStoreProps) -> ec2.IVpc | None:
     return ivpc_of(vpc) if vpc is not None else None
 
 
-def _check_subnets_exist(vpc: ec2.IVpc | ThreeTierVpc, selection: ec2.SubnetSelection) -> None:
-    try:
-        selected(ivpc_of(vpc), selection)
-    except RuntimeError as error:  # jsii's "There are no 'Isolated' subnet groups in this VPC"
-        raise PropValidationError(
-            OWNER,
-            "database_subnets",
-            selection_kwargs(selection),
-            f"The VPC {vpc.node.path!r} has no such subnets ({str(error).split(': ', 1)[-1]}): give "
-            "database_subnets that exist in it, for example its private subnets.",
-        ) from None
-
-
 def _check_lock(p: EncryptedDataStoreProps) -> None:
-    lock = p["object_lock_retention"]
-    if lock is not None and lock.to_days() > p["data_retention"].to_days():
+    lock, retention = p["object_lock_retention"], p["data_retention"]
+    if lock is None or is_token(lock) or is_token(retention):
+        return  # a deploy-time value cannot be compared here
+    if lock.to_days() > retention.to_days():
         raise PropValidationError(
             OWNER,
             "data_retention",

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import Names
+from aws_cdk import Names, Stack, Token
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
@@ -53,7 +53,6 @@ from refarch.constructs.encrypted_data_store.grants import READ, WRITE, StorePar
 from refarch.constructs.encrypted_data_store.keys import build_keys
 from refarch.constructs.encrypted_data_store.monitoring import build_error_metrics, store_panels
 from refarch.constructs.encrypted_data_store.props import (
-    LOG_RETENTION_DAYS,
     OWNER,
     EncryptedDataStoreProps,
     check_props,
@@ -90,8 +89,9 @@ class EncryptedDataStore(Construct):
         pin_required_flags(self)  # before any child: its buckets need bucket-policy log delivery
         regions = p["allowed_regions"]
         self.allowed_regions: tuple[str, ...] | None = tuple(regions) if regions is not None else None
-        if regions is not None:
-            guard_region(self, OWNER, regions)  # a region outside failed in check_props; this warns if unknown
+        if regions is not None and Token.is_unresolved(Stack.of(self).region):
+            # check_props judged a known region; one known only at deploy time gets guard_region's warning.
+            guard_region(self, OWNER, regions)
         self.data_retention_days = int(p["data_retention"].to_days())
         removal_policy = p["removal_policy"]
         log_retention = p["log_retention"]
@@ -159,7 +159,6 @@ class EncryptedDataStore(Construct):
                 data_bucket=self.bucket,
                 access_log_bucket=self.access_log_bucket,
                 retention=log_retention,
-                retention_days=LOG_RETENTION_DAYS[log_retention],
                 removal_policy=removal_policy,
             )
             self.trail, self.trail_bucket, self.trail_logs_role = audit.trail, audit.bucket, audit.logs_role

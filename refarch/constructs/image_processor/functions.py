@@ -12,11 +12,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from refarch.compliance.acknowledge import acknowledge
+from refarch.compliance.acknowledge import acknowledge, wildcard_resource_finding
 from refarch.constructs import _builders
 from refarch.constructs._bundling import dependencies_layer, handler_code
 from refarch.constructs.image_processor.props import WORK_PREFIX, ImageProcessorProps, Placement
-from refarch.constructs.image_processor.storage import Storage, object_arn_pattern
+from refarch.constructs.image_processor.storage import Storage
 from refarch.contracts import flows
 from refarch.contracts.permissions import require_permission
 from refarch.iam import ManagedPolicyRole
@@ -220,10 +220,11 @@ def _grant_objects_to_function(
     statements: list[iam.PolicyStatement] = []
     key_actions = {"kms:Decrypt"}
     key_arns = [storage.key.key_arn]
-    object_patterns: list[str | None] = []
+    #: The object ARN patterns granted: each an AwsSolutions-IAM5 finding to acknowledge.
+    object_arns: list[str] = []
     if access.read:
         statements.append(iam.PolicyStatement(actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[uploads]))
-        object_patterns.append(object_arn_pattern(storage.upload_bucket, p["upload_prefix"]))
+        object_arns.append(uploads)
         require_permission(
             scope,
             principal=role,
@@ -243,9 +244,7 @@ def _grant_objects_to_function(
         statements.append(
             iam.PolicyStatement(actions=["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], resources=outputs)
         )
-        object_patterns += [
-            object_arn_pattern(storage.output_bucket, prefix) for prefix in (WORK_PREFIX, p["output_prefix"])
-        ]
+        object_arns += outputs
         require_permission(
             scope,
             principal=role,
@@ -266,11 +265,10 @@ def _grant_objects_to_function(
         key_actions |= {"kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
     statements.append(iam.PolicyStatement(actions=sorted(key_actions), resources=key_arns))
     role.policy.add_statements(*statements)
-    named = [pattern for pattern in object_patterns if pattern is not None]
-    if named:
+    if object_arns:
         acknowledge(
             role,
             "S3 object permissions name objects by ARN pattern: the grant is limited to this construct's "
             "key prefixes, which is as narrow as object-level IAM gets.",
-            *(f"AwsSolutions-IAM5[Resource::{pattern}]" for pattern in named),
+            *(wildcard_resource_finding(role, arn) for arn in object_arns),
         )

@@ -9,10 +9,8 @@ from collections.abc import Sequence
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
 
-from refarch.compliance.acknowledge import acknowledge
-from refarch.constructs.image_processor.storage import object_arn_pattern
+from refarch.compliance.acknowledge import acknowledge_wildcard_grant
 
 #: Reading the status table: items, queries, scans and its description (no stream: it has none).
 STATUS_READ_ACTIONS = (
@@ -39,21 +37,17 @@ def grant_objects(
     grants = []
     if bucket.encryption_key is not None:
         grants.append(with_key(grantee, bucket.encryption_key, key_actions))
-    grants.append(
-        iam.Grant.add_to_principal(
-            grantee=grantee, actions=list(actions), resource_arns=[bucket.arn_for_objects(f"{prefix}*")]
-        )
+    objects = bucket.arn_for_objects(f"{prefix}*")
+    object_grant = iam.Grant.add_to_principal(grantee=grantee, actions=list(actions), resource_arns=[objects])
+    grants.append(object_grant)
+    # The finding lands on the grantee's policy (a role of this app): name it there, narrowly.
+    acknowledge_wildcard_grant(
+        object_grant,
+        grantee,
+        f"Granted by ImageProcessor.{method}: object-level S3 permissions name objects by ARN pattern, "
+        "here limited to one key prefix.",
+        objects,
     )
-    # The finding lands on the grantee's policy: name it there, narrowly, when the grantee is a
-    # construct of the same app (a role the user created).
-    pattern = object_arn_pattern(bucket, prefix)
-    if isinstance(grantee, Construct) and pattern is not None:
-        acknowledge(
-            grantee,
-            f"Granted by ImageProcessor.{method}: object-level S3 permissions name objects by ARN pattern, "
-            "here limited to one key prefix.",
-            f"AwsSolutions-IAM5[Resource::{pattern}]",
-        )
     return combine(grants)
 
 

@@ -21,8 +21,8 @@ from typing_extensions import TypedDict
 
 from refarch.constructs import _defaults
 from refarch.constructs._dashboards import DashboardProp
-from refarch.constructs._network_checks import ivpc_of, network_of, selected, selection_kwargs
-from refarch.constructs._props import Check, Prop, duration_range, each, whole_range
+from refarch.constructs._network_checks import ivpc_of, selection_kwargs, tier_subnets
+from refarch.constructs._props import Check, Prop, described, duration_range, each, whole_range
 from refarch.constructs._validation import check_one_of
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.errors import PropValidationError
@@ -76,7 +76,7 @@ def _one_of(allowed: Sequence[str]) -> Check:
     def check(owner: str, prop: str, value: Any) -> None:
         check_one_of(owner, prop, value, allowed)
 
-    return check
+    return described(check, "one of " + ", ".join(allowed))
 
 
 def _unique_ignoring_case(owner: str, prop: str, value: Sequence[str]) -> None:
@@ -143,8 +143,7 @@ class ImageProcessorProps(TypedDict, total=False):
     filters: Annotated[
         Sequence[str],
         Prop(
-            "Filters (from `FILTERS`) chained on a copy the size of the largest rendition, written as the "
-            "`filtered` rendition.",
+            "Filters chained on a copy the size of the largest rendition, written as the `filtered` rendition.",
             default=(),
             default_doc="none (no ApplyFilters branch)",
             checks=(each(_one_of(FILTERS)), _unique_ignoring_case),
@@ -154,8 +153,8 @@ class ImageProcessorProps(TypedDict, total=False):
     allowed_formats: Annotated[
         Sequence[str],
         Prop(
-            "Input formats accepted, sniffed from the bytes (never the file name), from `INPUT_FORMATS` (an MPO "
-            "counts as JPEG; `HEIF` covers HEIC).",
+            "Input formats accepted, sniffed from the bytes (never the file name); an MPO counts as JPEG, "
+            "`HEIF` covers HEIC.",
             default=("JPEG", "PNG", "WEBP", "GIF"),
             checks=(each(_one_of(INPUT_FORMATS)), _unique_ignoring_case),
         ),
@@ -163,15 +162,15 @@ class ImageProcessorProps(TypedDict, total=False):
     output_formats: Annotated[
         Sequence[str],
         Prop(
-            "Encodings written for each rendition, from `OUTPUT_FORMATS`.",
+            "Encodings written for each rendition.",
             default=OUTPUT_FORMATS,
             checks=(each(_one_of(OUTPUT_FORMATS)), _unique_ignoring_case),
         ),
     ]
     jpeg_quality: Annotated[
-        int, Prop("JPEG quality, 1-100 (progressive, optimized).", default=82, checks=(whole_range(1, 100),))
+        int, Prop("JPEG quality (progressive, optimized).", default=82, checks=(whole_range(1, 100),))
     ]
-    webp_quality: Annotated[int, Prop("WebP quality, 1-100.", default=80, checks=(whole_range(1, 100),))]
+    webp_quality: Annotated[int, Prop("WebP quality.", default=80, checks=(whole_range(1, 100),))]
     max_bytes: Annotated[
         int,
         Prop(
@@ -197,7 +196,7 @@ class ImageProcessorProps(TypedDict, total=False):
     original_retention: Annotated[
         Duration | None,
         Prop(
-            "Age at which originals under `upload_prefix` are deleted (old versions 30 days later), in whole days. "
+            "Age at which originals under `upload_prefix` are deleted (old versions 30 days later). "
             "Photos of people are personal data: GDPR's storage limitation (art. 5(1)(e)) asks for a limit, and "
             "the GDPR pack warns without one.",
             default=None,
@@ -225,7 +224,7 @@ class ImageProcessorProps(TypedDict, total=False):
     max_manifest_items: Annotated[
         int,
         Prop(
-            "Most keys a manifest may list, 1-1000 (the item list travels in the execution state, capped at "
+            "Most keys a manifest may list (the item list travels in the execution state, capped at "
             "256 KB); split bigger batches.",
             default=1000,
             checks=(whole_range(1, 1000),),
@@ -459,32 +458,14 @@ def _placement(p: ImageProcessorProps) -> Placement | None:
     given = p["vpc"]
     if given is None:
         return None
-    vpc = ivpc_of(given)
-    network = network_of(given)
-    default = (
-        network.app.subnet_selection
-        if network is not None
-        else ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
-    )
-    selection = p["vpc_subnets"] or default
-    prop = "vpc_subnets" if p["vpc_subnets"] is not None else "vpc"
-    try:
-        subnets = selected(vpc, selection)
-    except RuntimeError as error:  # jsii: the selection names no subnet group of this VPC
-        raise PropValidationError(
-            OWNER, prop, selection_kwargs(selection), f"It selects no subnets of {vpc.node.path}: {error}"
-        ) from error
-    if not subnets:
-        raise PropValidationError(
-            OWNER, prop, selection_kwargs(selection), f"It selects no subnets of {vpc.node.path}."
-        )
-    public = {subnet.subnet_id for subnet in vpc.public_subnets}
-    if any(subnet.subnet_id in public for subnet in subnets):
+    picked = tier_subnets(OWNER, given, "app", prop="vpc_subnets", given=p["vpc_subnets"])
+    public = {subnet.subnet_id for subnet in ivpc_of(given).public_subnets}
+    if any(subnet.subnet_id in public for subnet in picked.subnets):
         raise PropValidationError(
             OWNER,
-            prop,
-            selection_kwargs(selection),
+            picked.prop,
+            selection_kwargs(picked.selection),
             "It selects public subnets: a Lambda function there gets no public IP and reaches nothing. "
             "Select private subnets (with NAT or endpoints).",
         )
-    return Placement(vpc, selection)
+    return Placement(ivpc_of(given), picked.selection)

@@ -3,7 +3,7 @@ tracing, and the EventBridge rule that starts it for each upload."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Names, Stack
+from aws_cdk import Duration, Names
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -11,7 +11,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from refarch.compliance.acknowledge import acknowledge
+from refarch.compliance.acknowledge import acknowledge, wildcard_resource_finding
 from refarch.constructs import _builders
 from refarch.constructs.image_processor.functions import ImageFunctions
 from refarch.constructs.image_processor.props import ImageProcessorProps
@@ -98,15 +98,11 @@ def _acknowledge_role(role: iam.Role, functions: ImageFunctions) -> None:
         "support no resource-level permissions: AWS documents Resource '*' as the only form.",
         "AwsSolutions-IAM5[Resource::*]",
     )
-    stack = Stack.of(role)
     acknowledge(
         role,
         "lambda:InvokeFunction on '<function ARN>:*' lets the state machine call the function's versions "
         "and aliases; it is limited to this construct's own functions.",
-        *(
-            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(fn.node.default_child)}.Arn>:*]"  # type: ignore[arg-type]
-            for fn in functions.by_state().values()
-        ),
+        *(wildcard_resource_finding(role, f"{fn.function_arn}:*") for fn in functions.by_state().values()),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -134,12 +134,3 @@ def _build_table(scope: Construct, key: kms.IKey, removal_policy: RemovalPolicy)
 
 def _topic(scope: Construct, id: str, key: kms.IKey, display_name: str) -> sns.Topic:
     return sns.Topic(scope, id, master_key=key, enforce_ssl=True, display_name=display_name)
-
-
-def object_arn_pattern(bucket: s3.IBucket, prefix: str) -> str | None:
-    """How cdk-nag names ``<bucket ARN>/<prefix>*`` in an AwsSolutions-IAM5 finding; ``None`` for an
-    imported bucket (no resource of this app, so no finding to name)."""
-    resource = bucket.node.default_child
-    if not isinstance(resource, s3.CfnBucket):
-        return None
-    return f"<{Stack.of(resource).get_logical_id(resource)}.Arn>/{prefix}*"

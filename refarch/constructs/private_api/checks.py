@@ -15,6 +15,8 @@ from refarch.constructs._network_checks import check_database_azs, check_network
 from refarch.constructs._validation import is_token
 from refarch.constructs.private_api.network import Placement, place
 from refarch.constructs.private_api.props import ENGINE_PORTS, ApiAuthorization, PrivateApiProps
+from refarch.constructs.three_tier_vpc.checks import check_app_port
+from refarch.constructs.three_tier_vpc.props import DEFAULT_WEB_PORTS
 from refarch.errors import PropValidationError
 
 _OWNER = "PrivateApi"
@@ -39,6 +41,8 @@ def check_props(scope: Construct, p: PrivateApiProps) -> Checked:
     _check_edge(scope, p)
     vpc = p["vpc"]
     if vpc is None:
+        # The ThreeTierVpc built for this API serves the default web ports: app_port must not be one.
+        check_app_port(_OWNER, p["app_port"], DEFAULT_WEB_PORTS)
         return Checked(database_port=database_port, placement=None)
     placement = place(vpc, p["vpc_subnets"], p["database_subnets"])
     database_prop = "database_subnets" if p["database_subnets"] is not None else "vpc"

@@ -158,11 +158,10 @@ def build_alarms(
     gt = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
     lt = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
     quiet = cloudwatch.TreatMissingData.NOT_BREACHING
-    five = Duration.minutes(5)
-    in_service = cloudwatch.Metric(
-        namespace="AWS/AutoScaling",
-        metric_name="GroupInServiceInstances",
-        dimensions_map={"AutoScalingGroupName": auto_scaling_group.auto_scaling_group_name},
+    in_service = build_metric(
+        "AWS/AutoScaling",
+        "GroupInServiceInstances",
+        {"AutoScalingGroupName": auto_scaling_group.auto_scaling_group_name},
         statistic="Minimum",
         period=Duration.minutes(1),
     )
@@ -171,7 +170,7 @@ def build_alarms(
     ] = [
         (
             "Api5xxRate",
-            api.metric_server_error(statistic="Average", period=five),
+            api.metric_server_error(statistic="Average", period=FIVE_MINUTES),
             api_5xx_rate,
             gt,
             f"More than {api_5xx_rate:.1%} of API requests answered 5XX",
@@ -179,7 +178,7 @@ def build_alarms(
         ),
         (
             "ApiLatencyP99",
-            api.metric_latency(statistic="p99", period=five),
+            api.metric_latency(statistic="p99", period=FIVE_MINUTES),
             api_p99_latency.to_milliseconds(),
             gt,
             f"API p99 latency above {api_p99_latency.to_human_string()}",
@@ -203,7 +202,7 @@ def build_alarms(
         ),
         (
             "DatabaseCpu",
-            database.metric_cpu_utilization(period=five),
+            database.metric_cpu_utilization(period=FIVE_MINUTES),
             db_cpu_percent,
             gt,
             f"Database CPU above {db_cpu_percent}%",
@@ -211,7 +210,7 @@ def build_alarms(
         ),
         (
             "DatabaseFreeStorage",
-            database.metric_free_storage_space(statistic="Minimum", period=five),
+            database.metric_free_storage_space(statistic="Minimum", period=FIVE_MINUTES),
             db_free_storage_gib * 1024**3,
             lt,
             f"Database free storage below {db_free_storage_gib} GiB",
@@ -219,7 +218,7 @@ def build_alarms(
         ),
         (
             "DatabaseConnections",
-            database.metric_database_connections(statistic="Maximum", period=five),
+            database.metric_database_connections(statistic="Maximum", period=FIVE_MINUTES),
             db_connections,
             gt,
             f"More than {db_connections} database connections",

@@ -13,10 +13,9 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from refarch.constructs._network_checks import ivpc_of, network_of, selected
+from refarch.constructs._network_checks import ivpc_of, network_of, tier_subnets
 from refarch.constructs.three_tier_vpc import EPHEMERAL_PORTS, ThreeTierVpc, Tier
 from refarch.contracts import flows
-from refarch.errors import PropValidationError
 
 _OWNER = "PrivateApi"
 
@@ -44,42 +43,16 @@ def place(
     """The tiers' subnets in ``vpc``: a ThreeTierVpc's App and Db tiers (its ``vpc`` counts as the
     ThreeTierVpc: its tiers and network ACLs still apply), else the private subnets with egress and
     the isolated subnets. Raises PropValidationError when a selection picks no subnet."""
-    network = network_of(vpc)
-    ivpc = ivpc_of(network or vpc)
-    service_default = (
-        network.app.subnet_selection if network else ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
-    )
-    database_default = (
-        network.db.subnet_selection if network else ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-    )
-    service = _pick(ivpc, "vpc_subnets", vpc_subnets, service_default, "private subnets with egress (a NAT gateway)")
-    database = _pick(ivpc, "database_subnets", database_subnets, database_default, "isolated subnets")
+    service = tier_subnets(_OWNER, vpc, "app", prop="vpc_subnets", given=vpc_subnets)
+    database = tier_subnets(_OWNER, vpc, "db", prop="database_subnets", given=database_subnets)
     return Placement(
-        network=network,
-        vpc=ivpc,
-        vpc_subnets=vpc_subnets or service_default,
-        database_subnets=database_subnets or database_default,
-        service_subnets=service,
-        db_subnets=database,
+        network=network_of(vpc),
+        vpc=ivpc_of(vpc),
+        vpc_subnets=service.selection,
+        database_subnets=database.selection,
+        service_subnets=service.subnets,
+        db_subnets=database.subnets,
     )
-
-
-def _pick(
-    vpc: ec2.IVpc,
-    prop: str,
-    given: ec2.SubnetSelection | None,
-    default: ec2.SubnetSelection,
-    kind: str,
-) -> list[ec2.ISubnet]:
-    """The subnets a selection picks; a selection the user gave is blamed on its prop, the default on ``vpc``."""
-    blamed, shown = (prop, given) if given is not None else ("vpc", vpc.node.path)
-    try:
-        subnets = selected(vpc, given or default)
-    except Exception as exc:  # jsii raises when the selection matches no subnet group
-        raise PropValidationError(_OWNER, blamed, shown, f"It picks no {kind} for {prop}: {exc}") from exc
-    if not subnets:
-        raise PropValidationError(_OWNER, blamed, shown, f"It picks no {kind} for {prop}.")
-    return subnets
 
 
 @dataclass(frozen=True)
@@ -92,7 +65,8 @@ class SecurityGroups:
 
 
 def build_security_groups(scope: Construct, placement: Placement, *, app_port: int, db_port: int) -> SecurityGroups:
-    """VPC Link -> NLB -> service -> database; with a ThreeTierVpc, its App tier ACL opened to NLB traffic."""
+    """The security groups of each hop, VPC Link -> NLB -> service -> database (a ThreeTierVpc's App tier
+    ACL is opened to the NLB's traffic by :func:`open_service_tier`)."""
     vpc = placement.vpc
     load_balancer = ec2.SecurityGroup(
         scope,

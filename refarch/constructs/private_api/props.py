@@ -23,7 +23,16 @@ from typing_extensions import TypedDict
 
 from refarch.constructs import _defaults
 from refarch.constructs._dashboards import DashboardProp
-from refarch.constructs._props import Prop, duration_range, matches, number_range, port, whole_range
+from refarch.constructs._props import (
+    Prop,
+    described,
+    duration_one_of,
+    duration_range,
+    matches,
+    number_range,
+    port,
+    whole_range,
+)
 from refarch.constructs._validation import check_one_of
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.constructs.web_acl import RATE_LIMIT_RANGE
@@ -72,27 +81,29 @@ def check_engine(owner: str, prop: str, engine: rds.IInstanceEngine) -> None:
         )
 
 
-def _cache_size(owner: str, prop: str, value: str) -> None:
+def _check_cache_size(owner: str, prop: str, value: str) -> None:
     check_one_of(owner, prop, value, _CACHE_SIZES)
 
 
-def _monitoring_interval(owner: str, prop: str, value: Duration) -> None:
-    if value.to_seconds() not in _MONITORING_SECONDS:
-        raise PropValidationError(
-            owner, prop, value.to_human_string(), f"Allowed: one of {list(_MONITORING_SECONDS)} seconds (0 is off)."
-        )
+_cache_size = described(_check_cache_size, "one of " + ", ".join(repr(size) for size in _CACHE_SIZES))
 
 
-def _fraction(owner: str, prop: str, value: float) -> None:
+def _check_fraction(owner: str, prop: str, value: float) -> None:
     if not 0 < value <= 1:
         raise PropValidationError(owner, prop, value, "Allowed: a fraction above 0 and at most 1 (0.05 is 5%).")
 
 
-def _latency(owner: str, prop: str, value: Duration) -> None:
+_fraction = described(_check_fraction, "above 0 and at most 1 (0.05 is 5%)")
+
+
+def _check_latency(owner: str, prop: str, value: Duration) -> None:
     # The alarm threshold is in milliseconds; API Gateway waits at most minutes for an integration.
     milliseconds = value.to_milliseconds()
     if not 1 <= milliseconds <= Duration.minutes(5).to_milliseconds():
         raise PropValidationError(owner, prop, value.to_human_string(), "Allowed: from 1 millisecond to 5 minutes.")
+
+
+_latency = described(_check_latency, "1 millisecond to 5 minutes")
 
 
 #: A database user name: no wildcard or path, so the rds-db:connect grant names exactly one user.
@@ -187,7 +198,7 @@ class PrivateApiProps(TypedDict, total=False):
     cache_cluster_size: Annotated[
         str | None,
         Prop(
-            "Size in GB of an encrypted response cache ('0.5' to '237'); it is billed per hour.",
+            "Size in GB of an encrypted response cache; it is billed per hour.",
             default=None,
             default_doc="- no cache",
             checks=(_cache_size,),
@@ -423,9 +434,9 @@ class PrivateApiProps(TypedDict, total=False):
     monitoring_interval: Annotated[
         Duration,
         Prop(
-            "Enhanced monitoring interval: 0, 1, 5, 10, 15, 30 or 60 seconds (0 is off).",
+            "Enhanced monitoring interval (0 is off).",
             default=Duration.seconds(60),
-            checks=(_monitoring_interval,),
+            checks=(duration_one_of(_MONITORING_SECONDS, "0, 1, 5, 10, 15, 30 or 60 seconds"),),
         ),
     ]
     # -- shared
@@ -458,7 +469,7 @@ class PrivateApiProps(TypedDict, total=False):
     alarm_api_5xx_rate: Annotated[
         float,
         Prop(
-            "Fraction of requests answered 5XX (over 3 x 5 minutes) that alarms, above 0 and at most 1.",
+            "Fraction of requests answered 5XX (over 3 x 5 minutes) that alarms.",
             default=0.05,
             checks=(_fraction,),
         ),

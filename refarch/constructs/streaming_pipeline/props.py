@@ -20,7 +20,7 @@ from typing_extensions import TypedDict
 
 from refarch.constructs import _defaults
 from refarch.constructs._dashboards import DashboardProp
-from refarch.constructs._props import Prop, duration_range, matches, whole_range
+from refarch.constructs._props import Prop, described, duration_range, finite_log_retention, matches, whole_range
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.errors import PropValidationError
 
@@ -36,19 +36,17 @@ _SQL_IDENTIFIER_WORDS = "a lowercase SQL identifier (letters, digits, '_'), up t
 _RESERVED_USERS = ("admin", "rdsadmin", "public", "root")
 
 
-def _capacity_steps(owner: str, prop: str, value: Any) -> None:
+def _check_capacity_steps(owner: str, prop: str, value: Any) -> None:
     if value % 8:
         raise PropValidationError(owner, prop, value, "Allowed: 8 to 1024 RPUs, in steps of 8.")
+
+
+_capacity_steps = described(_check_capacity_steps, "in steps of 8")
 
 
 def _not_reserved(owner: str, prop: str, value: Any) -> None:
     if value in _RESERVED_USERS:
         raise PropValidationError(owner, prop, value, f"That name is reserved ({', '.join(_RESERVED_USERS)}).")
-
-
-def _finite_retention(owner: str, prop: str, value: Any) -> None:
-    if value == logs.RetentionDays.INFINITE:
-        raise PropValidationError(owner, prop, value, "Allowed: a finite retention (logs kept forever cost forever).")
 
 
 def schema_json(schema: Mapping[str, Any]) -> str:
@@ -123,7 +121,7 @@ class StreamingPipelineProps(TypedDict, total=False):
     shard_count: Annotated[
         int | None,
         Prop(
-            "Shards of a PROVISIONED stream, 1 to 500; not allowed with on-demand.",
+            "Shards of a PROVISIONED stream; not allowed with on-demand.",
             default=None,
             default_doc="- 1 when provisioned",
             checks=(whole_range(1, 500),),
@@ -132,7 +130,7 @@ class StreamingPipelineProps(TypedDict, total=False):
     stream_retention: Annotated[
         Duration,
         Prop(
-            "How long the stream keeps records: whole hours, 24 hours to 365 days.",
+            "How long the stream keeps records.",
             default=Duration.hours(24),
             checks=(duration_range(Duration.hours(24), Duration.days(365), unit="hours"),),
         ),
@@ -147,13 +145,11 @@ class StreamingPipelineProps(TypedDict, total=False):
         ),
     ]
     # -- the consumer
-    batch_size: Annotated[
-        int, Prop("Records per invocation, 1 to 10,000.", default=500, checks=(whole_range(1, 10_000),))
-    ]
+    batch_size: Annotated[int, Prop("Records per invocation.", default=500, checks=(whole_range(1, 10_000),))]
     max_batching_window: Annotated[
         Duration,
         Prop(
-            "How long Lambda gathers records before invoking: whole seconds, 0 to 300.",
+            "How long Lambda gathers records before invoking, in whole seconds.",
             default=Duration.seconds(5),
             checks=(duration_range(Duration.seconds(0), Duration.seconds(300)),),
         ),
@@ -161,7 +157,7 @@ class StreamingPipelineProps(TypedDict, total=False):
     retry_attempts: Annotated[
         int,
         Prop(
-            "Retries of a failing batch before its records go to the dead-letter queue, 0 to 10,000 (bounded: "
+            "Retries of a failing batch before its records go to the dead-letter queue (bounded: "
             "an infinite retry blocks the shard).",
             default=3,
             checks=(whole_range(0, 10_000),),
@@ -170,8 +166,8 @@ class StreamingPipelineProps(TypedDict, total=False):
     max_record_age: Annotated[
         Duration,
         Prop(
-            "Records older than this go to the dead-letter queue unprocessed: whole seconds, 60 s to 7 days, "
-            "and at most stream_retention.",
+            "Records older than this go to the dead-letter queue unprocessed, in whole seconds, at most "
+            "stream_retention.",
             default=Duration.hours(6),
             checks=(duration_range(Duration.seconds(60), Duration.days(7)),),
         ),
@@ -179,7 +175,7 @@ class StreamingPipelineProps(TypedDict, total=False):
     parallelization_factor: Annotated[
         int,
         Prop(
-            "Concurrent batches per shard, 1 to 10. Records with the same partition key stay in order.",
+            "Concurrent batches per shard. Records with the same partition key stay in order.",
             default=1,
             checks=(whole_range(1, 10),),
         ),
@@ -195,7 +191,7 @@ class StreamingPipelineProps(TypedDict, total=False):
     memory_size: Annotated[
         int,
         Prop(
-            "Memory of the consumer function in MB, 128 to 10,240 (CPU grows with it).",
+            "Memory of the consumer function in MB (CPU grows with it).",
             default=1024,
             checks=(whole_range(128, 10_240),),
         ),
@@ -203,7 +199,7 @@ class StreamingPipelineProps(TypedDict, total=False):
     timeout: Annotated[
         Duration,
         Prop(
-            "Timeout of the consumer function: whole seconds, 1 s to 15 min.",
+            "Timeout of the consumer function, in whole seconds.",
             default=Duration.minutes(2),
             checks=(duration_range(Duration.seconds(1), Duration.minutes(15)),),
         ),
@@ -211,7 +207,7 @@ class StreamingPipelineProps(TypedDict, total=False):
     reserved_concurrent_executions: Annotated[
         int | None,
         Prop(
-            "Reserved concurrency of the consumer, 1 to 10,000.",
+            "Reserved concurrency of the consumer.",
             default=None,
             default_doc="- none; the event source mapping bounds it to shards x parallelization_factor",
             checks=(whole_range(1, 10_000),),
@@ -232,7 +228,7 @@ class StreamingPipelineProps(TypedDict, total=False):
         Prop(
             "How long the functions' logs are kept.",
             default=_defaults.LOG_RETENTION,
-            checks=(_finite_retention,),
+            checks=(finite_log_retention,),
         ),
     ]
     # -- the lake
@@ -251,7 +247,7 @@ class StreamingPipelineProps(TypedDict, total=False):
     infrequent_access_after: Annotated[
         Duration,
         Prop(
-            "Age at which lake objects move to S3 Standard-IA: whole days, 30 days or more.",
+            "Age at which lake objects move to S3 Standard-IA.",
             default=Duration.days(30),
             checks=(duration_range(Duration.days(30), Duration.days(36_500), unit="days"),),
         ),
@@ -259,8 +255,8 @@ class StreamingPipelineProps(TypedDict, total=False):
     archive_after: Annotated[
         Duration | None,
         Prop(
-            "Age at which lake objects move to S3 Glacier Instant Retrieval (whole days, after "
-            "infrequent_access_after); None keeps them in Standard-IA.",
+            "Age at which lake objects move to S3 Glacier Instant Retrieval (after infrequent_access_after); "
+            "None keeps them in Standard-IA.",
             default=Duration.days(365),
             checks=(duration_range(Duration.days(1), Duration.days(36_500), unit="days"),),
         ),
@@ -268,7 +264,7 @@ class StreamingPipelineProps(TypedDict, total=False):
     lake_expiration: Annotated[
         Duration | None,
         Prop(
-            "Age at which lake and quarantine objects are deleted (whole days, after every transition). When "
+            "Age at which lake and quarantine objects are deleted (after every transition). When "
             "events carry personal data, GDPR's storage limitation (art. 5(1)(e)) asks for one, and the GDPR "
             "pack warns without it.",
             default=None,
@@ -315,7 +311,7 @@ class StreamingPipelineProps(TypedDict, total=False):
     redshift_base_capacity: Annotated[
         int,
         Prop(
-            "Base RPUs of the workgroup: 8 to 1024 in steps of 8.",
+            "Base RPUs of the workgroup.",
             default=8,
             checks=(whole_range(8, 1024), _capacity_steps),
             needs="redshift",
@@ -377,7 +373,7 @@ class StreamingPipelineProps(TypedDict, total=False):
     iterator_age_threshold: Annotated[
         Duration,
         Prop(
-            "The iterator-age alarm fires when the consumer lags more than this: 1 minute to 7 days.",
+            "The iterator-age alarm fires when the consumer lags more than this.",
             default=Duration.minutes(5),
             checks=(duration_range(Duration.minutes(1), Duration.days(7)),),
         ),

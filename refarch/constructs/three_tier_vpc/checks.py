@@ -132,8 +132,16 @@ def _check_ports(p: ThreeTierVpcProps) -> None:
     app_port, db_port, web_ports = p["app_port"], p["db_port"], p["web_ports"]
     if app_port == db_port:
         raise PropValidationError(OWNER, "db_port", db_port, f"It must differ from app_port ({app_port}).")
+    check_app_port(OWNER, app_port, web_ports)
+
+
+def check_app_port(owner: str, app_port: int, web_ports: Sequence[int]) -> None:
+    """``app_port`` is none of the web tier's ports: the tiers' ACLs and groups tell them apart by port.
+
+    Also run by constructs that build their own ThreeTierVpc from their ``app_port`` (with
+    ``DEFAULT_WEB_PORTS``), so the error names them, before they build anything."""
     if app_port in web_ports:
-        raise PropValidationError(OWNER, "app_port", app_port, f"It must differ from the web ports {list(web_ports)}.")
+        raise PropValidationError(owner, "app_port", app_port, f"It must differ from the web ports {list(web_ports)}.")
 
 
 def _blocked_networks(

@@ -18,7 +18,7 @@ from typing_extensions import TypedDict
 
 from refarch.constructs import _defaults
 from refarch.constructs._dashboards import DashboardProp
-from refarch.constructs._props import Check, Prop, each, matches, port, unique_items, whole_range
+from refarch.constructs._props import Check, Prop, described, each, matches, port, unique_items, whole_range
 from refarch.constructs._validation import parse_ipv4_network
 from refarch.constructs.three_tier_vpc.tiers import MAX_DENIES
 from refarch.errors import PropValidationError
@@ -32,6 +32,9 @@ MAX_AZS = 6
 VPC_PREFIXES = (16, 28)
 
 ANYWHERE = "0.0.0.0/0"
+
+#: The web tier's ports unless ``web_ports`` says otherwise: HTTP and HTTPS.
+DEFAULT_WEB_PORTS = (80, 443)
 
 
 class NatStrategy(enum.Enum):
@@ -53,7 +56,8 @@ def ipv4_cidr(minimum: int = 0, maximum: int = 32) -> Check:
         if not minimum <= network.prefixlen <= maximum:
             raise PropValidationError(owner, prop, value, f"Allowed: a prefix length from /{minimum} to /{maximum}.")
 
-    return check
+    prefixes = f" from /{minimum} to /{maximum}" if (minimum, maximum) != (0, 32) else ""
+    return described(check, f"an IPv4 CIDR{prefixes}")
 
 
 def _not_everything(owner: str, prop: str, value: Any) -> None:
@@ -66,7 +70,7 @@ def _at_most(count: int, items: str) -> Check:
         if len(value) > count:
             raise PropValidationError(owner, prop, list(value), f"Allowed: at most {count} {items}.")
 
-    return check
+    return described(check, f"at most {count} {items}")
 
 
 def _one_endpoint_per_service(owner: str, prop: str, value: Any) -> None:
@@ -86,7 +90,7 @@ class ThreeTierVpcProps(TypedDict, total=False):
 
     cidr: Annotated[
         str,
-        Prop("IPv4 range of the VPC, /16 to /28.", default="10.0.0.0/16", checks=(ipv4_cidr(*VPC_PREFIXES),)),
+        Prop("IPv4 range of the VPC.", default="10.0.0.0/16", checks=(ipv4_cidr(*VPC_PREFIXES),)),
     ]
     max_azs: Annotated[
         int | None,
@@ -149,7 +153,8 @@ class ThreeTierVpcProps(TypedDict, total=False):
         ),
     ]
     web_ports: Annotated[
-        Sequence[int], Prop("TCP ports the web tier serves.", default=(80, 443), checks=(each(port), unique_items))
+        Sequence[int],
+        Prop("TCP ports the web tier serves.", default=DEFAULT_WEB_PORTS, checks=(each(port), unique_items)),
     ]
     app_port: Annotated[
         int, Prop("TCP port the app tier listens on, reachable only from the web tier.", default=8080, checks=(port,))
@@ -161,7 +166,7 @@ class ThreeTierVpcProps(TypedDict, total=False):
         Sequence[str],
         Prop(
             "Networks denied everywhere (for example known malicious ranges). They become DENY entries of "
-            f"every network ACL, numbered before every ALLOW; at most {MAX_DENIES}.",
+            "every network ACL, numbered before every ALLOW.",
             default=(),
             default_doc="none",
             checks=(each(ipv4_cidr()), each(_not_everything), _at_most(MAX_DENIES, "networks")),

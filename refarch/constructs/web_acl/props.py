@@ -12,7 +12,7 @@ from constructs import Construct
 from typing_extensions import TypedDict
 
 from refarch.constructs import _defaults
-from refarch.constructs._props import Prop, matches, whole_range
+from refarch.constructs._props import Prop, duration_one_of, matches, whole_range
 from refarch.constructs._validation import is_token
 from refarch.errors import PropValidationError
 
@@ -37,12 +37,6 @@ class WafScope(enum.Enum):
     CLOUDFRONT = "CLOUDFRONT"
 
 
-def _rate_window(owner: str, prop: str, value: Duration) -> None:
-    # In milliseconds: Duration.to_seconds() raises a jsii error for Duration.millis(1500).
-    if value.to_milliseconds() not in [seconds * 1000 for seconds in RATE_WINDOWS]:
-        raise PropValidationError(owner, prop, value.to_human_string(), "Allowed: 1, 2, 5 or 10 minutes.")
-
-
 class ProtectiveWebAclProps(TypedDict, total=False):
     """Props of :class:`ProtectiveWebAcl`."""
 
@@ -65,9 +59,9 @@ class ProtectiveWebAclProps(TypedDict, total=False):
     rate_limit_window: Annotated[
         Duration,
         Prop(
-            "Window the rate limit counts over: 1, 2, 5 or 10 minutes.",
+            "Window the rate limit counts over.",
             default=Duration.minutes(5),
-            checks=(_rate_window,),
+            checks=(duration_one_of(RATE_WINDOWS, "1, 2, 5 or 10 minutes"),),
         ),
     ]
     web_acl_name: Annotated[
