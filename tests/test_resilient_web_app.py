@@ -415,6 +415,32 @@ def test_without_cloudfront_the_record_is_the_domain_itself(no_cloudfront: Synth
     assert certificate["Properties"]["DomainName"] == "app.example.com"
 
 
+def _open_to_the_internet(synthesized: SynthesizedStack) -> tuple[str, str]:
+    """The public ALB security group's description, and the reason its AwsSolutions-EC23 is acknowledged."""
+    _, group = synthesized.one("AWS::EC2::SecurityGroup", "AppFrontLoadBalancerSecurityGroup")
+    key = str(cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+    (reason,) = [
+        entry["data"]["Annotation::AwsSolutions-EC23"]
+        for path, entries in synthesized.output.metadata.items()
+        if path.endswith("/App/Front/LoadBalancerSecurityGroup")
+        for entry in entries
+        if entry.get("type") == key and "Annotation::AwsSolutions-EC23" in entry.get("data", {})
+    ]
+    return group["Properties"]["GroupDescription"], reason
+
+
+def test_open_alb_is_acknowledged_for_what_guards_it(
+    default: SynthesizedStack, no_cloudfront: SynthesizedStack
+) -> None:
+    """Without CloudFront there is no origin header: the acknowledgment names what guards the ALB then."""
+    description, reason = _open_to_the_internet(default)
+    assert "(CloudFront)" in description and "secret origin header" in reason
+    description, reason = _open_to_the_internet(no_cloudfront)
+    assert "CloudFront" not in description
+    assert "origin header" not in reason
+    assert "WAF" in reason and "certificate" in reason and "redirects to HTTPS" in reason
+
+
 # -- two regions: failover records and Aurora Global Database -------------------------------------
 
 PRIMARY_REGION, SECONDARY_REGION = "eu-west-1", "eu-central-1"

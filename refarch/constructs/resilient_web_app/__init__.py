@@ -97,7 +97,11 @@ class ResilientWebApp(Construct):
         # -- front: public ALB -> front group ---------------------------------------------------
         front_scope = Construct(self, "Front")
         self.load_balancer, self.load_balancer_security_group = front.build_public_alb(
-            front_scope, vpc=network.vpc, subnets=network.web.subnet_selection, log_bucket=self.log_bucket
+            front_scope,
+            vpc=network.vpc,
+            subnets=network.web.subnet_selection,
+            log_bucket=self.log_bucket,
+            cloudfront=p["cloudfront"],
         )
         self.origin_secret = (
             edge.build_origin_secret(self, encryption_key=self.encryption_key, removal_policy=removal_policy)
