@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import jsii
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_certificatemanager as acm
@@ -70,15 +68,6 @@ def build_deploy_time_secret(
         *also_acknowledged,
     )
     return secret
-
-
-@dataclass(frozen=True)
-class Edge:
-    """The distribution and, with a domain, its records and health check."""
-
-    distribution: cloudfront.Distribution
-    records: tuple[route53.ARecord, route53.AaaaRecord] | None
-    health_check: route53.HealthCheck | None
 
 
 def build_distribution(
@@ -162,11 +151,7 @@ def build_records(
         request_interval=Duration.seconds(30),
         failure_threshold=3,
     )
-    alias = route53.RecordTarget.from_alias(targets.CloudFrontTarget(distribution))
-    records = (
-        route53.ARecord(scope, "Alias", zone=zone, record_name=domain_name, target=alias),
-        route53.AaaaRecord(scope, "AliasIpv6", zone=zone, record_name=domain_name, target=alias),
-    )
+    records = _edge.build_alias_records(scope, "Alias", zone=zone, domain_name=domain_name, distribution=distribution)
     return records, health_check
 
 
