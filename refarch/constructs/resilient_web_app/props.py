@@ -155,7 +155,8 @@ class ResilientWebAppProps(TypedDict, total=False):
     health_check_path: Annotated[
         str,
         Prop(
-            "Path the ALBs check.",
+            "Path the ALBs' health checks request, and the Route 53 health checks (made with a domain_name behind "
+            "CloudFront, or with failover).",
             default="/health",
             checks=(matches(_PATH, "an absolute URL path such as '/health' (no query string)"),),
         ),
@@ -318,12 +319,18 @@ class ResilientWebAppProps(TypedDict, total=False):
     ]
     dashboard: DashboardProp
     alarm_cpu_percent: Annotated[
-        float, Prop("CPU threshold of the composite alarm (5 minutes).", default=80, checks=(number_range(1, 100),))
+        float,
+        Prop(
+            "Front group CPU threshold (Average) of the composite alarm's HighCpu member (5 one-minute periods).",
+            default=80,
+            checks=(number_range(1, 100),),
+        ),
     ]
     alarm_error_rate: Annotated[
         float,
         Prop(
-            "5XX rate threshold of the composite alarm (3 minutes), a fraction.",
+            "5XX rate threshold, a fraction: of each layer's 5xxRate alarm and of the composite alarm's "
+            "HighErrorRate member (both over 3 one-minute periods).",
             default=0.01,
             checks=(number_range(0.0001, 1),),
         ),
@@ -331,7 +338,8 @@ class ResilientWebAppProps(TypedDict, total=False):
     alarm_response_time: Annotated[
         Duration,
         Prop(
-            "p99 response time threshold of the composite alarm (3 minutes).",
+            "Response time threshold: of each layer's ResponseTime alarm (p99) and of the composite alarm's "
+            "SlowResponses member (Average), both over 3 one-minute periods.",
             default=Duration.millis(500),
             checks=(_check_response_time,),
         ),
