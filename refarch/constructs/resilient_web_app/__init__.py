@@ -31,7 +31,7 @@ from typing_extensions import Unpack
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders, _dashboards
-from refarch.constructs._metrics import MetricOptions
+from refarch.constructs._metrics import FIVE_MINUTES, MetricOptions
 from refarch.constructs._props import document_props, read_props
 from refarch.constructs.private_api.database import pin_rotation_port
 from refarch.constructs.private_api.service import default_user_data
@@ -47,6 +47,7 @@ from refarch.constructs.resilient_web_app.props import (
     database_port_of,
     front_port_of,
 )
+from refarch.constructs.resilient_web_app.two_regions import check_two_regions
 from refarch.constructs.resilient_web_app.work_queue import WorkQueue, build_work_queue, dead_letter_alarm
 from refarch.constructs.web_acl import ProtectiveWebAcl
 from refarch.contracts import flows
@@ -68,6 +69,7 @@ class ResilientWebApp(Construct):
     def __init__(self, scope: Construct, id: str, **props: Unpack[ResilientWebAppProps]) -> None:
         """The application in one region (its props below; every one is checked before anything is built)."""
         p = read_props(OWNER, ResilientWebAppProps, props)
+        check_two_regions(Stack.of(scope), p)  # first: with failover, CloudFront itself is the mistake
         network = check_props(Stack.of(scope), p)
         super().__init__(scope, id)
         self.network = network
@@ -636,22 +638,23 @@ class ResilientWebApp(Construct):
 
     def metric_request_count(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Requests the public ALB received (Sum over 5 minutes unless ``options`` say otherwise)."""
-        return self.load_balancer.metrics.request_count(**_five_minutes("Sum", options))
+        options.setdefault("statistic", "Sum")
+        options.setdefault("period", FIVE_MINUTES)
+        return self.load_balancer.metrics.request_count(**options)
 
     def metric_error_rate(self, **options: Unpack[MetricOptions]) -> cloudwatch.MathExpression:
-        """Fraction of the public ALB's requests answered 5XX; ``options`` apply to the counts it divides."""
-        return alarms.error_rate(self.load_balancer, **_five_minutes("Sum", options))
+        """Fraction of the public ALB's requests answered 5XX (Sums over 5 minutes unless ``options`` say
+        otherwise); ``options`` apply to the counts it divides."""
+        options.setdefault("statistic", "Sum")
+        options.setdefault("period", FIVE_MINUTES)
+        return alarms.error_rate(self.load_balancer, **options)
 
     def metric_response_time(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
-        """p99 response time of the front instances, seen by the public ALB."""
-        return self.load_balancer.metrics.target_response_time(**_five_minutes("p99", options))
-
-
-def _five_minutes(statistic: str, options: MetricOptions) -> MetricOptions:
-    """``statistic`` over five minutes, unless the caller's ``options`` say otherwise (they win)."""
-    merged = MetricOptions(period=Duration.minutes(5), statistic=statistic)
-    merged.update(options)
-    return merged
+        """p99 response time of the front instances, seen by the public ALB (over 5 minutes unless
+        ``options`` say otherwise)."""
+        options.setdefault("statistic", "p99")
+        options.setdefault("period", FIVE_MINUTES)
+        return self.load_balancer.metrics.target_response_time(**options)
 
 
 def _default_database_instance_type(failover: route53.Failover | None) -> ec2.InstanceType:

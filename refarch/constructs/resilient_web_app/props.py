@@ -30,7 +30,6 @@ from refarch.constructs._props import (
     whole_range,
 )
 from refarch.constructs._validation import check_whole_range
-from refarch.constructs.resilient_web_app.two_regions import check_two_regions
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.constructs.web_acl import RATE_LIMIT_RANGE
 from refarch.errors import PropValidationError
@@ -382,7 +381,6 @@ def check_props(scope_stack: Stack, p: ResilientWebAppProps) -> ThreeTierVpc:
     check_network_azs(network)
     if data_layer is not DataLayer.DYNAMODB:
         check_database_azs(OWNER, "vpc", list(network.db.subnets), multi_az=True)
-    check_two_regions(scope_stack, p)
     check_edge(scope_stack, p)
     return network
 
