@@ -413,6 +413,8 @@ def test_without_cloudfront_the_record_is_the_domain_itself(no_cloudfront: Synth
     assert props["AliasTarget"]["DNSName"] == {"Fn::Join": ["", ["dualstack.", {"Fn::GetAtt": [alb, "DNSName"]}]]}
     _, certificate = no_cloudfront.one("AWS::CertificateManager::Certificate")
     assert certificate["Properties"]["DomainName"] == "app.example.com"
+    # No failover record follows a health check, and no alarm reads one: none is made (and paid for).
+    assert not no_cloudfront.resources("AWS::Route53::HealthCheck")
 
 
 def _open_to_the_internet(synthesized: SynthesizedStack) -> tuple[str, str]:

@@ -2,9 +2,10 @@
 Multi-AZ Aurora (or DynamoDB), with an optional Valkey cache and work queue, on a ThreeTierVpc, with no
 single point of failure from DNS to data.
 
-Modules by concern: ``props`` (props, enums, cross-prop checks), ``edge`` (CloudFront, origin header,
-records), ``front`` (public ALB), ``back`` (internal ALB), ``fleet`` (launch template and Auto Scaling
-group), ``data`` (Aurora or DynamoDB), ``cache`` (Valkey), ``work_queue`` (SQS), ``alarms``.
+Modules by concern: ``props`` (props, enums, cross-prop checks), ``two_regions`` (the checks of a
+two-region pair), ``edge`` (CloudFront, origin header, records), ``front`` (public ALB), ``back``
+(internal ALB), ``fleet`` (launch template and Auto Scaling group), ``data`` (Aurora or DynamoDB),
+``cache`` (Valkey), ``work_queue`` (SQS), ``alarms``.
 """
 
 from __future__ import annotations
@@ -173,19 +174,19 @@ class ResilientWebApp(Construct):
 
     @property
     def _origin_domain(self) -> str | None:
-        """``origin.<domain>``: the name CloudFront (and the failover records) reach the public ALB by."""
+        """``origin.<domain>``: the name CloudFront reaches the public ALB by (None without a domain)."""
         domain_name = self._props["domain_name"]
-        return f"origin.{domain_name}" if domain_name is not None else None
+        return _origin_domain_of(domain_name) if domain_name is not None else None
 
     def _origin_certificate(self, scope: Construct) -> acm.ICertificate | None:
         p = self._props
-        domain_name, origin_domain = p["domain_name"], self._origin_domain
-        if domain_name is None or origin_domain is None or p["hosted_zone"] is None:
+        domain_name = p["domain_name"]
+        if domain_name is None or p["hosted_zone"] is None:
             return None
         return acm.Certificate(
             scope,
             "Certificate",
-            domain_name=origin_domain if p["cloudfront"] else domain_name,
+            domain_name=_origin_domain_of(domain_name) if p["cloudfront"] else domain_name,
             validation=acm.CertificateValidation.from_dns(p["hosted_zone"]),
         )
 
@@ -401,36 +402,38 @@ class ResilientWebApp(Construct):
 
     def _build_records(self) -> None:
         """With CloudFront, ``origin.<domain>`` -> this region's ALB (the name CloudFront reaches it by).
-        Without, the records of ``domain_name`` itself -> this region's ALB, with an HTTPS health check on
-        the ALB: simple records in one region, failover records (PRIMARY or SECONDARY) in two."""
+        Without, the record of ``domain_name`` itself -> this region's ALB: a simple record in one region;
+        in two, a failover record (PRIMARY or SECONDARY) that follows an HTTPS health check on the ALB."""
         p = self._props
-        hosted_zone, domain_name, origin_domain = p["hosted_zone"], p["domain_name"], self._origin_domain
+        hosted_zone, domain_name, failover = p["hosted_zone"], p["domain_name"], p["failover"]
         self.origin_record: route53.ARecord | None = None
         self.record: route53.ARecord | None = None
+        #: With ``failover``: the HTTPS check of this region's ALB its failover record follows; else None.
         self.load_balancer_health_check: route53.HealthCheck | None = None
-        if hosted_zone is None or domain_name is None or origin_domain is None:
+        if hosted_zone is None or domain_name is None:
             return
         if p["cloudfront"]:
             self.origin_record = edge.build_load_balancer_record(
                 self,
                 "OriginRecord",
                 zone=hosted_zone,
-                record_name=origin_domain,
+                record_name=_origin_domain_of(domain_name),
                 load_balancer=self.load_balancer,
                 failover=None,
                 health_check=None,
             )
             return
-        self.load_balancer_health_check = edge.build_load_balancer_health_check(
-            self, load_balancer=self.load_balancer, health_check_path=p["health_check_path"]
-        )
+        if failover is not None:
+            self.load_balancer_health_check = edge.build_load_balancer_health_check(
+                self, load_balancer=self.load_balancer, health_check_path=p["health_check_path"]
+            )
         self.record = edge.build_load_balancer_record(
             self,
             "Record",
             zone=hosted_zone,
             record_name=domain_name,
             load_balancer=self.load_balancer,
-            failover=p["failover"],
+            failover=failover,
             health_check=self.load_balancer_health_check,
         )
 
@@ -655,6 +658,10 @@ class ResilientWebApp(Construct):
         options.setdefault("statistic", "p99")
         options.setdefault("period", FIVE_MINUTES)
         return self.load_balancer.metrics.target_response_time(**options)
+
+
+def _origin_domain_of(domain_name: str) -> str:
+    return f"origin.{domain_name}"
 
 
 def _default_database_instance_type(failover: route53.Failover | None) -> ec2.InstanceType:

@@ -199,7 +199,7 @@ def build_load_balancer_record(
 ) -> route53.ARecord:
     """``record_name`` -> this region's public ALB (an alias that follows the ALB's target health); with
     ``failover``, a failover record that Route 53 answers only while ``health_check`` passes (PRIMARY), or
-    when the primary's fails (SECONDARY)."""
+    when the primary's fails (SECONDARY). ``health_check`` is for failover records only (None otherwise)."""
     return route53.ARecord(
         scope,
         id,
@@ -207,6 +207,6 @@ def build_load_balancer_record(
         record_name=record_name,
         target=route53.RecordTarget.from_alias(targets.LoadBalancerTarget(load_balancer, _EvaluateTargetHealth())),
         failover=failover,
-        health_check=health_check if failover is not None else None,
+        health_check=health_check,
         set_identifier=f"{record_name}-{failover.value.lower()}" if failover is not None else None,
     )
