@@ -19,6 +19,9 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 # example app ten seconds). uv installs no .pyc files, and an environment with PYTHONDONTWRITEBYTECODE
 # set would never write them, so every run would pay again.
 unexport PYTHONDONTWRITEBYTECODE
+# `make synth` and the tests decide themselves where aws-cdk-lib's built-in template validation runs;
+# a CDK_VALIDATION=false left in a shell would silently skip it where the tests count on it.
+unexport CDK_VALIDATION
 
 # Exact versions, with hashes, of everything this repository's development installs (pyproject.toml
 # declares the ranges users get). `make lock-deps` regenerates it after a change to pyproject.toml.
@@ -58,8 +61,8 @@ $(STAMPS)/node: package.json package-lock.json
 ## The stamp lets `make test` read this assembly instead of synthesizing it again (tests/assembly_stamp.py).
 synth: setup
 	$(PY) -m tests.assembly_stamp remove cdk.out
-	cdk synth --quiet --no-notices
-	$(PY) -m tests.assembly_stamp write cdk.out
+	inputs=$$($(PY) -m tests.assembly_stamp digest) && cdk synth --quiet --no-notices && \
+		$(PY) -m tests.assembly_stamp write cdk.out "$$inputs"
 	@$(PY) -c "from refarch.testing import print_assembly_summary; print_assembly_summary('cdk.out')"
 
 ## test: the whole suite (unit, snapshots, compliance, cfn-lint, lock, handlers, e2e, examples), as two
@@ -79,7 +82,7 @@ bench: setup
 docs: setup
 	$(PY) scripts/make_docs.py
 
-## smoke-latest: only the newest-aws-cdk-lib smoke test (`make test` runs it too, in the background).
+## smoke-latest: only the wheel's smoke tests on the newest and the oldest aws-cdk-lib (`make test` runs them too).
 ## REFRESH=1 re-fetches the newest aws-cdk-lib, constructs and cdk-nag now instead of once a day.
 smoke-latest: setup
 	REFARCH_REFRESH_LATEST=$(if $(REFRESH),1,0) $(PY) -m tests.latest_cdk

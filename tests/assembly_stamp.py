@@ -5,11 +5,11 @@ with the app's own folder and its configuration added to the digest.
 
 `make synth` synthesizes the reference app exactly as tests/test_full_synth.py needs it (the CLI:
 assets bundled, asset metadata, the built-in validation, the packs as plugins). The stamp holds the
-digest of the inputs: the library (refarch/, handlers and layer requirements included), app.py,
-cdk.json and the two lock files (aws-cdk-lib, cdk-nag, Node and the CLI). The tests reuse cdk.out
-only when the digest of the checkout still matches; any edit makes them synthesize on their own, and
-they stamp what they synthesized the same way (tests/harness.py ``run_app_once``), so the next
-session on an unchanged checkout reads that.
+digest of the inputs (the library, refarch/, handlers and layer requirements included; app.py,
+cdk.json, cdk.context.json; the two lock files and the aws-cdk-lib, constructs, cdk-nag and jsii
+releases installed) and the digest of the assembly's manifest as written: a later `cdk synth` with
+other context (an account and region) that rewrites cdk.out leaves a stamp that no longer matches.
+The tests reuse cdk.out only when both still match; any edit makes them synthesize on their own.
 
 Imports nothing of aws-cdk-lib: ``python -m tests.assembly_stamp write cdk.out`` stays instant.
 """
@@ -20,27 +20,33 @@ import hashlib
 import json
 import sys
 from collections.abc import Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 STAMP_NAME = "refarch-inputs.sha256"
-_INPUT_FILES = ("app.py", "cdk.json", "requirements-dev.lock", "package-lock.json")
+_INPUT_FILES = ("app.py", "cdk.json", "cdk.context.json", "requirements-dev.lock", "package-lock.json")
+#: What the assembly is made with as installed: a lock changed without `make setup` is not what runs.
+_PACKAGES = ("aws-cdk-lib", "constructs", "cdk-nag", "jsii")
 
 
 def _inputs() -> list[Path]:
     library = [
         p for p in (ROOT / "refarch").rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
     ]
-    return sorted([*library, *(ROOT / name for name in _INPUT_FILES)])
+    return sorted([*library, *(path for name in _INPUT_FILES if (path := ROOT / name).is_file())])
 
 
 def inputs_digest() -> str:
-    """SHA-256 over the path and content of every input of the reference app's assembly."""
+    """SHA-256 over the path and content of every input of the reference app's assembly, and the
+    releases of the packages it is made with."""
     digest = hashlib.sha256()
     for path in _inputs():
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
+    for package in _PACKAGES:
+        digest.update(f"{package}=={metadata.version(package)}".encode() + b"\0")
     return digest.hexdigest()
 
 
@@ -61,23 +67,46 @@ def _generated(path: Path, app_folder: Path) -> bool:
     return "__pycache__" in parts or parts[0] == "cdk.out" or path.suffix == ".pyc"
 
 
+def _assembly_digest(outdir: Path) -> str:
+    """The digest of the assembly's manifest (its stacks, environments, artifacts) as written."""
+    return hashlib.sha256((outdir / "manifest.json").read_bytes()).hexdigest()
+
+
 def is_current(outdir: Path, digest: str | None = None) -> bool:
-    """True when ``outdir`` holds an assembly stamped with ``digest`` (default: the reference app's, as
-    `make synth` stamps it) for the checkout as it is now."""
+    """True when ``outdir`` holds the assembly stamped with ``digest`` (default: the reference app's, as
+    `make synth` stamps it) for the checkout as it is now, and nothing rewrote it since."""
     stamp = outdir / STAMP_NAME
+    if not ((outdir / "manifest.json").is_file() and stamp.is_file()):
+        return False
     expected = digest if digest is not None else inputs_digest()
-    return (outdir / "manifest.json").is_file() and stamp.is_file() and stamp.read_text().strip() == expected
+    return stamp.read_text().split() == [expected, _assembly_digest(outdir)]
 
 
 def write(outdir: Path, digest: str | None = None) -> None:
-    (outdir / STAMP_NAME).write_text((digest if digest is not None else inputs_digest()) + "\n")
+    """Stamp ``outdir`` with ``digest`` (default: the reference app's inputs now) and its manifest's."""
+    (outdir / STAMP_NAME).write_text(
+        f"{digest if digest is not None else inputs_digest()}\n{_assembly_digest(outdir)}\n"
+    )
+
+
+def main(argv: list[str]) -> int:
+    """``digest``: print the inputs' digest; ``write <cdk.out> <digest>``: stamp, unless an input changed
+    since ``digest`` was taken (an edit during the synth); ``remove <cdk.out>``."""
+    match argv:
+        case ["digest"]:
+            print(inputs_digest())
+        case ["write", folder, taken]:
+            if taken != inputs_digest():
+                print(f"{folder} not stamped: an input changed during the synth (make test synthesizes again)")
+            else:
+                write(Path(folder), taken)
+        case ["remove", folder]:
+            (Path(folder) / STAMP_NAME).unlink(missing_ok=True)
+        case _:
+            print("usage: python -m tests.assembly_stamp digest | write <cdk.out> <digest> | remove <cdk.out>")
+            return 2
+    return 0
 
 
 if __name__ == "__main__":
-    command, folder = sys.argv[1:3]
-    if command == "write":
-        write(Path(folder))
-    elif command == "remove":
-        (Path(folder) / STAMP_NAME).unlink(missing_ok=True)
-    else:
-        sys.exit(f"usage: python -m tests.assembly_stamp write|remove <cdk.out>; not {command!r}")
+    sys.exit(main(sys.argv[1:]))

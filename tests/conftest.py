@@ -29,7 +29,7 @@ _EXAMPLE_RUNS = pytest.StashKey[ExampleRuns]()
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "last: runs after every other test (it waits for a background job)")
     config.stash[_BACKGROUND] = BACKGROUND
-    config.stash[_EXAMPLE_RUNS] = ExampleRuns(BACKGROUND)
+    config.stash[_EXAMPLE_RUNS] = ExampleRuns()
 
 
 def _reads_background(item: pytest.Item) -> bool:
@@ -99,8 +99,8 @@ def reference_stacks() -> ReferenceStacks:
 
 @pytest.fixture(scope="session")
 def example_runs(request: pytest.FixtureRequest, background: Background) -> ExampleRuns:
-    """``example_runs["private_api"]``: each example app run once per session, as `cdk synth` runs it
-    (in the background, queued when the session starts)."""
+    """``example_runs["private_api"]``: each example app run as `cdk synth` runs it, once per inputs
+    (``tests.harness.run_app_once``; in the background, queued when the session starts)."""
     return request.config.stash[_EXAMPLE_RUNS]
 
 

@@ -7,6 +7,7 @@ wrap it are in conftest.py.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import hashlib
 import json
@@ -176,6 +177,7 @@ def run_app(folder: Path, outdir: Path, context: dict[str, Any], *, validation: 
     of its own (the app reads them when its jsii runtime starts). ``validation``: aws-cdk-lib's
     built-in CloudFormation validation (3.5 s per synth; tests/test_full_synth.py runs it once)."""
     env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(outdir)}
+    env.pop("CDK_VALIDATION", None)  # the caller's choice, never the shell's
     if not validation:
         env["CDK_VALIDATION"] = "false"
     result = subprocess.run(
@@ -217,19 +219,20 @@ def run_app_once(folder: Path, name: str, context: dict[str, Any], *, validation
     read: any edit of an input runs the app again. ``name`` names the configuration (its folder in
     :data:`APP_RUNS`, which keeps its :data:`KEPT_RUNS` newest successful runs). A failed run is never
     kept, so a failing app runs again every session."""
-    digest = assembly_stamp.run_digest(folder, {"context": context, "validation": validation})
+    configuration = {"context": context, "validation": validation}
+    digest = assembly_stamp.run_digest(folder, configuration)
     home = APP_RUNS / name
     kept = home / digest[:24]
     if assembly_stamp.is_current(kept, digest):
         saved = json.loads((kept / _RESULT_FILE).read_text())
-        kept.touch()  # read now: among the newest
+        _mark_read(kept)  # read now: among the newest
         return ExampleRun(folder, kept, subprocess.CompletedProcess(**saved))
     home.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f"{digest[:24]}.", suffix=".running", dir=home))
     atexit.register(shutil.rmtree, scratch, True)  # gone after the session unless kept below
     run = run_app(folder, scratch, context, validation=validation)
-    if run.result.returncode != 0:
-        return run
+    if run.result.returncode != 0 or assembly_stamp.run_digest(folder, configuration) != digest:
+        return run  # failed, or an input was edited during the run: made from neither state for sure
     result = run.result
     (scratch / _RESULT_FILE).write_text(
         json.dumps({"args": result.args, "returncode": 0, "stdout": result.stdout, "stderr": result.stderr})
@@ -247,20 +250,32 @@ def _forget_old_runs(home: Path, keep: Path) -> None:
     """Keep ``keep`` and the newest runs of ``home`` up to :data:`KEPT_RUNS` (an edit undone, or a switch
     back to a branch, finds its runs still there); a concurrent session's scratch folder stays, one
     abandoned for an hour (a session killed mid-run) goes."""
-    runs = sorted(
-        (p for p in home.iterdir() if p != keep and not p.name.endswith(".running")),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
-    )
-    abandoned = [p for p in home.glob("*.running") if p != keep and p.stat().st_mtime < time.time() - 3600]
+    ages = {p: _modified(p) for p in home.iterdir() if p != keep}  # (gone meanwhile: -1)
+    runs = sorted((p for p in ages if not p.name.endswith(".running")), key=ages.__getitem__, reverse=True)
+    abandoned = [p for p in ages if p.name.endswith(".running") and 0 <= ages[p] < time.time() - 3600]
     for old in [*runs[KEPT_RUNS - 1 :], *abandoned]:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _modified(path: Path) -> float:
+    """``path``'s modification time; -1 when a concurrent session removed it since it was listed."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return -1
+
+
+def _mark_read(path: Path) -> None:
+    """Set ``path``'s modification time to now, if it still exists (``Path.touch`` would create an empty
+    file where a concurrent session just removed a folder or an entry)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.utime(path)
+
+
 def synthesize_reference_app() -> ExampleRun:
     """The reference app.py as `cdk synth` runs it, in a process of its own: asset metadata on (the CLI
-    asks for it), assets bundled for real, the built-in CloudFormation validation on. Once per session,
-    in the background: ``BACKGROUND.result(REFERENCE_APP, synthesize_reference_app)``.
+    asks for it), assets bundled for real, the built-in CloudFormation validation on. In the
+    background: ``BACKGROUND.result(REFERENCE_APP, synthesize_reference_app)``.
 
     cdk.out is read instead when `make synth` stamped it for the checkout as it is
     (tests/assembly_stamp.py): the same configuration, from the same inputs, synthesized once."""
@@ -355,9 +370,11 @@ def cfn_lint(files: Sequence[Path], *, ignore: Sequence[str] = ()) -> dict[Path,
     found: dict[Path, list[dict[str, Any]]] = {}
     for path, digest in digests.items():
         kept = LINT_CACHE / f"{digest}.json"
-        if kept.is_file():
+        try:
             found[path] = json.loads(kept.read_text())
-            kept.touch()  # read now: kept for LINT_KEEP_DAYS more
+        except FileNotFoundError:
+            continue
+        _mark_read(kept)  # read now: kept for LINT_KEEP_DAYS more
     if missing := [path for path in digests if path not in found]:
         found.update(_run_cfn_lint(missing))
         _keep_lint_findings({digests[path]: found[path] for path in missing})
@@ -388,7 +405,7 @@ def _keep_lint_findings(findings: Mapping[str, list[dict[str, Any]]]) -> None:
     LINT_CACHE.mkdir(parents=True, exist_ok=True)
     stale = time.time() - LINT_KEEP_DAYS * 86400
     for old in LINT_CACHE.glob("*.json"):
-        if old.stat().st_mtime < stale:
+        if 0 <= _modified(old) < stale:
             old.unlink(missing_ok=True)
     for digest, found in findings.items():
         scratch = LINT_CACHE / f"{digest}.{os.getpid()}.tmp"

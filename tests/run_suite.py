@@ -8,10 +8,12 @@ the construct tests: no reference stack, no example run, no background job. So t
 session on the second core, beside the construct session and its background worker.
 
 Every test runs exactly once: the handler session runs :data:`HANDLER_TESTS`, the construct session
-every other test (``--ignore``). Both read ``PYTEST_ADDOPTS`` and the arguments given here. The
-construct session prints as it goes; the handler session's output follows it, whole. The exit status
-is the first failure of the two (a session that selected no test fails only when the other did too).
-``python -m pytest`` alone still runs everything in one session.
+every other test (``--ignore``). Both read ``PYTEST_ADDOPTS`` and the options given here
+(``make test ARGS="-x -k poison"``); arguments that name test files or folders run as one plain session
+instead (``make test ARGS=tests/test_docs.py``). The construct session prints as it goes; the handler
+session's output follows it, whole. The exit status is the first failure of the two (a session that
+selected no test fails only when the other did too). ``python -m pytest`` alone runs everything in one
+session.
 """
 
 from __future__ import annotations
@@ -45,7 +47,14 @@ def commands(args: Sequence[str]) -> tuple[list[str], list[str]]:
     return [*pytest, *(f"--ignore={path}" for path in HANDLER_TESTS)], handlers
 
 
+def names_tests(args: Sequence[str]) -> bool:
+    """True when ``args`` name test files, folders or node IDs (``tests/test_x.py::test_y``)."""
+    return any(not arg.startswith("-") and (ROOT / arg.split("::")[0]).exists() for arg in args)
+
+
 def main(args: Sequence[str]) -> int:
+    if names_tests(args):  # the tests asked for, once, whichever session they belong to
+        return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, check=False).returncode
     constructs, handlers = commands(args)
     with tempfile.TemporaryFile("w+") as output:
         second = subprocess.Popen(handlers, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, text=True)

@@ -38,9 +38,11 @@ def test_a_waiting_thread_runs_the_queued_jobs_from_the_back(worker: Background)
         return _job("first", ran, release)()
 
     worker.submit("first", first)
-    assert started.wait(10)  # the worker is busy with "first" until "third" releases it
-    worker.submit("second", _job("second", ran))
-    worker.submit("third", lambda: (release.set(), _job("third", ran)())[1])
+    # The worker is busy with "first" until "second" releases it, so the waiting thread must take both:
+    # "third" (queued last) first, then "second".
+    assert started.wait(10)
+    worker.submit("second", lambda: (release.set(), _job("second", ran)())[1])
+    worker.submit("third", _job("third", ran))
 
     assert worker.result("first", first) == "first"
     me = threading.current_thread().name

@@ -92,3 +92,20 @@ def test_lazy_exports_name_each_construct_once_and_right() -> None:
     assert constructs.__all__ == sorted(typed)
     for name, home in typed.items():
         assert getattr(constructs, name) is getattr(importlib.import_module(str(home)), name)
+
+
+#: What an app that uses only ResilientWebApp must not load: PrivateApi's package (which imports its whole
+#: construct) and the aws-cdk-lib modules only PrivateApi uses.
+NOT_LOADED_BY_RESILIENT_WEB_APP = ("refarch.constructs.private_api", "aws_cdk.aws_apigateway", "aws_cdk.aws_cognito")
+
+
+def test_resilient_web_app_loads_no_private_api() -> None:
+    """The lazy loading refarch.constructs promises holds across constructs: what ResilientWebApp shares with
+    PrivateApi lives in the shared modules (refarch/constructs/_*.py), so a fresh interpreter that uses
+    ResilientWebApp never imports PrivateApi nor API Gateway."""
+    program = "import sys, refarch.constructs\nrefarch.constructs.ResilientWebApp\nprint('\\n'.join(sys.modules))\n"
+    result = _run(sys.executable, "-c", program)
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    assert "refarch.constructs.resilient_web_app" in loaded  # the program did load the construct
+    assert sorted(loaded & set(NOT_LOADED_BY_RESILIENT_WEB_APP)) == []

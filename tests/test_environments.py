@@ -1,8 +1,9 @@
 """The environments users synthesize for: a concrete account in two regions, a bare ``cdk.App()``
 without the cdk.json feature flags, a network in one stack used from another, and the examples.
 
-Each configuration is one App, synthesized once per session (module fixtures): every stack of it
-must pass every compliance pack with no unacknowledged error.
+Each configuration is synthesized once: in-process ones once per session (module fixtures), app runs
+as `cdk synth` makes them once per inputs (``run_app_once``). Every stack of each must pass every
+compliance pack with no unacknowledged error.
 """
 
 from __future__ import annotations
@@ -110,6 +111,16 @@ def test_reference_app_synthesizes_for_a_concrete_account(
     assert _environments(run.outdir, name) == {f"aws://{ACCOUNT}/{region}"}
     errors = pack_errors(run, name)
     assert not errors, f"{name} in {region}: {len(errors)} unacknowledged compliance errors:\n" + "\n".join(errors)
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_no_finding_of_the_concrete_app_falls_outside_its_stacks(
+    region: str, concrete_reference_app: Callable[[str], ExampleRun]
+) -> None:
+    """The per-stack test above filters findings by construct path; one aws-cdk-lib could not place
+    (an empty path) would pass it unseen."""
+    errors = pack_errors(concrete_reference_app(region))
+    assert not errors, f"app.py in {region}: {len(errors)} unacknowledged compliance errors:\n" + "\n".join(errors)
 
 
 def test_the_concrete_app_spans_three_azs(concrete_reference_app: Callable[[str], ExampleRun]) -> None:

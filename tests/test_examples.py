@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.background import BACKGROUND, Background
+from tests.background import Background
 from tests.harness import EXAMPLES, ExampleRuns, cfn_lint, pack_errors
 
 
@@ -36,7 +36,7 @@ EXAMPLE_LINT_IGNORES = ("W3010",)
 def lint_example_templates() -> dict[str, list[str]]:
     """cfn-lint over every stack of every example as `cdk synth` writes it, in one call; in the
     background, after the example runs it reads. "example/Stack" -> findings."""
-    runs = ExampleRuns(BACKGROUND)  # the same background jobs as the session's, so the same runs
+    runs = ExampleRuns()  # the same background jobs as the session's, so the same runs
     files: dict[Path, str] = {}
     for example in EXAMPLES:
         run = runs[example.name]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +16,10 @@ import tomllib
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from tests import latest_cdk
 from tests.background import Background
 from tests.harness import ROOT
-from tests.latest_cdk import PackagingJob, declared_floor, summary
+from tests.latest_cdk import PackagingJob, floor_pin, summary
 
 #: Built and run in the background (tests/background.py) when the session starts, among the first.
 PACKAGING = PackagingJob()
@@ -96,7 +98,8 @@ def test_wheel_carries_every_runtime_asset_and_the_license(background: Backgroun
 @pytest.mark.slow
 def test_wheel_declares_ranges_not_pins(background: Background) -> None:
     """A user's app on another aws-cdk-lib 2.x release can install the wheel."""
-    archive = zipfile.ZipFile(background.result("packaging", PACKAGING.run).built_wheel())
+    wheel = background.result("packaging", PACKAGING.run).built_wheel()
+    archive = zipfile.ZipFile(wheel)
     metadata_file = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
     metadata = email.message_from_bytes(archive.read(metadata_file))
     requires = {
@@ -104,7 +107,7 @@ def test_wheel_declares_ranges_not_pins(background: Background) -> None:
         for r in map(Requirement, metadata.get_all("Requires-Dist") or [])
         if r.marker is None
     }
-    assert requires["aws-cdk-lib"].specifier.contains(declared_floor().split("==")[1])
+    assert requires["aws-cdk-lib"].specifier.contains(floor_pin(wheel).split("==")[1])
     assert requires["aws-cdk-lib"].specifier.contains("2.999.0"), "aws-cdk-lib is pinned, not a range"
     assert not requires["aws-cdk-lib"].specifier.contains("3.0.0")
     for name in ("constructs", "cdk-nag"):
@@ -130,9 +133,10 @@ def test_newest_aws_cdk_lib_synthesizes_every_reference_stack(background: Backgr
 def test_oldest_aws_cdk_lib_in_the_range_synthesizes_every_reference_stack(background: Background) -> None:
     """The wheel in an app that pins the oldest aws-cdk-lib pyproject.toml admits (not the locked one):
     it installs, and every reference stack and construct synthesizes clean under every pack."""
-    report = background.result("packaging", PACKAGING.run).floor_result()
+    job = background.result("packaging", PACKAGING.run)
+    report = job.result("oldest")
     assert ".venv-floor" in report["refarch_file"], f"refarch came from {report['refarch_file']}, not the wheel"
-    floor = declared_floor().split("==")[1]
+    floor = floor_pin(job.built_wheel()).split("==")[1]
     assert report["versions"]["aws-cdk-lib"] == floor
     assert floor != locked_versions(LOCK_FILE.read_text())["aws-cdk-lib"], "the floor is the locked release"
     assert report["stacks"], "no reference stack was synthesized"
@@ -178,3 +182,61 @@ def test_any_module_can_be_imported_first(background: Background) -> None:
     the compliance side once failed ("cannot import name 'guard_region'")."""
     result = background.result("import refarch.stacks first", BACKGROUND_JOBS["import refarch.stacks first"])
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def _fake_wheel(folder: Path, *requires: str) -> Path:
+    wheel = folder / "cdk_refarch-0.1.0-py3-none-any.whl"
+    metadata = "Metadata-Version: 2.4\nName: cdk-refarch\n" + "".join(f"Requires-Dist: {r}\n" for r in requires)
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("cdk_refarch-0.1.0.dist-info/METADATA", metadata)
+    return wheel
+
+
+def test_a_venv_is_installed_in_full_when_its_purpose_or_the_declared_dependencies_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commands: list[list[str]] = []
+    monkeypatch.setattr(latest_cdk, "_run", lambda command, **_: commands.append(command) or "")
+
+    def create(folder: Path, **_: Any) -> None:
+        (folder / "bin").mkdir(parents=True)
+        (folder / "bin" / "python").touch()
+
+    monkeypatch.setattr(latest_cdk.venv, "create", create)
+    wheel = _fake_wheel(tmp_path, "aws-cdk-lib>=2.274.0,<3", "constructs>=10.4.2,<11")
+    venv_folder = tmp_path / "venv"
+
+    def full() -> bool:
+        return "--no-deps" not in commands[-1]
+
+    assert latest_cdk.floor_pin(wheel) == "aws-cdk-lib==2.274.0"
+    latest_cdk.install(venv_folder, wheel, purpose="aws-cdk-lib==2.274.0", arguments=["aws-cdk-lib==2.274.0"])
+    assert full() and commands[-1][-2:] == ["aws-cdk-lib==2.274.0", str(wheel)]
+    latest_cdk.install(venv_folder, wheel, purpose="aws-cdk-lib==2.274.0", arguments=["aws-cdk-lib==2.274.0"])
+    assert not full(), "the same purpose and dependencies: the wheel alone"
+    latest_cdk.install(venv_folder, wheel, purpose="aws-cdk-lib==2.280.0", arguments=["aws-cdk-lib==2.280.0"])
+    assert full(), "a new floor"
+    wheel = _fake_wheel(tmp_path, "aws-cdk-lib>=2.274.0,<3", "constructs>=10.4.2,<11", "pyyaml>=6")
+    latest_cdk.install(venv_folder, wheel, purpose="aws-cdk-lib==2.280.0", arguments=["aws-cdk-lib==2.280.0"])
+    assert full(), "a new dependency must reach the venv"
+    latest_cdk.install(venv_folder, wheel, purpose=None, arguments=["--upgrade"])
+    assert full(), "a refresh asked for"
+
+
+def test_a_failed_smoke_test_does_not_hide_the_other(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def offline(wheel: Path, **_: Any) -> Path:
+        raise latest_cdk.StepFailed("the registry is not reachable")
+
+    monkeypatch.setattr(latest_cdk, "build_wheel", lambda outdir: tmp_path / "refarch.whl")
+    monkeypatch.setattr(latest_cdk, "install_latest", offline)
+    monkeypatch.setattr(latest_cdk, "install_floor", lambda wheel: tmp_path / "python")
+    report = {"versions": {"aws-cdk-lib": "2.274.0"}, "stacks": ["S"], "constructs_built": ["C"]}
+    monkeypatch.setattr(latest_cdk, "synthesize", lambda python, workdir: {**report, "python": str(python)})
+    monkeypatch.setattr(latest_cdk, "SUMMARY_LINES", [])  # not the session's
+    job = PackagingJob(workdir=tmp_path).run()
+    assert job.result("oldest")["python"] == str(tmp_path / "python")
+    assert latest_cdk.SUMMARY_LINES == [
+        "oldest-aws-cdk-lib smoke test: aws-cdk-lib 2.274.0: 1 reference stacks, constructs C"
+    ]
+    with pytest.raises(latest_cdk.StepFailed, match="registry is not reachable"):
+        job.result("newest")

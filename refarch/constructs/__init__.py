@@ -1,8 +1,9 @@
 """The library's L3 constructs: one package each, re-exported here and from ``refarch``.
 
 Each construct's package loads on first use (PEP 562, as ``refarch`` itself does): an app that uses one
-construct imports that construct's aws-cdk-lib modules only, about a second less of every ``cdk synth``
-than importing all of them.
+construct imports that construct's aws-cdk-lib modules only (and those of the constructs it builds on):
+about half a second less of every ``cdk synth`` than importing all of them (0.5-0.6 CPU-s, measured
+with ThreeTierVpc alone against every construct).
 """
 
 from __future__ import annotations

@@ -214,6 +214,32 @@ def build_health_alarm(
     return health
 
 
+def build_alarm(
+    scope: Construct,
+    id: str,
+    *,
+    metric: cloudwatch.IMetric,
+    threshold: float,
+    comparison: cloudwatch.ComparisonOperator,
+    description: str,
+    evaluation_periods: int = 3,
+    treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.MISSING,
+) -> cloudwatch.Alarm:
+    """An alarm on ``metric`` that fires when ``evaluation_periods`` periods in a row breach ``threshold``
+    (so one noisy period does not page)."""
+    return cloudwatch.Alarm(
+        scope,
+        id,
+        metric=metric,
+        threshold=threshold,
+        comparison_operator=comparison,
+        evaluation_periods=evaluation_periods,
+        datapoints_to_alarm=evaluation_periods,
+        alarm_description=description,
+        treat_missing_data=treat_missing_data,
+    )
+
+
 def _alarm_rows(alarms: Sequence[cloudwatch.IAlarm]) -> int:
     """Height of an alarm status widget: about four alarms a grid row, at least 2."""
     return max(2, -(-len(alarms) // 4) + 1)

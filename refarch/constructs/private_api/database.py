@@ -15,6 +15,7 @@ from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders
+from refarch.constructs._rds import acknowledge_monitoring_role, pin_rotation_port
 from refarch.constructs.private_api.network import Placement
 from refarch.constructs.private_api.props import ENGINE_LOG_EXPORTS, PrivateApiProps
 
@@ -173,29 +174,3 @@ def build_database(
         database.node.add_dependency(log_group)
     acknowledge_monitoring_role(database)
     return database
-
-
-def acknowledge_monitoring_role(database: Construct) -> None:
-    """The enhanced-monitoring role RDS and Aurora create use the AWS managed policy made for them."""
-    monitoring_role = database.node.try_find_child("MonitoringRole")
-    if monitoring_role is not None:
-        acknowledge(
-            monitoring_role,
-            "AmazonRDSEnhancedMonitoringRole is the AWS-maintained policy RDS enhanced monitoring requires "
-            "to publish OS metrics to CloudWatch Logs; it grants nothing else.",
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]",
-        )
-
-
-def pin_rotation_port(database_security_group: ec2.SecurityGroup, port: int) -> None:
-    """Write the concrete database port into the rotation function's ingress rule.
-
-    ``add_rotation_single_user`` opens the database's default port, which DatabaseInstance
-    knows only as a token (its endpoint's port attribute); the port is known here, and with it
-    the rule reads as what it is (one port, from one security group) to reviewers and checks.
-    """
-    for child in database_security_group.node.children:
-        if isinstance(child, ec2.CfnSecurityGroupIngress) and "RotationSingleUser" in child.node.id:
-            child.from_port = port
-            child.to_port = port
-            child.description = "Secret rotation function to the database"

@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from refarch.constructs import _dashboards
-from refarch.constructs._dashboards import Panel
+from refarch.constructs._dashboards import Panel, build_alarm
 from refarch.constructs._metrics import FIVE_MINUTES, build_metric
 from refarch.constructs.private_api.props import PrivateApiProps
 from refarch.constructs.private_api.service import ServiceTier
@@ -138,30 +138,6 @@ def _group_metric(group: autoscaling.AutoScalingGroup, metric_name: str, label: 
         statistic="Average",
         period=Duration.minutes(1),
         label=label,
-    )
-
-
-def build_alarm(
-    scope: Construct,
-    id: str,
-    *,
-    metric: cloudwatch.IMetric,
-    threshold: float,
-    comparison: cloudwatch.ComparisonOperator,
-    description: str,
-    evaluation_periods: int = 3,
-    treat_missing_data: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.MISSING,
-) -> cloudwatch.Alarm:
-    return cloudwatch.Alarm(
-        scope,
-        id,
-        metric=metric,
-        threshold=threshold,
-        comparison_operator=comparison,
-        evaluation_periods=evaluation_periods,
-        datapoints_to_alarm=evaluation_periods,
-        alarm_description=description,
-        treat_missing_data=treat_missing_data,
     )
 
 

@@ -32,10 +32,10 @@ from typing_extensions import Unpack
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders, _dashboards
+from refarch.constructs._fleet import default_user_data
 from refarch.constructs._metrics import FIVE_MINUTES, MetricOptions
 from refarch.constructs._props import document_props, read_props
-from refarch.constructs.private_api.database import pin_rotation_port
-from refarch.constructs.private_api.service import default_user_data
+from refarch.constructs._rds import pin_rotation_port
 from refarch.constructs.resilient_web_app import alarms, back, data, edge, front
 from refarch.constructs.resilient_web_app.cache import Cache, build_cache, cache_alarms, open_cache_port
 from refarch.constructs.resilient_web_app.fleet import Fleet, build_fleet, scale_on_requests

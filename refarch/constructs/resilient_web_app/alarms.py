@@ -11,8 +11,8 @@ from constructs import Construct
 from typing_extensions import Unpack
 
 from refarch.compliance.acknowledge import acknowledge
+from refarch.constructs._dashboards import build_alarm
 from refarch.constructs._metrics import FIVE_MINUTES, MetricOptions, build_metric
-from refarch.constructs.private_api.monitoring import build_alarm
 
 _GT = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
 _LT = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD

@@ -13,9 +13,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from refarch.constructs._dashboards import build_alarm
 from refarch.constructs._metrics import build_metric
-from refarch.constructs.private_api.monitoring import build_alarm
-from refarch.constructs.resilient_web_app.edge import build_deploy_time_secret
+from refarch.constructs._secrets import build_deploy_time_secret
 from refarch.constructs.three_tier_vpc import EPHEMERAL_PORTS, ThreeTierVpc
 
 #: Valkey's engine version (cluster mode off: one shard, a primary and a replica in another AZ).

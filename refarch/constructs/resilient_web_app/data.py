@@ -15,7 +15,7 @@ from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders
-from refarch.constructs.private_api.database import acknowledge_monitoring_role
+from refarch.constructs._rds import acknowledge_monitoring_role
 from refarch.constructs.resilient_web_app.props import DataLayer
 
 #: Pinned engine versions (cfn-lint rejects major-only versions).

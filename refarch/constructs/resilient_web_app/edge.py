@@ -16,6 +16,7 @@ from constructs import Construct
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _edge
+from refarch.constructs._secrets import build_deploy_time_secret
 from refarch.constructs.resilient_web_app.front import ORIGIN_HEADER
 
 
@@ -35,39 +36,6 @@ def build_origin_secret(
         "deploying a new value (cdk deploy after changing its generator).",
         also_acknowledged=("HIPAA.Security-SecretsManagerUsingKMSKey",),
     )
-
-
-def build_deploy_time_secret(
-    scope: Construct,
-    id: str,
-    *,
-    description: str,
-    length: int,
-    encryption_key: kms.IKey,
-    removal_policy: RemovalPolicy,
-    not_rotated_because: str,
-    also_acknowledged: tuple[str, ...] = (),
-) -> secretsmanager.Secret:
-    """A generated secret (letters and digits) that resources read at deployment through a dynamic
-    reference, so no rotation function can change it alone: its rotation findings are acknowledged."""
-    secret = secretsmanager.Secret(
-        scope,
-        id,
-        description=description,
-        encryption_key=encryption_key,
-        generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True, password_length=length),
-        removal_policy=removal_policy,
-    )
-    acknowledge(
-        secret,
-        not_rotated_because,
-        "AwsSolutions-SMG4",
-        "HIPAA.Security-SecretsManagerRotationEnabled",
-        "NIST.800.53.R5-SecretsManagerRotationEnabled",
-        "PCI.DSS.321-SecretsManagerRotationEnabled",
-        *also_acknowledged,
-    )
-    return secret
 
 
 def build_distribution(

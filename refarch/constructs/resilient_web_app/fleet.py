@@ -14,7 +14,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from refarch.constructs import _builders
-from refarch.constructs.private_api.service import build_auto_scaling_group, build_service_role
+from refarch.constructs._fleet import build_auto_scaling_group, build_service_role
 from refarch.constructs.resilient_web_app.props import Capacity
 
 

@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from refarch.constructs.private_api.monitoring import build_alarm
+from refarch.constructs._dashboards import build_alarm
 
 #: What a producer needs: send, and the data key SQS encrypts each message with.
 SEND_ACTIONS = ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
