@@ -453,11 +453,9 @@ class ResilientWebApp(Construct):
     def _declare_flows(self) -> None:
         """internet -> public ALB -> front group -> internal ALB -> back group -> database; every shortcut closed."""
         listener_ports = [443, 80] if self.origin_certificate is not None else [80]
+        viewers = "CloudFront" if self.distribution is not None else "viewers"
         required: list[tuple[flows.FlowEnd, flows.FlowEnd, int, str]] = [
-            *(
-                ("0.0.0.0/0", self.load_balancer, port, "viewers (CloudFront) to the public ALB")
-                for port in listener_ports
-            ),
+            *(("0.0.0.0/0", self.load_balancer, port, f"{viewers} to the public ALB") for port in listener_ports),
             (self.load_balancer, self.front.auto_scaling_group, self.front_port, "public ALB to the front group"),
             (
                 self.front.auto_scaling_group,
