@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +36,7 @@ import aws_cdk as cdk  # noqa: E402
 
 from refarch.compliance import apply_packs  # noqa: E402
 from refarch.stacks.resilient_web_app_stack import ResilientWebAppStack  # noqa: E402
+from tests.harness import run_app  # noqa: E402
 
 CONTEXT = {**json.loads((ROOT / "cdk.json").read_text())["context"], "aws:cdk:bundling-stacks": []}
 NAME = "ResilientWebAppStack"
@@ -55,18 +55,16 @@ def _synth(build: Callable[[cdk.App], cdk.Stack], packs: bool = False) -> tuple[
     return time.perf_counter() - start, len(template.get("Resources", {}))
 
 
-def _run_app(script: str, cwd: Path) -> tuple[float, dict[str, int]]:
-    """Seconds to run ``script`` (a file in ``cwd``) as `cdk synth` does, and resources per stack it wrote."""
+def _run_app(folder: Path) -> tuple[float, dict[str, int]]:
+    """Seconds to run ``folder/app.py`` as `cdk synth` does (tests/harness.py ``run_app``: built-in
+    validation off), and resources per stack it wrote."""
     context = {**json.loads((EXAMPLE / "cdk.json").read_text())["context"], "aws:cdk:bundling-stacks": []}
     with tempfile.TemporaryDirectory(prefix="bench-resilient-") as outdir:
-        env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": outdir, "CDK_VALIDATION": "false"}
         start = time.perf_counter()
-        subprocess.run([sys.executable, script], cwd=cwd, env=env, check=True, capture_output=True)
+        run = run_app(folder, Path(outdir), context)
         seconds = time.perf_counter() - start
-        stacks = {
-            p.name.removesuffix(".template.json"): len(json.loads(p.read_text()).get("Resources", {}))
-            for p in Path(outdir).glob("*.template.json")
-        }
+        assert run.result.returncode == 0, f"{folder}/app.py failed:\n{run.result.stderr}"
+        stacks = {stack.name: len(stack.resources) for stack in run.stacks}
     return seconds, stacks
 
 
@@ -74,8 +72,8 @@ def example_app(runs: int) -> None:
     """The two-region example against an empty app, each in a process of its own."""
     with tempfile.TemporaryDirectory(prefix="bench-empty-") as folder:
         (Path(folder) / "app.py").write_text(EMPTY_APP)
-        cases = {"empty app (floor)": (Path(folder), "app.py"), "examples/resilient_web_app": (EXAMPLE, "app.py")}
-        best, stacks = _best_of(runs, {label: partial(_run_app, script, cwd) for label, (cwd, script) in cases.items()})
+        cases = {"empty app (floor)": Path(folder), "examples/resilient_web_app": EXAMPLE}
+        best, stacks = _best_of(runs, {label: partial(_run_app, cwd) for label, cwd in cases.items()})
     print()
     _print_table("as cdk synth runs it", best, {label: sum(counts.values()) for label, counts in stacks.items()})
     for stack, count in sorted(stacks["examples/resilient_web_app"].items()):  # the floor's one stack is empty

@@ -19,11 +19,23 @@ from tests.names import STACK_SUFFIX, render
 Outputs = Callable[[str], list[SynthesizedTemplate]]
 
 
+#: Found by LC-RETAINED-USES-DELETED in packages another change owns (private_api/, encrypted_data_store/):
+#: the fix is the one ResilientWebApp got, ``removal_policy=removal_policy`` on each ``rds.ParameterGroup``
+#: and ``rds.OptionGroup``. Remove each entry with that fix.
+_PENDING_FIX = "retained database's parameter/option group is deleted: fix pending in the package that owns it"
+PENDING: dict[str, str] = {
+    "LC-RETAINED-USES-DELETED[StoreDatabaseParameters6AD70D1B]": _PENDING_FIX,
+    "LC-RETAINED-USES-DELETED[PrivateApiDatabaseOptionsC4F17278]": _PENDING_FIX,
+    "LC-RETAINED-USES-DELETED[PrivateApiDatabaseParameters59F3D8F6]": _PENDING_FIX,
+    "LC-RETAINED-USES-DELETED[OrdersDatabaseParameters2647D770]": _PENDING_FIX,
+}
+
+
 @pytest.mark.parametrize("target", DEPLOY_TARGETS)
 def test_no_lifecycle_findings(target: str, deploy_outputs: Outputs) -> None:
     outputs = deploy_outputs(target)
     assert outputs, f"{target} produced no stack"
-    findings = check_lifecycle(outputs)
+    findings = check_lifecycle(outputs, ignore=PENDING)
     assert not findings, f"{len(findings)} lifecycle findings:\n{format_findings(findings)}"
 
 
@@ -94,6 +106,63 @@ def test_deletion_protection_on_deleted_resources() -> None:
         ("LC-DELETION-PROTECTION", "Table"),
     ]
     assert "deletion_protection.enabled" in next(f for f in findings if f.logical_id == "Nlb").message
+
+
+def test_retained_resource_keeps_a_deleted_group_in_use() -> None:
+    """A retained cluster keeps using its subnet and parameter groups after a stack delete: the service
+    refuses to delete them, and the stack ends DELETE_FAILED."""
+    template = _template(
+        Subnets={"Type": "AWS::ElastiCache::SubnetGroup", "Properties": {"SubnetIds": ["subnet-1"]}},
+        Cache={
+            "Type": "AWS::ElastiCache::ReplicationGroup",
+            "Properties": {"CacheSubnetGroupName": {"Ref": "Subnets"}},
+            "DeletionPolicy": "Retain",
+        },
+        DbSubnets={"Type": "AWS::RDS::DBSubnetGroup", "Properties": {}},
+        ClusterParameters={"Type": "AWS::RDS::DBClusterParameterGroup", "Properties": {}},
+        InstanceParameters={"Type": "AWS::RDS::DBParameterGroup", "Properties": {}},
+        Cluster={
+            "Type": "AWS::RDS::DBCluster",
+            "Properties": {
+                "DBSubnetGroupName": {"Ref": "DbSubnets"},
+                "DBClusterParameterGroupName": {"Ref": "ClusterParameters"},
+            },
+            "DeletionPolicy": "RetainExceptOnCreate",
+        },
+        Instance={  # deleted: its parameter group goes with it
+            "Type": "AWS::RDS::DBInstance",
+            "Properties": {"DBParameterGroupName": {"Ref": "InstanceParameters"}},
+        },
+        RedshiftSubnets={"Type": "AWS::Redshift::ClusterSubnetGroup", "Properties": {}, "DeletionPolicy": "Retain"},
+        CacheParameters={"Type": "AWS::ElastiCache::ParameterGroup", "Properties": {}},
+        Warehouse={
+            "Type": "AWS::Redshift::Cluster",
+            "Properties": {"ClusterSubnetGroupName": {"Ref": "RedshiftSubnets"}},  # retained too: fine
+            "DeletionPolicy": "Retain",
+        },
+        OldCache={
+            "Type": "AWS::ElastiCache::CacheCluster",
+            "Properties": {"Tags": [{"Key": "group", "Value": {"Fn::GetAtt": ["CacheParameters", "Name"]}}]},
+            "DeletionPolicy": "Retain",
+        },
+    )
+    findings = check_lifecycle(template)
+    assert sorted(_rules(findings)) == [
+        ("LC-RETAINED-USES-DELETED", "CacheParameters"),
+        ("LC-RETAINED-USES-DELETED", "ClusterParameters"),
+        ("LC-RETAINED-USES-DELETED", "DbSubnets"),
+        ("LC-RETAINED-USES-DELETED", "Subnets"),
+    ]
+    subnets = next(f for f in findings if f.logical_id == "Subnets")
+    assert "Cache" in subnets.message and "DELETE_FAILED" in subnets.message
+
+
+def test_resilient_web_app_cache_subnets_outlive_the_cache(reference_stacks: ReferenceStacks) -> None:
+    """The Valkey replication group was retained and its subnet group deleted: cdk destroy failed."""
+    assert _findings(reference_stacks, "ResilientWebAppStack", "LC-RETAINED-USES-DELETED") == []
+    (subnets,) = reference_stacks["ResilientWebAppStack"].resources("AWS::ElastiCache::SubnetGroup").values()
+    (group,) = reference_stacks["ResilientWebAppStack"].resources("AWS::ElastiCache::ReplicationGroup").values()
+    assert subnets["DeletionPolicy"] == group["DeletionPolicy"] == "Retain"
 
 
 def test_fixed_names() -> None:

@@ -6,7 +6,7 @@ region's certificate and WAF, front and back Auto Scaling groups, and an Aurora 
 The primary region's cluster is the source of an Aurora Global Database, which the secondary region's
 cluster joins (its instances are readers; writes sent to them are forwarded to the primary). Route 53
 answers the domain with the primary region's ALB while its health check passes, and with the
-secondary's when it fails. README "Two regions" has the failover drill.
+secondary's when it fails. README "ResilientWebApp in two regions" has the failover drill.
 
     pip install cdk-refarch
     cdk synth -c account=111122223333 -c hosted_zone_id=Z... -c zone_name=example.com \\
@@ -50,7 +50,9 @@ class RegionalAppStack(cdk.Stack):
         **kwargs: object,
     ) -> None:
         # Both regions' stacks allow cross-region references: the secondary reads the primary's
-        # global database identifier (aws-cdk-lib resolves it at deploy time with Fn::GetStackOutput).
+        # global database identifier. cdk.json's "@aws-cdk/core:defaultCrossStackReferences": "weak"
+        # makes aws-cdk-lib resolve it at deploy time with Fn::GetStackOutput (without it: a strong
+        # reference through ExportWriter/ExportReader custom resources and SSM parameters).
         super().__init__(scope, id, cross_region_references=True, **kwargs)
         network = ThreeTierVpc(self, "Network", max_azs=2, app_port=8080, db_port=POSTGRES_PORT)
         zone = route53.HostedZone.from_hosted_zone_attributes(

@@ -17,6 +17,12 @@ CloudFormation or the service would do, and how to fix it. The rules (their IDs 
     attribute ``deletion_protection.enabled``, ``DisableApiTermination``) on a resource the stack
     deletes (no ``DeletionPolicy`` of ``Retain`` or ``RetainExceptOnCreate``): deleting the stack
     fails on it. Retain the resource, or turn its protection off.
+``LC-RETAINED-USES-DELETED``
+    A retained resource (``DeletionPolicy`` ``Retain`` or ``RetainExceptOnCreate``) refers to (``Ref``,
+    ``Fn::GetAtt``, ``Fn::Sub`` anywhere in its properties) a resource the stack deletes that its
+    service refuses to delete while something uses it (:data:`DELETE_BLOCKED_WHILE_IN_USE`: subnet
+    groups, parameter groups, option groups): on ``cdk destroy`` the retained cluster still uses it,
+    so its deletion fails and the stack ends DELETE_FAILED. Give it the same removal policy.
 ``LC-FIXED-NAME``
     A physical name that is a literal (or built only from literals and parameters) on a retained
     resource, or on a data store: the retained copy keeps the name after a stack delete, so the
@@ -71,6 +77,7 @@ RULES: dict[str, str] = {
     "LC-ACL-QUOTA": "more network ACL entries per ACL and direction than the default quota",
     "LC-ACL-RULE-NUMBER": "network ACL rule number outside 1-32766",
     "LC-DELETION-PROTECTION": "deletion protection on a resource the stack deletes",
+    "LC-RETAINED-USES-DELETED": "retained resource uses a deleted resource that cannot be deleted while in use",
     "LC-FIXED-NAME": "fixed physical name on a retained resource or a data store",
     "LC-VENDED-LOGS": "vended-log group outside the prefix its service needs",
     "LC-AZ-INDEX": "Fn::Select index into Fn::GetAZs beyond the region's AZs",
@@ -96,6 +103,19 @@ DEFAULT_AVAILABLE_ZONES = 3
 
 _RETAINED = {"Retain", "RetainExceptOnCreate"}
 _PSEUDO_UNIQUE = {"AWS::StackName", "AWS::StackId"}
+
+#: Types whose service refuses to delete them while a cluster or instance uses them (the delete fails
+#: with an "in use" / invalid-state fault), each with what uses it.
+DELETE_BLOCKED_WHILE_IN_USE: dict[str, str] = {
+    "AWS::ElastiCache::SubnetGroup": "an ElastiCache cluster or replication group",
+    "AWS::ElastiCache::ParameterGroup": "an ElastiCache cluster or replication group",
+    "AWS::RDS::DBSubnetGroup": "an RDS instance or cluster",
+    "AWS::RDS::DBClusterParameterGroup": "an Aurora cluster",
+    "AWS::RDS::DBParameterGroup": "an RDS instance",
+    "AWS::RDS::OptionGroup": "an RDS instance",
+    "AWS::Redshift::ClusterSubnetGroup": "a Redshift cluster",
+    "AWS::Redshift::ClusterParameterGroup": "a Redshift cluster",
+}
 
 #: Physical-name property of each resource type this lint knows.
 NAME_PROPERTIES: dict[str, str] = {
@@ -167,6 +187,7 @@ def check_lifecycle(
     for stack in stacks:
         findings += _acl_entries(stack)
         findings += _deletion_protection(stack)
+        findings += _retained_uses_deleted(stack)
         findings += _fixed_names(stack)
         findings += _vended_logs(stack)
         findings += _az_use(stack, zone_count)
@@ -390,6 +411,46 @@ def _deletion_protection(stack: _Stack) -> list[LifecycleFinding]:
                 f"{resource['Type']} has {protection} on, and DeletionPolicy {policy}: deleting the stack "
                 "(or rolling back its creation) fails on this resource. Give it DeletionPolicy Retain "
                 "(RemovalPolicy.RETAIN) or turn the protection off.",
+            )
+        )
+    return findings
+
+
+# -- retained resources that keep deleted ones in use ------------------------------------------
+
+
+def retained_uses(template: SynthesizedTemplate | Mapping[str, Any], types: Iterable[str]) -> list[tuple[str, str]]:
+    """``(retained, deleted)`` logical-ID pairs: a retained resource of ``template`` refers to a
+    resource of one of ``types`` that the stack deletes (a ``Ref``, ``Fn::GetAtt`` or ``Fn::Sub``
+    anywhere in its properties)."""
+    return _retained_uses(_Stack.of(template, 0), set(types))
+
+
+def _retained_uses(stack: _Stack, types: set[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for logical_id, resource in stack.resources.items():
+        if not stack.retained(logical_id):
+            continue
+        for used in sorted(set(_referenced_names(resource.get("Properties")))):
+            target = stack.resources.get(used)
+            if target is not None and target.get("Type") in types and not stack.retained(used):
+                pairs.append((logical_id, used))
+    return pairs
+
+
+def _retained_uses_deleted(stack: _Stack) -> list[LifecycleFinding]:
+    findings = []
+    for retained, deleted in _retained_uses(stack, set(DELETE_BLOCKED_WHILE_IN_USE)):
+        type_ = stack.resources[deleted]["Type"]
+        policy = stack.resources[deleted].get("DeletionPolicy", "Delete")
+        findings.append(
+            stack.finding(
+                "LC-RETAINED-USES-DELETED",
+                deleted,
+                f"{type_} has DeletionPolicy {policy}, but the retained {stack.resources[retained]['Type']} "
+                f"{retained} uses it: the service refuses to delete it while {DELETE_BLOCKED_WHILE_IN_USE[type_]} "
+                "uses it, so deleting the stack fails (DELETE_FAILED). Give it the removal policy of its user "
+                "(RemovalPolicy.RETAIN).",
             )
         )
     return findings
@@ -714,10 +775,12 @@ def _custom_resource_dependencies(stack: _Stack) -> list[LifecycleFinding]:
 __all__ = [
     "ACL_ENTRY_QUOTA",
     "DATA_STORES",
+    "DELETE_BLOCKED_WHILE_IN_USE",
     "NAME_PROPERTIES",
     "RESERVED_CONCURRENCY_KIND",
     "RULES",
     "LifecycleFinding",
     "check_lifecycle",
     "format_findings",
+    "retained_uses",
 ]

@@ -2,9 +2,10 @@
 Multi-AZ Aurora (or DynamoDB), with an optional Valkey cache and work queue, on a ThreeTierVpc, with no
 single point of failure from DNS to data.
 
-Modules by concern: ``props`` (props, enums, cross-prop checks), ``edge`` (CloudFront, origin header,
-records), ``front`` (public ALB), ``back`` (internal ALB), ``fleet`` (launch template and Auto Scaling
-group), ``data`` (Aurora or DynamoDB), ``cache`` (Valkey), ``work_queue`` (SQS), ``alarms``.
+Modules by concern: ``props`` (props, enums, cross-prop checks), ``two_regions`` (the checks of a
+two-region pair), ``edge`` (CloudFront, origin header, records), ``front`` (public ALB), ``back``
+(internal ALB), ``fleet`` (launch template and Auto Scaling group), ``data`` (Aurora or DynamoDB),
+``cache`` (Valkey), ``work_queue`` (SQS), ``alarms``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing_extensions import Unpack
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs import _builders, _dashboards
 from refarch.constructs._fleet import default_user_data
-from refarch.constructs._metrics import MetricOptions
+from refarch.constructs._metrics import FIVE_MINUTES, MetricOptions
 from refarch.constructs._props import document_props, read_props
 from refarch.constructs._rds import pin_rotation_port
 from refarch.constructs.resilient_web_app import alarms, back, data, edge, front
@@ -47,6 +48,7 @@ from refarch.constructs.resilient_web_app.props import (
     database_port_of,
     front_port_of,
 )
+from refarch.constructs.resilient_web_app.two_regions import check_two_regions
 from refarch.constructs.resilient_web_app.work_queue import WorkQueue, build_work_queue, dead_letter_alarm
 from refarch.constructs.web_acl import ProtectiveWebAcl
 from refarch.contracts import flows
@@ -68,6 +70,7 @@ class ResilientWebApp(Construct):
     def __init__(self, scope: Construct, id: str, **props: Unpack[ResilientWebAppProps]) -> None:
         """The application in one region (its props below; every one is checked before anything is built)."""
         p = read_props(OWNER, ResilientWebAppProps, props)
+        check_two_regions(Stack.of(scope), p)  # first: with failover, CloudFront itself is the mistake
         network = check_props(Stack.of(scope), p)
         super().__init__(scope, id)
         self.network = network
@@ -97,7 +100,11 @@ class ResilientWebApp(Construct):
         # -- front: public ALB -> front group ---------------------------------------------------
         front_scope = Construct(self, "Front")
         self.load_balancer, self.load_balancer_security_group = front.build_public_alb(
-            front_scope, vpc=network.vpc, subnets=network.web.subnet_selection, log_bucket=self.log_bucket
+            front_scope,
+            vpc=network.vpc,
+            subnets=network.web.subnet_selection,
+            log_bucket=self.log_bucket,
+            cloudfront=p["cloudfront"],
         )
         self.origin_secret = (
             edge.build_origin_secret(self, encryption_key=self.encryption_key, removal_policy=removal_policy)
@@ -167,19 +174,19 @@ class ResilientWebApp(Construct):
 
     @property
     def _origin_domain(self) -> str | None:
-        """``origin.<domain>``: the name CloudFront (and the failover records) reach the public ALB by."""
+        """``origin.<domain>``: the name CloudFront reaches the public ALB by (None without a domain)."""
         domain_name = self._props["domain_name"]
-        return f"origin.{domain_name}" if domain_name is not None else None
+        return _origin_domain_of(domain_name) if domain_name is not None else None
 
     def _origin_certificate(self, scope: Construct) -> acm.ICertificate | None:
         p = self._props
-        domain_name, origin_domain = p["domain_name"], self._origin_domain
-        if domain_name is None or origin_domain is None or p["hosted_zone"] is None:
+        domain_name = p["domain_name"]
+        if domain_name is None or p["hosted_zone"] is None:
             return None
         return acm.Certificate(
             scope,
             "Certificate",
-            domain_name=origin_domain if p["cloudfront"] else domain_name,
+            domain_name=_origin_domain_of(domain_name) if p["cloudfront"] else domain_name,
             validation=acm.CertificateValidation.from_dns(p["hosted_zone"]),
         )
 
@@ -395,36 +402,38 @@ class ResilientWebApp(Construct):
 
     def _build_records(self) -> None:
         """With CloudFront, ``origin.<domain>`` -> this region's ALB (the name CloudFront reaches it by).
-        Without, the records of ``domain_name`` itself -> this region's ALB, with an HTTPS health check on
-        the ALB: simple records in one region, failover records (PRIMARY or SECONDARY) in two."""
+        Without, the record of ``domain_name`` itself -> this region's ALB: a simple record in one region;
+        in two, a failover record (PRIMARY or SECONDARY) that follows an HTTPS health check on the ALB."""
         p = self._props
-        hosted_zone, domain_name, origin_domain = p["hosted_zone"], p["domain_name"], self._origin_domain
+        hosted_zone, domain_name, failover = p["hosted_zone"], p["domain_name"], p["failover"]
         self.origin_record: route53.ARecord | None = None
         self.record: route53.ARecord | None = None
+        #: With ``failover``: the HTTPS check of this region's ALB its failover record follows; else None.
         self.load_balancer_health_check: route53.HealthCheck | None = None
-        if hosted_zone is None or domain_name is None or origin_domain is None:
+        if hosted_zone is None or domain_name is None:
             return
         if p["cloudfront"]:
             self.origin_record = edge.build_load_balancer_record(
                 self,
                 "OriginRecord",
                 zone=hosted_zone,
-                record_name=origin_domain,
+                record_name=_origin_domain_of(domain_name),
                 load_balancer=self.load_balancer,
                 failover=None,
                 health_check=None,
             )
             return
-        self.load_balancer_health_check = edge.build_load_balancer_health_check(
-            self, load_balancer=self.load_balancer, health_check_path=p["health_check_path"]
-        )
+        if failover is not None:
+            self.load_balancer_health_check = edge.build_load_balancer_health_check(
+                self, load_balancer=self.load_balancer, health_check_path=p["health_check_path"]
+            )
         self.record = edge.build_load_balancer_record(
             self,
             "Record",
             zone=hosted_zone,
             record_name=domain_name,
             load_balancer=self.load_balancer,
-            failover=p["failover"],
+            failover=failover,
             health_check=self.load_balancer_health_check,
         )
 
@@ -444,11 +453,9 @@ class ResilientWebApp(Construct):
     def _declare_flows(self) -> None:
         """internet -> public ALB -> front group -> internal ALB -> back group -> database; every shortcut closed."""
         listener_ports = [443, 80] if self.origin_certificate is not None else [80]
+        viewers = "CloudFront" if self.distribution is not None else "viewers"
         required: list[tuple[flows.FlowEnd, flows.FlowEnd, int, str]] = [
-            *(
-                ("0.0.0.0/0", self.load_balancer, port, "viewers (CloudFront) to the public ALB")
-                for port in listener_ports
-            ),
+            *(("0.0.0.0/0", self.load_balancer, port, f"{viewers} to the public ALB") for port in listener_ports),
             (self.load_balancer, self.front.auto_scaling_group, self.front_port, "public ALB to the front group"),
             (
                 self.front.auto_scaling_group,
@@ -632,22 +639,27 @@ class ResilientWebApp(Construct):
 
     def metric_request_count(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
         """Requests the public ALB received (Sum over 5 minutes unless ``options`` say otherwise)."""
-        return self.load_balancer.metrics.request_count(**_five_minutes("Sum", options))
+        options.setdefault("statistic", "Sum")
+        options.setdefault("period", FIVE_MINUTES)
+        return self.load_balancer.metrics.request_count(**options)
 
     def metric_error_rate(self, **options: Unpack[MetricOptions]) -> cloudwatch.MathExpression:
-        """Fraction of the public ALB's requests answered 5XX; ``options`` apply to the counts it divides."""
-        return alarms.error_rate(self.load_balancer, **_five_minutes("Sum", options))
+        """Fraction of the public ALB's requests answered 5XX (Sums over 5 minutes unless ``options`` say
+        otherwise); ``options`` apply to the counts it divides."""
+        options.setdefault("statistic", "Sum")
+        options.setdefault("period", FIVE_MINUTES)
+        return alarms.error_rate(self.load_balancer, **options)
 
     def metric_response_time(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
-        """p99 response time of the front instances, seen by the public ALB."""
-        return self.load_balancer.metrics.target_response_time(**_five_minutes("p99", options))
+        """p99 response time of the front instances, seen by the public ALB (over 5 minutes unless
+        ``options`` say otherwise)."""
+        options.setdefault("statistic", "p99")
+        options.setdefault("period", FIVE_MINUTES)
+        return self.load_balancer.metrics.target_response_time(**options)
 
 
-def _five_minutes(statistic: str, options: MetricOptions) -> MetricOptions:
-    """``statistic`` over five minutes, unless the caller's ``options`` say otherwise (they win)."""
-    merged = MetricOptions(period=Duration.minutes(5), statistic=statistic)
-    merged.update(options)
-    return merged
+def _origin_domain_of(domain_name: str) -> str:
+    return f"origin.{domain_name}"
 
 
 def _default_database_instance_type(failover: route53.Failover | None) -> ec2.InstanceType:

@@ -12,7 +12,7 @@ from typing_extensions import Unpack
 
 from refarch.compliance.acknowledge import acknowledge
 from refarch.constructs._dashboards import build_alarm
-from refarch.constructs._metrics import MetricOptions, build_metric
+from refarch.constructs._metrics import FIVE_MINUTES, MetricOptions, build_metric
 
 _GT = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
 _LT = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
@@ -111,7 +111,6 @@ def layer_alarms(
 
 def database_alarms(scope: Construct, cluster: rds.DatabaseCluster) -> dict[str, cloudwatch.Alarm]:
     """Writer CPU, replica lag and freeable memory of the Aurora cluster."""
-    five = Duration.minutes(5)
     lag = build_metric(
         "AWS/RDS",
         "AuroraReplicaLagMaximum",
@@ -123,7 +122,7 @@ def database_alarms(scope: Construct, cluster: rds.DatabaseCluster) -> dict[str,
         "DatabaseCpu": build_alarm(
             scope,
             "DatabaseCpu",
-            metric=cluster.metric_cpu_utilization(period=five),
+            metric=cluster.metric_cpu_utilization(period=FIVE_MINUTES),
             threshold=80,
             comparison=_GT,
             description="Aurora CPU above 80%",
@@ -139,7 +138,7 @@ def database_alarms(scope: Construct, cluster: rds.DatabaseCluster) -> dict[str,
         "DatabaseFreeableMemory": build_alarm(
             scope,
             "DatabaseFreeableMemory",
-            metric=cluster.metric_freeable_memory(period=five),
+            metric=cluster.metric_freeable_memory(period=FIVE_MINUTES),
             threshold=256 * 1024 * 1024,
             comparison=_LT,
             description="Aurora freeable memory below 256 MiB",
@@ -180,10 +179,10 @@ def composite_alarm(
     5XX rate above ``error_rate_threshold`` for 3 minutes AND average response time above
     ``response_time`` for 3 minutes (one-minute periods, every period breaching). Returns the
     composite alarm and its three members (which notify only through it)."""
-    cpu = cloudwatch.Metric(
-        namespace="AWS/EC2",
-        metric_name="CPUUtilization",
-        dimensions_map={"AutoScalingGroupName": group.auto_scaling_group_name},
+    cpu = build_metric(
+        "AWS/EC2",
+        "CPUUtilization",
+        {"AutoScalingGroupName": group.auto_scaling_group_name},
         statistic="Average",
         period=_MINUTE,
     )
@@ -240,7 +239,7 @@ def request_anomaly_alarm(
     return cloudwatch.AnomalyDetectionAlarm(
         scope,
         "RequestAnomaly",
-        metric=load_balancer.metrics.request_count(period=Duration.minutes(5), statistic="Sum"),
+        metric=load_balancer.metrics.request_count(period=FIVE_MINUTES, statistic="Sum"),
         std_devs=2,
         evaluation_periods=3,
         datapoints_to_alarm=3,

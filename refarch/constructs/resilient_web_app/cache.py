@@ -97,6 +97,8 @@ def build_cache(
         auto_minor_version_upgrade=True,
     )
     group.apply_removal_policy(removal_policy, apply_to_update_replace_policy=True)
+    # ElastiCache refuses to delete a subnet group a cluster still uses: a retained group keeps its own.
+    subnets.apply_removal_policy(removal_policy)
     return Cache(group, security_group, auth_secret, port)
 
 

@@ -81,6 +81,15 @@ def build_aurora(
         for log_type in AURORA_LOG_EXPORTS[layer]
     ]
     engine = AURORA_ENGINES[layer]
+    # Retained with the cluster: RDS refuses to delete a parameter group a cluster still uses.
+    parameter_group = rds.ParameterGroup(
+        scope,
+        "Parameters",
+        engine=engine,
+        description="Refuse connections without TLS",
+        parameters=AURORA_PARAMETERS[layer],
+        removal_policy=removal_policy,
+    )
 
     def instance(id: str, az: str) -> rds.IClusterInstance:
         return rds.ClusterInstance.provisioned(
@@ -124,13 +133,7 @@ def build_aurora(
         backtrack_window=Duration.hours(24) if layer is DataLayer.AURORA_MYSQL and not global_database else None,
         cloudwatch_logs_exports=list(AURORA_LOG_EXPORTS[layer]),
         monitoring_interval=Duration.seconds(60),
-        parameter_group=rds.ParameterGroup(
-            scope,
-            "Parameters",
-            engine=engine,
-            description="Refuse connections without TLS",
-            parameters=AURORA_PARAMETERS[layer],
-        ),
+        parameter_group=parameter_group,
         removal_policy=removal_policy,
     )
     for log_group in log_groups:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import jsii
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_certificatemanager as acm
@@ -38,15 +36,6 @@ def build_origin_secret(
         "deploying a new value (cdk deploy after changing its generator).",
         also_acknowledged=("HIPAA.Security-SecretsManagerUsingKMSKey",),
     )
-
-
-@dataclass(frozen=True)
-class Edge:
-    """The distribution and, with a domain, its records and health check."""
-
-    distribution: cloudfront.Distribution
-    records: tuple[route53.ARecord, route53.AaaaRecord] | None
-    health_check: route53.HealthCheck | None
 
 
 def build_distribution(
@@ -130,11 +119,7 @@ def build_records(
         request_interval=Duration.seconds(30),
         failure_threshold=3,
     )
-    alias = route53.RecordTarget.from_alias(targets.CloudFrontTarget(distribution))
-    records = (
-        route53.ARecord(scope, "Alias", zone=zone, record_name=domain_name, target=alias),
-        route53.AaaaRecord(scope, "AliasIpv6", zone=zone, record_name=domain_name, target=alias),
-    )
+    records = _edge.build_alias_records(scope, "Alias", zone=zone, domain_name=domain_name, distribution=distribution)
     return records, health_check
 
 
@@ -182,7 +167,7 @@ def build_load_balancer_record(
 ) -> route53.ARecord:
     """``record_name`` -> this region's public ALB (an alias that follows the ALB's target health); with
     ``failover``, a failover record that Route 53 answers only while ``health_check`` passes (PRIMARY), or
-    when the primary's fails (SECONDARY)."""
+    when the primary's fails (SECONDARY). ``health_check`` is for failover records only (None otherwise)."""
     return route53.ARecord(
         scope,
         id,
@@ -190,6 +175,6 @@ def build_load_balancer_record(
         record_name=record_name,
         target=route53.RecordTarget.from_alias(targets.LoadBalancerTarget(load_balancer, _EvaluateTargetHealth())),
         failover=failover,
-        health_check=health_check if failover is not None else None,
+        health_check=health_check,
         set_identifier=f"{record_name}-{failover.value.lower()}" if failover is not None else None,
     )

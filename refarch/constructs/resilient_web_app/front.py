@@ -1,14 +1,15 @@
 """The front layer: the internet-facing ALB in the web tier, its access logs, and its listeners.
 
-Without a domain the ALB has no certificate: it then listens on HTTP only, and only requests that carry
-CloudFront's secret origin header are forwarded (everything else gets 403), so viewers always speak HTTPS
-to CloudFront and nobody reaches the ALB around it. With a domain it listens on HTTPS (TLS 1.2+) with a
-certificate for ``origin.<domain>``, and HTTP redirects to HTTPS.
+With CloudFront (``cloudfront=True``) the ALB forwards only requests that carry CloudFront's secret
+origin header (everything else gets 403), so nobody reaches it around CloudFront: without a domain it
+listens on HTTP only (viewers speak HTTPS to CloudFront), with one on HTTPS (TLS 1.2+) with a
+certificate for ``origin.<domain>``. Without CloudFront (one region with a domain, or each region of a
+two-region app) viewers reach the ALB directly: HTTPS (TLS 1.2+) with a certificate for ``domain_name``,
+HTTP redirected to HTTPS, and the regional WAF web ACL on the ALB filtering every request. With a
+certificate, HTTP always redirects to HTTPS.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_certificatemanager as acm
@@ -31,26 +32,32 @@ _NO_CERTIFICATE = (
 )
 
 
-@dataclass(frozen=True)
-class PublicEntry:
-    """The internet-facing load balancer and what listens on it."""
-
-    load_balancer: elbv2.ApplicationLoadBalancer
-    security_group: ec2.SecurityGroup
-    #: The listener the front targets hang off (HTTPS with a domain, HTTP without).
-    listener: elbv2.ApplicationListener
+_OPEN_BEHIND_CLOUDFRONT = (
+    "This is the internet-facing load balancer of a public web application: CloudFront's edge addresses "
+    "reach it from anywhere, and the listener forwards only requests with CloudFront's secret origin header."
+)
+_OPEN_TO_VIEWERS = (
+    "This is the internet-facing load balancer of a public web application that viewers reach directly (no "
+    "CloudFront: Route 53 points domain_name at it), so it takes HTTP and HTTPS from anywhere. Port 80 only "
+    "redirects to HTTPS; the HTTPS listener (TLS 1.2+) serves an ACM certificate for domain_name; the regional "
+    "WAF web ACL on the ALB (rate limit, IP reputation, common, known-bad-input and SQL injection rules) "
+    "filters every request before a front instance sees it."
+)
 
 
 def build_public_alb(
-    scope: Construct, *, vpc: ec2.IVpc, subnets: ec2.SubnetSelection, log_bucket: s3.IBucket
+    scope: Construct, *, vpc: ec2.IVpc, subnets: ec2.SubnetSelection, log_bucket: s3.IBucket, cloudfront: bool
 ) -> tuple[elbv2.ApplicationLoadBalancer, ec2.SecurityGroup]:
-    """Internet-facing, cross-zone, invalid headers dropped, desync mitigation strictest, access logs on."""
+    """Internet-facing, cross-zone, invalid headers dropped, desync mitigation strictest, access logs on;
+    reached through ``cloudfront`` or by viewers directly."""
     security_group = ec2.SecurityGroup(
         scope,
         "LoadBalancerSecurityGroup",
         vpc=vpc,
         allow_all_outbound=False,
-        description="Public ALB: HTTP and HTTPS from the internet (CloudFront); forwards to the front group",
+        description="Public ALB: HTTP and HTTPS from the internet"
+        + (" (CloudFront)" if cloudfront else "")
+        + "; forwards to the front group",
     )
     load_balancer = elbv2.ApplicationLoadBalancer(
         scope,
@@ -71,8 +78,7 @@ def build_public_alb(
     acknowledge_no_deletion_protection(load_balancer)
     acknowledge(
         security_group,
-        "This is the internet-facing load balancer of a public web application: CloudFront's edge addresses "
-        "reach it from anywhere, and the listener forwards only requests with CloudFront's secret origin header.",
+        _OPEN_BEHIND_CLOUDFRONT if cloudfront else _OPEN_TO_VIEWERS,
         "AwsSolutions-EC23",
         "HIPAA.Security-EC2RestrictedCommonPorts",
         "NIST.800.53.R5-EC2RestrictedCommonPorts",

@@ -30,7 +30,6 @@ from refarch.constructs._props import (
     whole_range,
 )
 from refarch.constructs._validation import check_whole_range
-from refarch.constructs.resilient_web_app.two_regions import check_two_regions
 from refarch.constructs.three_tier_vpc import ThreeTierVpc
 from refarch.constructs.web_acl import RATE_LIMIT_RANGE
 from refarch.errors import PropValidationError
@@ -155,7 +154,8 @@ class ResilientWebAppProps(TypedDict, total=False):
     health_check_path: Annotated[
         str,
         Prop(
-            "Path the ALBs check.",
+            "Path the ALBs' health checks request, and the Route 53 health checks (made with a domain_name behind "
+            "CloudFront, or with failover).",
             default="/health",
             checks=(matches(_PATH, "an absolute URL path such as '/health' (no query string)"),),
         ),
@@ -318,12 +318,18 @@ class ResilientWebAppProps(TypedDict, total=False):
     ]
     dashboard: DashboardProp
     alarm_cpu_percent: Annotated[
-        float, Prop("CPU threshold of the composite alarm (5 minutes).", default=80, checks=(number_range(1, 100),))
+        float,
+        Prop(
+            "Front group CPU threshold (Average) of the composite alarm's HighCpu member (5 one-minute periods).",
+            default=80,
+            checks=(number_range(1, 100),),
+        ),
     ]
     alarm_error_rate: Annotated[
         float,
         Prop(
-            "5XX rate threshold of the composite alarm (3 minutes), a fraction.",
+            "5XX rate threshold, a fraction: of each layer's 5xxRate alarm and of the composite alarm's "
+            "HighErrorRate member (both over 3 one-minute periods).",
             default=0.01,
             checks=(number_range(0.0001, 1),),
         ),
@@ -331,7 +337,8 @@ class ResilientWebAppProps(TypedDict, total=False):
     alarm_response_time: Annotated[
         Duration,
         Prop(
-            "p99 response time threshold of the composite alarm (3 minutes).",
+            "Response time threshold: of each layer's ResponseTime alarm (p99) and of the composite alarm's "
+            "SlowResponses member (Average), both over 3 one-minute periods.",
             default=Duration.millis(500),
             checks=(_check_response_time,),
         ),
@@ -374,7 +381,6 @@ def check_props(scope_stack: Stack, p: ResilientWebAppProps) -> ThreeTierVpc:
     check_network_azs(network)
     if data_layer is not DataLayer.DYNAMODB:
         check_database_azs(OWNER, "vpc", list(network.db.subnets), multi_az=True)
-    check_two_regions(scope_stack, p)
     check_edge(scope_stack, p)
     return network
 

@@ -15,13 +15,11 @@ from aws_cdk import Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_route53 as route53
 
+from refarch.constructs.resilient_web_app.props import OWNER, DataLayer, ResilientWebAppProps
 from refarch.errors import PropValidationError
 
 if TYPE_CHECKING:
     from refarch.constructs.resilient_web_app import ResilientWebApp
-    from refarch.constructs.resilient_web_app.props import ResilientWebAppProps
-
-OWNER = "ResilientWebApp"
 
 #: Aurora Global Database needs memory-optimized instance classes (Aurora User Guide, "Configuration
 #: requirements of an Amazon Aurora global database"): the db.r* and db.x* families.
@@ -56,7 +54,7 @@ def check_two_regions(stack: Stack, p: ResilientWebAppProps) -> None:
             "Two-region apps are region-bound, and this stack's region is unresolved: give the stack "
             "env=Environment(account=..., region=...).",
         )
-    if p["data_layer"].value == "dynamodb":
+    if p["data_layer"] is DataLayer.DYNAMODB:
         raise PropValidationError(
             OWNER,
             "data_layer",
