@@ -19,23 +19,11 @@ from tests.names import STACK_SUFFIX, render
 Outputs = Callable[[str], list[SynthesizedTemplate]]
 
 
-#: Found by LC-RETAINED-USES-DELETED in packages another change owns (private_api/, encrypted_data_store/):
-#: the fix is the one ResilientWebApp got, ``removal_policy=removal_policy`` on each ``rds.ParameterGroup``
-#: and ``rds.OptionGroup``. Remove each entry with that fix.
-_PENDING_FIX = "retained database's parameter/option group is deleted: fix pending in the package that owns it"
-PENDING: dict[str, str] = {
-    "LC-RETAINED-USES-DELETED[StoreDatabaseParameters6AD70D1B]": _PENDING_FIX,
-    "LC-RETAINED-USES-DELETED[PrivateApiDatabaseOptionsC4F17278]": _PENDING_FIX,
-    "LC-RETAINED-USES-DELETED[PrivateApiDatabaseParameters59F3D8F6]": _PENDING_FIX,
-    "LC-RETAINED-USES-DELETED[OrdersDatabaseParameters2647D770]": _PENDING_FIX,
-}
-
-
 @pytest.mark.parametrize("target", DEPLOY_TARGETS)
 def test_no_lifecycle_findings(target: str, deploy_outputs: Outputs) -> None:
     outputs = deploy_outputs(target)
     assert outputs, f"{target} produced no stack"
-    findings = check_lifecycle(outputs, ignore=PENDING)
+    findings = check_lifecycle(outputs)
     assert not findings, f"{len(findings)} lifecycle findings:\n{format_findings(findings)}"
 
 

@@ -53,6 +53,8 @@ def build_database(
         engine=engine,
         description="TLS only; connections logged",
         parameters=DATABASE_PARAMETERS,
+        # Kept with the cluster that uses it: CloudFormation cannot delete a group a cluster still uses.
+        removal_policy=removal_policy,
     )
     # A known identifier lets the log group exist (with our key and retention) before the
     # cluster first writes to it. It ends with a suffix unique to the stack's creation: cluster

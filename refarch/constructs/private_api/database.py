@@ -131,6 +131,9 @@ def build_database(
             description="MariaDB audit plugin, for the exported audit log",
             configurations=[rds.OptionConfiguration(name="MARIADB_AUDIT_PLUGIN")],
         )
+        # Kept with the instance that uses it (as the parameter group below): CloudFormation cannot
+        # delete a group a retained instance still uses.
+        option_group.apply_removal_policy(removal_policy)
     database = rds.DatabaseInstance(
         scope,
         "Database",
@@ -166,6 +169,7 @@ def build_database(
             engine=engine,
             description="Refuse connections without TLS",
             parameters=ENGINE_TLS_PARAMETERS[engine_family],
+            removal_policy=removal_policy,
         ),
         option_group=option_group,
         removal_policy=removal_policy,
